@@ -1,0 +1,75 @@
+# Enclave: the two commands are `make run` and `make test`. Every other target is a step of
+# those two. Each install step checks first, so a second run skips it in well under a second.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO_LEPTOS_VERSION := 0.3.10
+WASM_OPT_VERSION := 0.116.1
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3; exit}' Cargo.lock)
+CHROMIUM := /usr/bin/chromium
+TEST_DATABASE_URL ?=
+export TEST_DATABASE_URL
+
+.PHONY: help run build test tools browser e2e-deps fmt-check clippy test-rust e2e screenshots clean-e2e
+
+help:
+	@echo "make run   - build a release and serve Enclave on http://127.0.0.1:3000 (SQLite in data/)"
+	@echo "make test  - install what is missing, then fmt, clippy, Rust tests and browser tests"
+
+## ---- installs (idempotent) ------------------------------------------------------------
+
+tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+	  || rustup target add wasm32-unknown-unknown
+	@cargo install --list | grep -qx 'cargo-leptos v$(CARGO_LEPTOS_VERSION):' \
+	  || cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads
+	@test -n "$(WASM_BINDGEN_VERSION)" || { echo "wasm-bindgen not found in Cargo.lock"; exit 1; }
+	@cargo install --list | grep -qx 'wasm-bindgen-cli v$(WASM_BINDGEN_VERSION):' \
+	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --locked
+	@cargo install --list | grep -qx 'wasm-opt v$(WASM_OPT_VERSION):' \
+	  || cargo install wasm-opt --version $(WASM_OPT_VERSION) --locked
+
+browser:
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# Reinstalls only when the lockfile changed since the last install.
+end2end/node_modules/.installed: end2end/package-lock.json
+	cd end2end && npm ci --no-audit --no-fund
+	@touch $@
+
+e2e-deps: end2end/node_modules/.installed
+
+## ---- build and run -------------------------------------------------------------------
+
+build: tools
+	cargo leptos build --release
+
+run: build
+	LEPTOS_SITE_ROOT=target/site ./target/release/enclave serve
+
+## ---- tests -------------------------------------------------------------------------------
+
+fmt-check:
+	cargo fmt --all -- --check
+
+# The server side (app with `ssr`) and the browser side (app with `hydrate`, for wasm) are
+# linted separately, as they are built: features must not be unified across them.
+clippy: tools
+	cargo clippy -p enclave -p app --all-targets --locked -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown --locked -- -D warnings
+
+test-rust:
+	cargo test -p enclave -p app --locked
+
+e2e: build browser e2e-deps
+	cd end2end && npx playwright test
+
+test: tools browser e2e-deps fmt-check clippy test-rust e2e
+
+# Copies the screenshots the last browser run took into docs/ (run by hand, then commit).
+screenshots:
+	mkdir -p docs/screenshots
+	cp target/screenshots/*.png docs/screenshots/

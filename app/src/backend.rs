@@ -1,0 +1,35 @@
+//! The port through which server functions reach the service layer (server only).
+//!
+//! The `enclave` binary implements [`ConsoleBackend`] on top of its service layer and
+//! provides it as Leptos context for every request; this keeps SQL and business rules out of
+//! the console crate.
+
+use std::sync::Arc;
+
+use crate::domain::SystemStatus;
+
+/// Errors the backend reports to server functions. The message is safe to show a user;
+/// internal details are logged by the implementation, never returned here.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct BackendError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[async_trait::async_trait]
+pub trait ConsoleBackend: Send + Sync + 'static {
+    /// A snapshot of the control plane for the overview page.
+    async fn system_status(&self) -> Result<SystemStatus, BackendError>;
+}
+
+/// The shared handle server functions take from context.
+pub type SharedBackend = Arc<dyn ConsoleBackend>;
+
+/// The backend of the current request, or a clear error if the server was wired without one.
+pub fn backend() -> Result<SharedBackend, leptos::prelude::ServerFnError> {
+    leptos::prelude::use_context::<SharedBackend>().ok_or_else(|| {
+        tracing::error!("ConsoleBackend missing from Leptos context");
+        leptos::prelude::ServerFnError::new("The server is not ready; try again shortly.")
+    })
+}

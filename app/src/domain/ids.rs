@@ -1,0 +1,331 @@
+//! Identifiers and labels, parsed once at the edge (parse, don't validate). The browser uses
+//! the same parsers to check input as the user types; the server uses them on every request.
+//!
+//! Every error names the field, what is wrong and what to do about it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A value that failed to parse: which field, and a message a person can act on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// `^[a-z0-9-]{1,max}$`, the shape SPEC §1 accepts for organization and project ids.
+fn is_slug(value: &str, max: usize) -> bool {
+    !value.is_empty()
+        && value.len() <= max
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+macro_rules! slug_id {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $example:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(input: &str) -> Result<Self, FieldError> {
+                let value = input.trim();
+                if value.is_empty() {
+                    return Err(FieldError::new($field, concat!("is required, e.g. ", $example, ".")));
+                }
+                if !is_slug(value, 60) {
+                    return Err(FieldError::new(
+                        $field,
+                        concat!(
+                            "may contain only lower-case letters, digits and hyphens (at most 60), e.g. ",
+                            $example,
+                            "."
+                        ),
+                    ));
+                }
+                Ok(Self(value.to_string()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = FieldError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+    };
+}
+
+slug_id!(
+    /// An organization id such as `org-bold-bonus-12345678`.
+    OrgId,
+    "org_id",
+    "org-bold-bonus-12345678"
+);
+slug_id!(
+    /// A project id such as `orange-credit-12345678`.
+    ProjectId,
+    "project_id",
+    "orange-credit-12345678"
+);
+
+/// A region id such as `aws-us-east-2`: `<cloud>-<cloud region>`. Whether the region exists
+/// is a question for the region catalog.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RegionId(String);
+
+impl RegionId {
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let value = input.trim().to_ascii_lowercase();
+        let cloud_ok = ["aws-", "gcp-", "azure-"]
+            .iter()
+            .any(|p| value.starts_with(p) && value.len() > p.len());
+        if !cloud_ok || !is_slug(&value, 40) {
+            return Err(FieldError::new(
+                "region_id",
+                "must be a cloud and region such as aws-us-east-2.",
+            ));
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RegionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for RegionId {
+    type Error = FieldError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<RegionId> for String {
+    fn from(value: RegionId) -> String {
+        value.0
+    }
+}
+
+/// An AWS VPC endpoint id: `vpce-` and 17 (or, for older endpoints, 8) hexadecimal digits.
+/// Input is trimmed and lower-cased.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct VpcEndpointId(String);
+
+impl VpcEndpointId {
+    pub const FIELD: &'static str = "vpc_endpoint_id";
+
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let value = input.trim().to_ascii_lowercase();
+        if value.is_empty() {
+            return Err(FieldError::new(
+                Self::FIELD,
+                "is required: enter the VPC endpoint id shown in AWS, e.g. vpce-1234567890abcdef0.",
+            ));
+        }
+        if value.starts_with("vpc-") {
+            return Err(FieldError::new(
+                Self::FIELD,
+                "this is a VPC id; enter the VPC endpoint id (vpce-…) from VPC › Endpoints in AWS.",
+            ));
+        }
+        let Some(hex) = value.strip_prefix("vpce-") else {
+            return Err(FieldError::new(
+                Self::FIELD,
+                "must start with vpce-, e.g. vpce-1234567890abcdef0.",
+            ));
+        };
+        if hex.starts_with("svc-") {
+            return Err(FieldError::new(
+                Self::FIELD,
+                "this is an endpoint service name; enter the id of the endpoint you created (vpce-…).",
+            ));
+        }
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(FieldError::new(
+                Self::FIELD,
+                "after vpce- only hexadecimal digits (0-9, a-f) are allowed.",
+            ));
+        }
+        if hex.len() != 17 && hex.len() != 8 {
+            return Err(FieldError::new(
+                Self::FIELD,
+                format!(
+                    "has {} hexadecimal digits after vpce-; AWS endpoint ids have 17 (older ones 8).",
+                    hex.len()
+                ),
+            ));
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for VpcEndpointId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for VpcEndpointId {
+    type Error = FieldError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<VpcEndpointId> for String {
+    fn from(value: VpcEndpointId) -> String {
+        value.0
+    }
+}
+
+/// A free-text label: 0–64 printable characters, trimmed. Empty is allowed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Label(String);
+
+impl Label {
+    pub const MAX_CHARS: usize = 64;
+
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let value = input.trim();
+        if value.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "label",
+                "must not contain control characters such as tabs or line breaks.",
+            ));
+        }
+        let count = value.chars().count();
+        if count > Self::MAX_CHARS {
+            return Err(FieldError::new(
+                "label",
+                format!("is {count} characters long; shorten it to at most 64."),
+            ));
+        }
+        Ok(Self(value.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Label {
+    type Error = FieldError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Label> for String {
+    fn from(value: Label) -> String {
+        value.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_ids_are_trimmed_and_lower_cased() {
+        let id = VpcEndpointId::parse("  VPCE-1234567890ABCDEF0 ").unwrap();
+        assert_eq!(id.as_str(), "vpce-1234567890abcdef0");
+        assert_eq!(VpcEndpointId::parse("vpce-0a1b2c3d").unwrap().as_str(), "vpce-0a1b2c3d");
+    }
+
+    #[test]
+    fn a_vpc_id_gets_its_own_message() {
+        let err = VpcEndpointId::parse("vpc-0abc1234def567890").unwrap_err();
+        assert_eq!(err.field, "vpc_endpoint_id");
+        assert!(err.message.starts_with("this is a VPC id; enter the VPC endpoint id (vpce-…)"));
+    }
+
+    #[test]
+    fn malformed_endpoint_ids_say_what_is_wrong() {
+        let cases = [
+            ("", "is required"),
+            ("endpoint-1", "must start with vpce-"),
+            ("vpce-12345", "has 5 hexadecimal digits"),
+            ("vpce-1234567890abcdefg", "only hexadecimal digits"),
+            ("vpce-svc-010736480bcef5824", "endpoint service name"),
+        ];
+        for (input, expected) in cases {
+            let err = VpcEndpointId::parse(input).unwrap_err();
+            assert!(err.message.contains(expected), "{input}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn org_and_project_ids_accept_the_documented_shape() {
+        assert_eq!(OrgId::parse(" org-bold-bonus-12345678 ").unwrap().as_str(), "org-bold-bonus-12345678");
+        assert!(ProjectId::parse("orange-credit-12345678").is_ok());
+        assert!(OrgId::parse("Org_Bad").is_err());
+        assert!(ProjectId::parse(&"a".repeat(61)).is_err());
+        assert_eq!(ProjectId::parse("").unwrap_err().field, "project_id");
+    }
+
+    #[test]
+    fn region_ids_name_a_cloud() {
+        assert_eq!(RegionId::parse("AWS-us-east-2").unwrap().as_str(), "aws-us-east-2");
+        assert!(RegionId::parse("us-east-2").is_err());
+        assert!(RegionId::parse("aws-").is_err());
+    }
+
+    #[test]
+    fn labels_are_bounded_and_printable() {
+        assert_eq!(Label::parse("").unwrap().as_str(), "");
+        assert_eq!(Label::parse("  prod-vpc ").unwrap().as_str(), "prod-vpc");
+        assert!(Label::parse(&"é".repeat(64)).is_ok());
+        assert!(Label::parse(&"x".repeat(65)).unwrap_err().message.contains("65 characters"));
+        assert!(Label::parse("a\tb").is_err());
+    }
+
+    #[test]
+    fn serde_goes_through_the_parsers() {
+        let id: VpcEndpointId = serde_json::from_str("\"VPCE-1234567890ABCDEF0\"").unwrap();
+        assert_eq!(id.as_str(), "vpce-1234567890abcdef0");
+        assert!(serde_json::from_str::<VpcEndpointId>("\"vpc-1\"").is_err());
+    }
+}

@@ -1,0 +1,81 @@
+//! The Enclave console: the Leptos application rendered on the server and hydrated in the
+//! browser, the server functions it calls, and the domain types both sides share.
+//!
+//! Nothing in this crate talks to a database. On the server, server functions reach the
+//! service layer through the [`backend::ConsoleBackend`] trait, which the `enclave` binary
+//! implements and provides as Leptos context.
+
+pub mod domain;
+pub mod pages;
+pub mod server_fns;
+
+#[cfg(feature = "ssr")]
+pub mod backend;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes, A},
+    path, SsrMode,
+};
+
+/// The HTML document around the application, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The console application: header, navigation and routed pages.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    // Set only in the browser, once the page has hydrated: tests and styles use it to tell a
+    // live page from a server-rendered one.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="enclave" href="/pkg/enclave.css"/>
+        <Title formatter=|text: String| if text.is_empty() { "Enclave".to_string() } else { format!("{text} · Enclave") }/>
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <header class="site-header">
+                <A href="/" attr:class="brand">
+                    <span class="brand-mark" aria-hidden="true">"◆"</span>
+                    <span class="brand-name">"Enclave"</span>
+                </A>
+                <nav aria-label="Main">
+                    <ul class="nav-list">
+                        <li><A href="/">"Overview"</A></li>
+                    </ul>
+                </nav>
+            </header>
+            <main id="main" tabindex="-1" data-hydrated=move || hydrated.get().to_string()>
+                <Routes fallback=pages::not_found::NotFound>
+                    // Async SSR: the server waits for the page's data and sends complete HTML, so
+                    // every page reads correctly before (or without) the wasm.
+                    <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+            <footer class="site-footer">
+                <p>"Enclave — private networking for managed Postgres"</p>
+            </footer>
+        </Router>
+    }
+}

@@ -1,0 +1,92 @@
+//! The overview page: what Enclave is and the live state of this control plane.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::domain::SystemStatus;
+use crate::server_fns::get_system_status;
+
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    // Each press of "Check again" bumps this counter, which refetches the status.
+    let checks = RwSignal::new(1u32);
+    let status = Resource::new(move || checks.get(), |_| get_system_status());
+
+    view! {
+        <Title text="Overview"/>
+        <section class="panel intro">
+            <h1>"Private networking for your Postgres projects"</h1>
+            <p>
+                "Enclave connects your AWS VPCs to your databases over PrivateLink, limits which "
+                "VPC endpoints may reach each project, and can shut the public internet out."
+            </p>
+        </section>
+        <section class="panel" aria-labelledby="status-heading">
+            <div class="panel-head">
+                <h2 id="status-heading">"Control plane status"</h2>
+                <button
+                    type="button"
+                    class="button secondary"
+                    on:click=move |_| checks.update(|n| *n += 1)
+                >
+                    "Check again"
+                </button>
+            </div>
+            <div role="status" aria-live="polite" class="status-body">
+                <Transition fallback=|| view! { <p class="muted">"Reading status…"</p> }>
+                    {move || {
+                        status
+                            .get()
+                            .map(|result| match result {
+                                Ok(s) => view! { <StatusTable status=s/> }.into_any(),
+                                Err(e) => {
+                                    view! {
+                                        <p class="error">
+                                            "Could not read the status: " {e.to_string()}
+                                        </p>
+                                    }
+                                        .into_any()
+                                }
+                            })
+                    }}
+                    <p class="muted checks">
+                        {move || match checks.get() {
+                            1 => "Checked once since this page opened.".to_string(),
+                            n => format!("Checked {n} times since this page opened."),
+                        }}
+                    </p>
+                </Transition>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn StatusTable(status: SystemStatus) -> impl IntoView {
+    view! {
+        <dl class="facts">
+            <div>
+                <dt>"Database"</dt>
+                <dd data-testid="database">{status.database.display_name()}</dd>
+            </div>
+            <div>
+                <dt>"Schema version"</dt>
+                <dd data-testid="schema">
+                    {format!("{} — {}", status.schema_version, status.schema_description)}
+                </dd>
+            </div>
+            <div>
+                <dt>"Organizations"</dt>
+                <dd data-testid="organizations">{status.organizations}</dd>
+            </div>
+            <div>
+                <dt>"Projects"</dt>
+                <dd data-testid="projects">{status.projects}</dd>
+            </div>
+            <div>
+                <dt>"Server version"</dt>
+                <dd>{status.server_version}</dd>
+            </div>
+        </dl>
+    }
+}

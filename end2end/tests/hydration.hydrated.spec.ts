@@ -1,0 +1,40 @@
+// Hydration: the wasm loads, takes over the server-rendered page, and makes it interactive.
+import { test, expect, waitForHydration } from "./fixtures";
+
+test("the page hydrates and its controls respond", async ({ page }) => {
+  await page.goto("/");
+  await waitForHydration(page);
+
+  const checks = page.locator(".checks");
+  await expect(checks).toHaveText("Checked once since this page opened.");
+
+  // Only the hydrated page reacts: the click calls a server function and re-renders.
+  await page.getByRole("button", { name: "Check again" }).click();
+  await expect(checks).toHaveText("Checked 2 times since this page opened.");
+  await expect(page.getByTestId("database")).toHaveText("SQLite (embedded)");
+
+  // The screenshots the README shows.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: "../target/screenshots/overview-1280.png", fullPage: true });
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.screenshot({ path: "../target/screenshots/overview-375.png", fullPage: true });
+});
+
+test("the release wasm is served as wasm at its optimised size", async ({ page, request }) => {
+  // Take the wasm address from what the page really loaded, not from a guess at its name.
+  const wasmUrls: string[] = [];
+  page.on("response", (response) => {
+    if (new URL(response.url()).pathname.endsWith(".wasm")) wasmUrls.push(response.url());
+  });
+  await page.goto("/");
+  await waitForHydration(page);
+  expect(wasmUrls).toHaveLength(1);
+
+  const wasm = await request.get(wasmUrls[0]);
+  expect(wasm.status()).toBe(200);
+  expect(wasm.headers()["content-type"]).toContain("application/wasm");
+  const body = await wasm.body();
+  // An unoptimised release build of this app is several times larger; wasm-opt keeps it
+  // well under this.
+  expect(body.length).toBeLessThan(1_500_000);
+});

@@ -1,0 +1,11 @@
+//! The Enclave server: configuration, persistence, services and the HTTP surface. The
+//! `enclave` binary (`main.rs`) is a thin command-line front end over this library, which
+//! tests drive directly.
+
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod services;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

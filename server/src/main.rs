@@ -1,0 +1,15 @@
+//! `enclave`: the control-plane server and operator command line.
+
+use clap::Parser;
+use enclave::cli::{run, Cli};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("enclave: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Wiring: open the store, migrate, build the router, bind the listener.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use leptos::prelude::LeptosOptions;
+use leptos_config::Env;
+use tokio::net::TcpListener;
+
+use crate::{
+    config::ServeConfig,
+    http::{self, AppState},
+    services::Services,
+    store::Store,
+};
+
+/// A bound, ready-to-run server. Tests build one on `127.0.0.1:0` and read the port back.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    store: Store,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations and binds the listen address.
+    pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
+        let store = Store::connect(&config.database.database_url).await?;
+        store.migrate().await?;
+        Self::build_with_store(config, store).await
+    }
+
+    /// Like [`Application::build`] over an already migrated store.
+    pub async fn build_with_store(config: &ServeConfig, store: Store) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.addr).await.map_err(|e| {
+            anyhow::anyhow!(
+                "could not listen on {}: {e} (set ENCLAVE_ADDR or --addr to a free address)",
+                config.addr
+            )
+        })?;
+        let local_addr = listener.local_addr()?;
+        let leptos_options = leptos_options(config, local_addr);
+        let state = AppState {
+            leptos_options,
+            services: Services::new(store.clone()),
+        };
+        Ok(Self {
+            listener,
+            router: http::router(state),
+            store,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests and closes the store.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+/// Leptos settings for a release deployment: the site root comes from configuration, the
+/// output name is fixed (it names the `pkg/enclave.*` files), and no dev auto-reload.
+fn leptos_options(config: &ServeConfig, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(Arc::<str>::from("enclave"))
+        .site_root(Arc::<str>::from(config.site_root.as_str()))
+        .site_pkg_dir(Arc::<str>::from("pkg"))
+        .env(Env::PROD)
+        .site_addr(addr)
+        .build()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

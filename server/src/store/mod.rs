@@ -1,0 +1,191 @@
+//! Persistence: the only module that speaks SQL.
+//!
+//! One [`Store`] fronts either an embedded SQLite file (the default) or PostgreSQL. Every
+//! query is written once with `$n` placeholders, which both engines accept, and run against
+//! whichever pool is configured; each backend keeps its own migrations under
+//! `server/migrations/<backend>/`.
+
+mod error;
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use app::domain::{DatabaseBackend, SystemStatus};
+use sqlx::{
+    postgres::{PgPool, PgPoolOptions},
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    },
+};
+
+pub use error::StoreError;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same expression against whichever pool backs the store. Each arm is compiled
+/// separately, so the expression is type-checked against both drivers.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite($pool) => $body,
+            Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Handle to the control plane's database. Cheap to clone (pools are reference counted).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// A new organization as the store receives it (already validated by the caller).
+#[derive(Clone, Debug)]
+pub struct NewOrganization<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub plan: &'a str,
+}
+
+/// A new project as the store receives it (already validated by the caller).
+#[derive(Clone, Debug)]
+pub struct NewProject<'a> {
+    pub id: &'a str,
+    pub org_id: &'a str,
+    pub name: &'a str,
+    pub region_id: &'a str,
+    pub hostname: &'a str,
+}
+
+impl Store {
+    /// Opens a pool for `database_url` (`sqlite://…` or `postgres://…`). A SQLite file and
+    /// its directory are created when missing; SQLite runs in WAL mode with a busy timeout so
+    /// concurrent writers wait instead of failing.
+    pub async fn connect(database_url: &str) -> Result<Self, StoreError> {
+        if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(database_url)
+                .await?;
+            return Ok(Self {
+                pool: Pool::Postgres(pool),
+            });
+        }
+        if !database_url.starts_with("sqlite:") {
+            return Err(StoreError::UnsupportedUrl);
+        }
+        let options = SqliteConnectOptions::from_str(database_url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let file = options.get_filename();
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !Path::new(dir).exists() {
+                std::fs::create_dir_all(dir).map_err(StoreError::CreateDir)?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            pool: Pool::Sqlite(pool),
+        })
+    }
+
+    /// Which engine this store uses.
+    pub fn backend(&self) -> DatabaseBackend {
+        match self.pool {
+            Pool::Sqlite(_) => DatabaseBackend::Sqlite,
+            Pool::Postgres(_) => DatabaseBackend::Postgres,
+        }
+    }
+
+    /// Applies every pending migration. Safe to run on every start and from several
+    /// instances at once (sqlx takes a lock on PostgreSQL).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// A trivial round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Closes every connection; used at shutdown so SQLite checkpoints its WAL.
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+
+    /// A snapshot for the overview page: schema version and object counts.
+    pub async fn system_status(&self) -> Result<SystemStatus, StoreError> {
+        let (schema_version, schema_description): (i64, String) = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT version, description FROM _sqlx_migrations \
+                 WHERE success = TRUE ORDER BY version DESC LIMIT 1",
+            )
+            .fetch_one(pool)
+            .await
+        })?;
+        let (organizations,): (i64,) = on_pool!(self, pool => {
+            sqlx::query_as("SELECT COUNT(*) FROM organizations").fetch_one(pool).await
+        })?;
+        let (projects,): (i64,) = on_pool!(self, pool => {
+            sqlx::query_as("SELECT COUNT(*) FROM projects").fetch_one(pool).await
+        })?;
+        Ok(SystemStatus {
+            database: self.backend(),
+            schema_version,
+            schema_description,
+            organizations,
+            projects,
+            server_version: env!("CARGO_PKG_VERSION").to_string(),
+        })
+    }
+
+    pub async fn insert_organization(&self, org: &NewOrganization<'_>) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("INSERT INTO organizations (id, name, plan) VALUES ($1, $2, $3)")
+                .bind(org.id)
+                .bind(org.name)
+                .bind(org.plan)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    pub async fn insert_project(&self, project: &NewProject<'_>) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO projects (id, org_id, name, region_id, hostname) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(project.id)
+            .bind(project.org_id)
+            .bind(project.name)
+            .bind(project.region_id)
+            .bind(project.hostname)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,188 @@
+//! Test harness: a fresh database per test (a temporary SQLite file always; a fresh
+//! PostgreSQL database when `TEST_DATABASE_URL` is set) and the real server bound to
+//! `127.0.0.1:0`.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use enclave::{
+    config::{DatabaseConfig, ServeConfig},
+    startup::Application,
+    store::Store,
+};
+use sqlx::{Connection, PgConnection};
+
+/// One test's private database, removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(PathBuf),
+    PostgresDatabase { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub async fn sqlite() -> Self {
+        let path = std::env::temp_dir().join(format!("enclave-test-{}.db", uuid::Uuid::new_v4()));
+        Self {
+            url: format!("sqlite://{}", path.display()),
+            cleanup: Cleanup::SqliteFile(path),
+        }
+    }
+
+    /// A brand-new database on the server named by `TEST_DATABASE_URL`, or `None` when it is
+    /// not set (PostgreSQL tests are then skipped, loudly).
+    pub async fn postgres() -> Option<Self> {
+        let admin_url = std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())?;
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("TEST_DATABASE_URL is set but PostgreSQL is unreachable");
+        let name = format!("enclave_test_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut admin)
+            .await
+            .expect("could not create a test database");
+        let _ = admin.close().await;
+        Some(Self {
+            url: with_database(&admin_url, &name),
+            cleanup: Cleanup::PostgresDatabase { admin_url, name },
+        })
+    }
+
+    pub async fn store(&self) -> Store {
+        let store = Store::connect(&self.url)
+            .await
+            .expect("connect to test database");
+        store.migrate().await.expect("migrate test database");
+        store
+    }
+}
+
+/// `postgres://u@h:p/old?x` with the database name replaced.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{host_part}/{database}?{q}"),
+        None => format!("{host_part}/{database}"),
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            Cleanup::PostgresDatabase { admin_url, name } => {
+                // Drop runs inside the test's runtime, so clean up from a thread of our own.
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("cleanup runtime");
+                    rt.block_on(async move {
+                        if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            )))
+                            .execute(&mut admin)
+                            .await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+pub async fn spawn_app(db: &TestDb) -> TestApp {
+    let config = ServeConfig {
+        database: DatabaseConfig {
+            database_url: db.url.clone(),
+        },
+        addr: "127.0.0.1:0".parse().unwrap(),
+        site_root: "target/site".into(),
+    };
+    let store = db.store().await;
+    let app = Application::build_with_store(&config, store.clone())
+        .await
+        .expect("build app");
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        store,
+    }
+}
+
+/// Declares each scenario twice, as `<name>::sqlite` and `<name>::postgres`. A scenario is an
+/// `async fn(TestDb)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::common::TestDb::sqlite().await).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    match $crate::common::TestDb::postgres().await {
+                        Some(db) => super::$name(db).await,
+                        None => eprintln!("skipped: set TEST_DATABASE_URL to run PostgreSQL tests"),
+                    }
+                }
+            }
+        )*
+    };
+}
+
+#[test]
+fn database_name_is_replaced_in_urls() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database("postgres://u:p@h/test?sslmode=disable", "y"),
+        "postgres://u:p@h/y?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://h", "z"), "postgres://h/z");
+}

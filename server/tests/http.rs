@@ -1,0 +1,141 @@
+//! The HTTP surface over real sockets: probes, request ids, the SSR console and its server
+//! function, on both databases.
+
+mod common;
+
+use common::{spawn_app, TestDb};
+use enclave::store::NewOrganization;
+
+async fn healthz_answers_without_the_database(db: TestDb) {
+    let app = spawn_app(&db).await;
+    app.store.close().await;
+    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+async fn readyz_reflects_the_database(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(
+        body["database"],
+        serde_json::to_value(app.store.backend()).unwrap()
+    );
+
+    // With the pool closed the database is unreachable: not ready, and no detail leaked.
+    app.store.close().await;
+    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "unavailable");
+}
+
+async fn every_response_carries_a_request_id(db: TestDb) {
+    let app = spawn_app(&db).await;
+    for path in ["/healthz", "/", "/nowhere"] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{path}: {id}");
+    }
+    // A well-formed id from the caller is kept, so a request can be followed across hops.
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "lb-7f3a.42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "lb-7f3a.42");
+    // Anything odd is replaced rather than trusted into the logs.
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+}
+
+async fn overview_page_renders_store_data(db: TestDb) {
+    let app = spawn_app(&db).await;
+    app.store
+        .insert_organization(&NewOrganization {
+            id: "org-bold-bonus-12345678",
+            name: "Acme",
+            plan: "scale",
+        })
+        .await
+        .unwrap();
+    let res = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<title>Overview · Enclave</title>"), "{html}");
+    assert!(html.contains(app.store.backend().display_name()), "{html}");
+    assert!(
+        html.contains(r#"<dd data-testid="organizations">1</dd>"#),
+        "{html}"
+    );
+    // Complete HTML without JavaScript: the data is in place, not a loading placeholder.
+    assert!(!html.contains("Reading status…"), "{html}");
+    // The hydration script for the wasm bundle is referenced.
+    assert!(html.contains("/pkg/enclave.js"), "{html}");
+}
+
+async fn server_function_returns_fresh_status(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let call = || async {
+        let res = app
+            .client
+            .post(app.url("/fn/system_status"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body("")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.json::<serde_json::Value>().await.unwrap()
+    };
+    assert_eq!(call().await["organizations"], 0);
+    app.store
+        .insert_organization(&NewOrganization {
+            id: "org-calm-river-87654321",
+            name: "Beta",
+            plan: "free",
+        })
+        .await
+        .unwrap();
+    assert_eq!(call().await["organizations"], 1);
+}
+
+async fn unknown_pages_are_404(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let res = app
+        .client
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Page not found"), "{html}");
+}
+
+on_both_backends!(
+    healthz_answers_without_the_database,
+    readyz_reflects_the_database,
+    every_response_carries_a_request_id,
+    overview_page_renders_store_data,
+    server_function_returns_fresh_status,
+    unknown_pages_are_404,
+);
