@@ -28,7 +28,7 @@ tools:
 	  || cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads
 	@test -n "$(WASM_BINDGEN_VERSION)" || { echo "wasm-bindgen not found in Cargo.lock"; exit 1; }
 	@cargo install --list | grep -qx 'wasm-bindgen-cli v$(WASM_BINDGEN_VERSION):' \
-	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --locked
+	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
 	@cargo install --list | grep -qx 'wasm-opt v$(WASM_OPT_VERSION):' \
 	  || cargo install wasm-opt --version $(WASM_OPT_VERSION) --locked
 

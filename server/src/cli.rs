@@ -1,10 +1,18 @@
-//! The `enclave` command line: `serve` (the default) and `migrate`.
+//! The `enclave` command line: `serve` (the default), `migrate`, and the operator commands
+//! (organizations, users, projects, API keys). Operator commands are non-interactive, print
+//! JSON with `--output json`, and exit with a code that says what went wrong (see
+//! [`exit_code`]).
 
-use clap::{Parser, Subcommand};
+use std::io::Read;
+
+use app::domain::{OrgId, Plan, RegionId, Role};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::json;
 
 use crate::{
-    config::{DatabaseConfig, ServeConfig},
-    startup::Application,
+    config::{ControlPlaneConfig, DatabaseConfig, ServeConfig},
+    services::{Caller, ErrorKind, KeyOwner, ServiceError, Services},
+    startup::{self, Application},
     store::Store,
     telemetry::{self, LogFormat},
 };
@@ -29,8 +37,18 @@ pub struct Cli {
     #[arg(long, global = true, env = "ENCLAVE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// How operator commands print their result.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -39,6 +57,287 @@ pub enum Command {
     Serve(ServeConfig),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseConfig),
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage projects.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Manage API keys.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+/// What every operator command needs: the database and the rules' settings.
+#[derive(Args, Clone, Debug)]
+pub struct OperatorContext {
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    #[command(flatten)]
+    pub control_plane: ControlPlaneConfig,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrgCommand {
+    /// Create an organization; prints its id.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// free, launch, scale, business or enterprise.
+        #[arg(long, value_parser = parse_plan)]
+        plan: Plan,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+    /// Add a user to an organization, or change their role.
+    AddMember {
+        #[arg(long, value_parser = parse_org)]
+        org: OrgId,
+        #[arg(long)]
+        email: String,
+        /// admin or member.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user. The password is read from standard input (one line); pass
+    /// `--no-password` for a user who will only use API keys.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Make the user a platform operator (reviews trial requests).
+        #[arg(long)]
+        operator: bool,
+        #[arg(long)]
+        no_password: bool,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProjectCommand {
+    /// Create a project in an organization; prints its id and hostname.
+    Create {
+        #[arg(long, value_parser = parse_org)]
+        org: OrgId,
+        #[arg(long)]
+        name: String,
+        /// A region of the catalog, e.g. aws-us-east-2.
+        #[arg(long, value_parser = parse_region)]
+        region: RegionId,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApiKeyCommand {
+    /// Create an API key and print it (the only time it is shown).
+    Create {
+        /// An organization key (admin rights in that organization).
+        #[arg(long, value_parser = parse_org, conflicts_with = "user", required_unless_present = "user")]
+        org: Option<OrgId>,
+        /// A personal key acting as the user with this email.
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        name: String,
+        /// Expire the key after this many days.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+}
+
+fn parse_plan(value: &str) -> Result<Plan, String> {
+    Plan::parse(value).map_err(|e| e.message)
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    Role::parse(value).map_err(|e| e.message)
+}
+
+fn parse_org(value: &str) -> Result<OrgId, String> {
+    OrgId::parse(value).map_err(|e| e.message)
+}
+
+fn parse_region(value: &str) -> Result<RegionId, String> {
+    RegionId::parse(value).map_err(|e| e.message)
+}
+
+/// A failed operator command: the service error, kept so the exit code can name its kind.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CommandFailed(pub ServiceError);
+
+/// Exit codes for scripts: 1 internal or database failure, 2 bad input (also clap's usage
+/// errors), 3 not found, 4 conflict with the current state, 5 not allowed.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<CommandFailed>().map(|e| e.0.kind) {
+        Some(ErrorKind::BadRequest | ErrorKind::Unprocessable) => 2,
+        Some(ErrorKind::NotFound) => 3,
+        Some(ErrorKind::Conflict) => 4,
+        Some(ErrorKind::Forbidden | ErrorKind::Unauthenticated) => 5,
+        _ => 1,
+    }
+}
+
+async fn operator_services(context: &OperatorContext) -> anyhow::Result<Services> {
+    let store = Store::connect(&context.database.database_url).await?;
+    store.migrate().await?;
+    startup::services(
+        &context.control_plane,
+        store,
+        crate::services::Clock::system(),
+    )
+}
+
+fn print(output: Output, text: String, value: serde_json::Value) {
+    match output {
+        Output::Text => println!("{text}"),
+        Output::Json => println!("{value}"),
+    }
+}
+
+/// Runs one operator command against the database.
+async fn run_operator(command: Command, output: Output) -> anyhow::Result<()> {
+    let caller = Caller::operator_cli();
+    let failed = |e: ServiceError| anyhow::Error::new(CommandFailed(e));
+    match command {
+        Command::Org(OrgCommand::Create {
+            name,
+            plan,
+            context,
+        }) => {
+            let services = operator_services(&context).await?;
+            let org = services
+                .create_organization(&caller, &name, plan)
+                .await
+                .map_err(failed)?;
+            print(
+                output,
+                org.id.clone(),
+                json!({"id": org.id, "name": org.name, "plan": org.plan}),
+            );
+        }
+        Command::Org(OrgCommand::AddMember {
+            org,
+            email,
+            role,
+            context,
+        }) => {
+            let services = operator_services(&context).await?;
+            services
+                .add_member(&caller, &org, &email, role)
+                .await
+                .map_err(failed)?;
+            print(
+                output,
+                format!("{email} is now {role} of {org}"),
+                json!({"org_id": org, "email": email.trim().to_ascii_lowercase(), "role": role}),
+            );
+        }
+        Command::User(UserCommand::Create {
+            email,
+            operator,
+            no_password,
+            context,
+        }) => {
+            let password = if no_password {
+                None
+            } else {
+                let mut input = String::new();
+                std::io::stdin().read_to_string(&mut input)?;
+                let line = input.lines().next().unwrap_or("").to_string();
+                if line.is_empty() {
+                    return Err(failed(ServiceError::new(
+                        ErrorKind::BadRequest,
+                        "invalid_input",
+                        "Invalid password: write it to standard input (e.g. `echo \"$PASSWORD\" | enclave user create …`), or pass --no-password.",
+                    )));
+                }
+                Some(line)
+            };
+            let services = operator_services(&context).await?;
+            let user = services
+                .create_user(&caller, &email, password.as_deref(), operator)
+                .await
+                .map_err(failed)?;
+            print(
+                output,
+                user.id.clone(),
+                json!({"id": user.id, "email": user.email, "is_operator": user.is_operator}),
+            );
+        }
+        Command::Project(ProjectCommand::Create {
+            org,
+            name,
+            region,
+            context,
+        }) => {
+            let services = operator_services(&context).await?;
+            let project = services
+                .create_project(&caller, &org, &name, &region)
+                .await
+                .map_err(failed)?;
+            print(
+                output,
+                format!("{} {}", project.id, project.hostname),
+                json!({"id": project.id, "org_id": project.org_id, "name": project.name,
+                       "region_id": project.region_id, "hostname": project.hostname}),
+            );
+        }
+        Command::ApiKey(ApiKeyCommand::Create {
+            org,
+            user,
+            name,
+            expires_in_days,
+            context,
+        }) => {
+            let services = operator_services(&context).await?;
+            let owner = match (org, user) {
+                (Some(org), _) => KeyOwner::Org(org),
+                (None, Some(email)) => {
+                    let user = services
+                        .store()
+                        .user_by_email(&email.trim().to_ascii_lowercase())
+                        .await?
+                        .ok_or_else(|| {
+                            failed(ServiceError::new(
+                                ErrorKind::NotFound,
+                                "user_not_found",
+                                format!("No user has the email {email}; create the user first."),
+                            ))
+                        })?;
+                    KeyOwner::User(user.id)
+                }
+                (None, None) => unreachable!("clap requires --org or --user"),
+            };
+            let expires_at = expires_in_days
+                .map(|days| services.clock().now_ms() + i64::from(days) * 86_400_000);
+            let key = services
+                .create_api_key(&caller, &owner, &name, expires_at)
+                .await
+                .map_err(failed)?;
+            print(
+                output,
+                key.token.clone(),
+                json!({"id": key.id, "name": key.name, "key": key.token}),
+            );
+        }
+        Command::Serve(_) | Command::Migrate(_) => unreachable!("handled by run"),
+    }
+    Ok(())
 }
 
 /// Runs the parsed command line. Errors are returned to `main`, which prints them and exits
@@ -71,6 +370,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        operator => run_operator(operator, cli.output).await,
     }
 }
 

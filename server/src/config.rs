@@ -26,4 +26,84 @@ pub struct ServeConfig {
     /// Directory holding the built console assets (`pkg/` with the wasm, JS and CSS).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+
+    /// Bearer token the data plane sends to `/api/internal/v1/access`. Without it that
+    /// endpoint refuses every request.
+    #[arg(long, env = "ENCLAVE_DATA_PLANE_TOKEN", hide_env_values = true)]
+    pub data_plane_token: Option<String>,
+
+    #[command(flatten)]
+    pub control_plane: ControlPlaneConfig,
+
+    #[command(flatten)]
+    pub reconciler: ReconcilerConfig,
+}
+
+/// The rules' settings and the data they use, shared by `serve` and the operator commands.
+#[derive(Args, Clone, Debug)]
+pub struct ControlPlaneConfig {
+    /// A region catalog JSON file replacing the built-in one (same shape as
+    /// `server/data/regions.json`).
+    #[arg(long, env = "ENCLAVE_REGIONS_FILE")]
+    pub regions_file: Option<std::path::PathBuf>,
+
+    /// VPC endpoint assignments allowed per organization per region.
+    #[arg(long, env = "ENCLAVE_ENDPOINT_LIMIT", default_value_t = 10, value_parser = clap::value_parser!(i64).range(1..=1000))]
+    pub endpoint_limit: i64,
+
+    /// DNS domain under which project hostnames are created.
+    #[arg(
+        long,
+        env = "ENCLAVE_HOSTNAME_DOMAIN",
+        default_value = "db.enclave.internal"
+    )]
+    pub hostname_domain: String,
+}
+
+impl ControlPlaneConfig {
+    /// Reads and checks the region catalog: the operator's file, or the built-in data.
+    pub fn region_catalog(&self) -> anyhow::Result<app::domain::RegionCatalog> {
+        let json = match &self.regions_file {
+            Some(path) => std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("could not read the region catalog {}: {e}", path.display())
+            })?,
+            None => BUILT_IN_REGIONS.to_string(),
+        };
+        app::domain::RegionCatalog::from_json(&json).map_err(|e| anyhow::anyhow!(e))
+    }
+}
+
+/// The region catalog shipped with the server (AWS regions and service names).
+pub const BUILT_IN_REGIONS: &str = include_str!("../data/regions.json");
+
+/// How the built-in provider simulator and the reconciler behave.
+#[derive(Args, Clone, Debug)]
+pub struct ReconcilerConfig {
+    /// How often the reconciler looks for work, in milliseconds.
+    #[arg(long, env = "ENCLAVE_RECONCILE_INTERVAL_MS", default_value_t = 500)]
+    pub reconcile_interval_ms: u64,
+
+    /// Simulator: how long after assignment an endpoint is accepted, in milliseconds.
+    #[arg(
+        long,
+        env = "ENCLAVE_SIMULATOR_ACCEPT_DELAY_MS",
+        default_value_t = 3000
+    )]
+    pub simulator_accept_delay_ms: i64,
+
+    /// Simulator: endpoint ids matching this pattern (`*` matches anything) are rejected.
+    #[arg(
+        long,
+        env = "ENCLAVE_SIMULATOR_REJECT_PATTERN",
+        default_value = "vpce-0bad*"
+    )]
+    pub simulator_reject_pattern: String,
+
+    /// Simulator: the reason given for a rejection.
+    #[arg(
+        long,
+        env = "ENCLAVE_SIMULATOR_REJECT_REASON",
+        default_value = "The endpoint's AWS account is not allowed to connect to this endpoint service. Check that the endpoint was created in the organization's AWS account and region, then create a new endpoint."
+    )]
+    pub simulator_reject_reason: String,
 }

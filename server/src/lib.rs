@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod reconciler;
 pub mod services;
 pub mod startup;
 pub mod store;

@@ -1,7 +1,7 @@
 //! `enclave`: the control-plane server and operator command line.
 
 use clap::Parser;
-use enclave::cli::{run, Cli};
+use enclave::cli::{exit_code, run, Cli};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -9,7 +9,7 @@ async fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("enclave: {err:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(exit_code(&err))
         }
     }
 }

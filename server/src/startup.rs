@@ -7,17 +7,39 @@ use leptos_config::Env;
 use tokio::net::TcpListener;
 
 use crate::{
-    config::ServeConfig,
+    config::{ControlPlaneConfig, ServeConfig},
     http::{self, AppState},
-    services::Services,
+    reconciler::{self, Simulator},
+    services::{Clock, ServiceConfig, Services},
     store::Store,
 };
+
+/// The services for a store, configured as the operator asked.
+pub fn services(
+    config: &ControlPlaneConfig,
+    store: Store,
+    clock: Clock,
+) -> anyhow::Result<Services> {
+    let catalog = config.region_catalog()?;
+    let service_config = ServiceConfig {
+        endpoint_limit: config.endpoint_limit,
+        hostname_domain: config
+            .hostname_domain
+            .trim()
+            .trim_matches('.')
+            .to_ascii_lowercase(),
+    };
+    Ok(Services::new(store, catalog, service_config, clock))
+}
 
 /// A bound, ready-to-run server. Tests build one on `127.0.0.1:0` and read the port back.
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     store: Store,
+    services: Services,
+    reconcile_interval: std::time::Duration,
+    simulator: Simulator,
 }
 
 impl Application {
@@ -30,6 +52,16 @@ impl Application {
 
     /// Like [`Application::build`] over an already migrated store.
     pub async fn build_with_store(config: &ServeConfig, store: Store) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, store, Clock::system()).await
+    }
+
+    /// Like [`Application::build_with_store`] with a chosen clock (tests move time by hand).
+    pub async fn build_with_clock(
+        config: &ServeConfig,
+        store: Store,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
+        let services = services(&config.control_plane, store.clone(), clock)?;
         let listener = TcpListener::bind(config.addr).await.map_err(|e| {
             anyhow::anyhow!(
                 "could not listen on {}: {e} (set ENCLAVE_ADDR or --addr to a free address)",
@@ -40,12 +72,22 @@ impl Application {
         let leptos_options = leptos_options(config, local_addr);
         let state = AppState {
             leptos_options,
-            services: Services::new(store.clone()),
+            services: services.clone(),
+            data_plane_token: config
+                .data_plane_token
+                .clone()
+                .filter(|t| !t.is_empty())
+                .map(std::sync::Arc::<str>::from),
         };
         Ok(Self {
             listener,
             router: http::router(state),
             store,
+            services,
+            reconcile_interval: std::time::Duration::from_millis(
+                config.reconciler.reconcile_interval_ms.max(10),
+            ),
+            simulator: Simulator::from_config(&config.reconciler),
         })
     }
 
@@ -55,11 +97,25 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests and closes the store.
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Serves (with the reconciler running beside it) until Ctrl-C or SIGTERM, then finishes
+    /// in-flight requests, stops the reconciler and closes the store.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let reconciler = tokio::spawn(reconciler::run(
+            self.services.clone(),
+            Box::new(self.simulator),
+            self.reconcile_interval,
+            stop_rx,
+        ));
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
             .await?;
+        let _ = stop_tx.send(true);
+        let _ = reconciler.await;
         self.store.close().await;
         Ok(())
     }

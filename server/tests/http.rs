@@ -65,11 +65,14 @@ async fn every_response_carries_a_request_id(db: TestDb) {
 async fn overview_page_renders_store_data(db: TestDb) {
     let app = spawn_app(&db).await;
     app.store
-        .insert_organization(&NewOrganization {
-            id: "org-bold-bonus-12345678",
-            name: "Acme",
-            plan: "scale",
-        })
+        .insert_organization(
+            &NewOrganization {
+                id: "org-bold-bonus-12345678",
+                name: "Acme",
+                plan: "scale",
+            },
+            &common::audit(),
+        )
         .await
         .unwrap();
     let res = app.client.get(app.url("/")).send().await.unwrap();
@@ -108,11 +111,14 @@ async fn server_function_returns_fresh_status(db: TestDb) {
     };
     assert_eq!(call().await["organizations"], 0);
     app.store
-        .insert_organization(&NewOrganization {
-            id: "org-calm-river-87654321",
-            name: "Beta",
-            plan: "free",
-        })
+        .insert_organization(
+            &NewOrganization {
+                id: "org-calm-river-87654321",
+                name: "Beta",
+                plan: "free",
+            },
+            &common::audit(),
+        )
         .await
         .unwrap();
     assert_eq!(call().await["organizations"], 1);

@@ -38,19 +38,22 @@ async fn status_counts_what_is_stored(db: TestDb) {
     assert_eq!((before.organizations, before.projects), (0, 0));
 
     store
-        .insert_organization(&org("org-bold-bonus-12345678", "scale"))
+        .insert_organization(&org("org-bold-bonus-12345678", "scale"), &common::audit())
         .await
         .unwrap();
     store
-        .insert_organization(&org("org-calm-river-87654321", "free"))
+        .insert_organization(&org("org-calm-river-87654321", "free"), &common::audit())
         .await
         .unwrap();
     store
-        .insert_project(&project(
-            "orange-credit-12345678",
-            "org-bold-bonus-12345678",
-            "ep-a-1.example",
-        ))
+        .insert_project(
+            &project(
+                "orange-credit-12345678",
+                "org-bold-bonus-12345678",
+                "ep-a-1.example",
+            ),
+            &common::audit(),
+        )
         .await
         .unwrap();
 
@@ -62,12 +65,12 @@ async fn status_counts_what_is_stored(db: TestDb) {
 async fn duplicates_and_dangling_references_are_refused(db: TestDb) {
     let store = db.store().await;
     store
-        .insert_organization(&org("org-bold-bonus-12345678", "scale"))
+        .insert_organization(&org("org-bold-bonus-12345678", "scale"), &common::audit())
         .await
         .unwrap();
 
     let dup = store
-        .insert_organization(&org("org-bold-bonus-12345678", "free"))
+        .insert_organization(&org("org-bold-bonus-12345678", "free"), &common::audit())
         .await;
     assert!(
         matches!(dup, Err(StoreError::UniqueViolation { .. })),
@@ -75,11 +78,14 @@ async fn duplicates_and_dangling_references_are_refused(db: TestDb) {
     );
 
     let orphan = store
-        .insert_project(&project(
-            "orange-credit-12345678",
-            "org-missing-00000000",
-            "ep-b-2.example",
-        ))
+        .insert_project(
+            &project(
+                "orange-credit-12345678",
+                "org-missing-00000000",
+                "ep-b-2.example",
+            ),
+            &common::audit(),
+        )
         .await;
     assert!(
         matches!(orphan, Err(StoreError::ForeignKeyViolation { .. })),
@@ -88,7 +94,7 @@ async fn duplicates_and_dangling_references_are_refused(db: TestDb) {
 
     // The plan is constrained in the schema too, as a last line of defence.
     let bad_plan = store
-        .insert_organization(&org("org-odd-plan-11111111", "platinum"))
+        .insert_organization(&org("org-odd-plan-11111111", "platinum"), &common::audit())
         .await;
     assert!(
         matches!(bad_plan, Err(StoreError::Database(_))),

@@ -272,14 +272,19 @@ mod tests {
     fn endpoint_ids_are_trimmed_and_lower_cased() {
         let id = VpcEndpointId::parse("  VPCE-1234567890ABCDEF0 ").unwrap();
         assert_eq!(id.as_str(), "vpce-1234567890abcdef0");
-        assert_eq!(VpcEndpointId::parse("vpce-0a1b2c3d").unwrap().as_str(), "vpce-0a1b2c3d");
+        assert_eq!(
+            VpcEndpointId::parse("vpce-0a1b2c3d").unwrap().as_str(),
+            "vpce-0a1b2c3d"
+        );
     }
 
     #[test]
     fn a_vpc_id_gets_its_own_message() {
         let err = VpcEndpointId::parse("vpc-0abc1234def567890").unwrap_err();
         assert_eq!(err.field, "vpc_endpoint_id");
-        assert!(err.message.starts_with("this is a VPC id; enter the VPC endpoint id (vpce-…)"));
+        assert!(err
+            .message
+            .starts_with("this is a VPC id; enter the VPC endpoint id (vpce-…)"));
     }
 
     #[test]
@@ -299,7 +304,10 @@ mod tests {
 
     #[test]
     fn org_and_project_ids_accept_the_documented_shape() {
-        assert_eq!(OrgId::parse(" org-bold-bonus-12345678 ").unwrap().as_str(), "org-bold-bonus-12345678");
+        assert_eq!(
+            OrgId::parse(" org-bold-bonus-12345678 ").unwrap().as_str(),
+            "org-bold-bonus-12345678"
+        );
         assert!(ProjectId::parse("orange-credit-12345678").is_ok());
         assert!(OrgId::parse("Org_Bad").is_err());
         assert!(ProjectId::parse(&"a".repeat(61)).is_err());
@@ -308,7 +316,10 @@ mod tests {
 
     #[test]
     fn region_ids_name_a_cloud() {
-        assert_eq!(RegionId::parse("AWS-us-east-2").unwrap().as_str(), "aws-us-east-2");
+        assert_eq!(
+            RegionId::parse("AWS-us-east-2").unwrap().as_str(),
+            "aws-us-east-2"
+        );
         assert!(RegionId::parse("us-east-2").is_err());
         assert!(RegionId::parse("aws-").is_err());
     }
@@ -318,7 +329,10 @@ mod tests {
         assert_eq!(Label::parse("").unwrap().as_str(), "");
         assert_eq!(Label::parse("  prod-vpc ").unwrap().as_str(), "prod-vpc");
         assert!(Label::parse(&"é".repeat(64)).is_ok());
-        assert!(Label::parse(&"x".repeat(65)).unwrap_err().message.contains("65 characters"));
+        assert!(Label::parse(&"x".repeat(65))
+            .unwrap_err()
+            .message
+            .contains("65 characters"));
         assert!(Label::parse("a\tb").is_err());
     }
 

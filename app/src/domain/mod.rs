@@ -1,7 +1,13 @@
 //! Domain types shared by the browser and the server. Pure data and parsing: no I/O.
 
+pub mod access;
 pub mod ids;
+pub mod region;
 pub mod status;
+pub mod tenancy;
 
+pub use access::{decide, AccessDecision, AccessInput, AccessReason, EndpointAssignment};
 pub use ids::{FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
+pub use region::{Region, RegionCatalog};
 pub use status::{DatabaseBackend, SystemStatus};
+pub use tenancy::{private_networking_entitled, EndpointState, Plan, Role, SettingState, Trial};

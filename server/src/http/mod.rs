@@ -1,8 +1,9 @@
 //! The HTTP surface: health probes, the console (SSR, server functions, static assets) and
 //! the layers every request passes through.
 
+pub mod api;
 mod health;
-mod request_id;
+pub(crate) mod request_id;
 
 use std::sync::Arc;
 
@@ -18,6 +19,8 @@ use crate::services::Services;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
+    /// The token the data plane authenticates with; `None` disables the internal API.
+    pub data_plane_token: Option<Arc<str>>,
 }
 
 /// Builds the complete router for one application instance.
@@ -29,6 +32,7 @@ pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(api::router())
         .leptos_routes_with_context(&state, routes, console_context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

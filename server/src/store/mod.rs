@@ -5,8 +5,6 @@
 //! whichever pool is configured; each backend keeps its own migrations under
 //! `server/migrations/<backend>/`.
 
-mod error;
-
 use std::{path::Path, str::FromStr, time::Duration};
 
 use app::domain::{DatabaseBackend, SystemStatus};
@@ -16,8 +14,6 @@ use sqlx::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
     },
 };
-
-pub use error::StoreError;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -38,6 +34,23 @@ macro_rules! on_pool {
         }
     };
 }
+
+mod accounts;
+mod audit;
+mod error;
+mod network;
+
+pub use accounts::{
+    ApiKeyRow, MemberOrganizationRow, NewApiKey, NewUser, OrganizationRow, ProjectRow, UserRow,
+};
+pub use audit::{AuditActor, AuditEntry, AuditRow};
+pub use error::StoreError;
+pub use network::{
+    AssignOutcome, AssignRequest, AssignmentRow, RemoveOutcome, RestrictOutcome, RestrictionRow,
+    SettingsChange,
+};
+
+use audit::insert_audit;
 
 /// Handle to the control plane's database. Cheap to clone (pools are reference counted).
 #[derive(Clone, Debug)]
@@ -158,21 +171,32 @@ impl Store {
         })
     }
 
-    pub async fn insert_organization(&self, org: &NewOrganization<'_>) -> Result<(), StoreError> {
+    pub async fn insert_organization(
+        &self,
+        org: &NewOrganization<'_>,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
             sqlx::query("INSERT INTO organizations (id, name, plan) VALUES ($1, $2, $3)")
                 .bind(org.id)
                 .bind(org.name)
                 .bind(org.plan)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
+                .execute(&mut *tx)
+                .await?;
+            insert_audit!(tx, audit)?;
+            tx.commit().await
         })?;
         Ok(())
     }
 
-    pub async fn insert_project(&self, project: &NewProject<'_>) -> Result<(), StoreError> {
+    pub async fn insert_project(
+        &self,
+        project: &NewProject<'_>,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO projects (id, org_id, name, region_id, hostname) \
                  VALUES ($1, $2, $3, $4, $5)",
@@ -182,9 +206,10 @@ impl Store {
             .bind(project.name)
             .bind(project.region_id)
             .bind(project.hostname)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
+            .execute(&mut *tx)
+            .await?;
+            insert_audit!(tx, audit)?;
+            tx.commit().await
         })?;
         Ok(())
     }

@@ -5,10 +5,12 @@
 
 use std::path::PathBuf;
 
+use clap::Parser;
 use enclave::{
-    config::{DatabaseConfig, ServeConfig},
+    config::ServeConfig,
+    services::{Clock, Services},
     startup::Application,
-    store::Store,
+    store::{AuditActor, AuditEntry, Store},
 };
 use sqlx::{Connection, PgConnection};
 
@@ -118,6 +120,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Store,
+    pub services: Services,
 }
 
 impl TestApp {
@@ -127,17 +130,17 @@ impl TestApp {
 }
 
 pub async fn spawn_app(db: &TestDb) -> TestApp {
-    let config = ServeConfig {
-        database: DatabaseConfig {
-            database_url: db.url.clone(),
-        },
-        addr: "127.0.0.1:0".parse().unwrap(),
-        site_root: "target/site".into(),
-    };
+    spawn_app_with(db, &[], Clock::system()).await
+}
+
+/// A server with extra `enclave serve` flags and a chosen clock.
+pub async fn spawn_app_with(db: &TestDb, extra: &[&str], clock: Clock) -> TestApp {
+    let config = serve_config(db, extra);
     let store = db.store().await;
-    let app = Application::build_with_store(&config, store.clone())
+    let app = Application::build_with_clock(&config, store.clone(), clock)
         .await
         .expect("build app");
+    let services = app.services().clone();
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until_stopped());
     TestApp {
@@ -147,6 +150,7 @@ pub async fn spawn_app(db: &TestDb) -> TestApp {
             .build()
             .unwrap(),
         store,
+        services,
     }
 }
 
@@ -185,4 +189,46 @@ fn database_name_is_replaced_in_urls() {
         "postgres://u:p@h/y?sslmode=disable"
     );
     assert_eq!(with_database("postgres://h", "z"), "postgres://h/z");
+}
+
+/// `enclave serve` configuration for a test: defaults (as the binary parses them) plus
+/// `extra` flags, on the test's database and a free port.
+pub fn serve_config(db: &TestDb, extra: &[&str]) -> ServeConfig {
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        serve: ServeConfig,
+    }
+    let mut args = vec![
+        "enclave",
+        "--database-url",
+        db.url.as_str(),
+        "--addr",
+        "127.0.0.1:0",
+        "--site-root",
+        "target/site",
+    ];
+    args.extend_from_slice(extra);
+    Wrapper::try_parse_from(args)
+        .expect("test serve flags")
+        .serve
+}
+
+/// An audit entry for rows tests write straight into the store.
+pub fn audit() -> AuditEntry {
+    AuditEntry {
+        org_id: None,
+        project_id: None,
+        actor: AuditActor {
+            kind: "system",
+            id: "test".into(),
+            name: "test harness".into(),
+        },
+        action: "test.insert",
+        target: "test".into(),
+        before: None,
+        after: None,
+        request_id: None,
+        at_ms: 0,
+    }
 }

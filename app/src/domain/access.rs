@@ -1,0 +1,229 @@
+//! The access decision: the contract between the control plane and the data plane (SPEC §4).
+//!
+//! Pure: the caller gathers the project's settings, the connection's endpoint assignment and
+//! the project's restrictions; this decides. The proxy and the internal HTTP endpoint both
+//! use it, so there is exactly one place where access is granted.
+
+use serde::{Deserialize, Serialize};
+
+use super::EndpointState;
+
+/// Why a connection is allowed or denied, as a stable code the data plane can count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessReason {
+    PublicAllowed,
+    VpcEndpointAllowed,
+    ProjectNotFound,
+    PublicConnectionsBlocked,
+    VpcConnectionsBlocked,
+    VpcEndpointNotAssigned,
+    VpcEndpointNotAccepted,
+    VpcEndpointNotInRestrictions,
+}
+
+impl AccessReason {
+    pub fn allows(self) -> bool {
+        matches!(
+            self,
+            AccessReason::PublicAllowed | AccessReason::VpcEndpointAllowed
+        )
+    }
+}
+
+/// The connection's endpoint assignment as seen from the project: is the endpoint assigned to
+/// the project's organization in the project's region, and in which state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointAssignment {
+    NotAssigned,
+    Assigned(EndpointState),
+}
+
+/// Everything the decision depends on.
+#[derive(Clone, Debug)]
+pub struct AccessInput<'a> {
+    pub project_id: &'a str,
+    pub block_public_connections: bool,
+    pub block_vpc_connections: bool,
+    /// `None` for a connection from the public internet.
+    pub vpc_endpoint_id: Option<&'a str>,
+    pub assignment: EndpointAssignment,
+    /// The project's restrictions; empty means every accepted org endpoint may connect.
+    pub restrictions: &'a [String],
+}
+
+/// The verdict, with the message a database client will see when it is denied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessDecision {
+    pub allow: bool,
+    pub reason: AccessReason,
+    pub message: String,
+}
+
+impl AccessDecision {
+    fn new(reason: AccessReason, message: String) -> Self {
+        Self {
+            allow: reason.allows(),
+            reason,
+            message,
+        }
+    }
+
+    /// The answer for a project or hostname the control plane does not know.
+    pub fn project_not_found() -> Self {
+        Self::new(
+            AccessReason::ProjectNotFound,
+            "The requested endpoint could not be found, or you don't have access to it. \
+             Check the host name in your connection string."
+                .to_string(),
+        )
+    }
+}
+
+/// Decides whether a connection may reach the project.
+pub fn decide(input: &AccessInput<'_>) -> AccessDecision {
+    let project = input.project_id;
+    let Some(endpoint) = input.vpc_endpoint_id else {
+        if input.block_public_connections {
+            return AccessDecision::new(
+                AccessReason::PublicConnectionsBlocked,
+                format!(
+                    "Connections from the public internet are not allowed for project {project}. \
+                     Connect through an allowed VPC endpoint, or ask an organization admin to \
+                     allow public connections."
+                ),
+            );
+        }
+        return AccessDecision::new(
+            AccessReason::PublicAllowed,
+            "Public connection allowed.".to_string(),
+        );
+    };
+    if input.block_vpc_connections {
+        return AccessDecision::new(
+            AccessReason::VpcConnectionsBlocked,
+            format!(
+                "Connections through VPC endpoints are not allowed for project {project}. \
+                 Ask an organization admin to allow VPC connections."
+            ),
+        );
+    }
+    match input.assignment {
+        EndpointAssignment::NotAssigned => AccessDecision::new(
+            AccessReason::VpcEndpointNotAssigned,
+            format!(
+                "VPC endpoint {endpoint} is not assigned to the organization of project \
+                 {project} in its region. Assign it in the console or with the API first."
+            ),
+        ),
+        EndpointAssignment::Assigned(EndpointState::New) => AccessDecision::new(
+            AccessReason::VpcEndpointNotAccepted,
+            format!(
+                "VPC endpoint {endpoint} has not been accepted yet. Wait until its state is \
+                 accepted, then connect again."
+            ),
+        ),
+        EndpointAssignment::Assigned(EndpointState::Rejected) => AccessDecision::new(
+            AccessReason::VpcEndpointNotAccepted,
+            format!(
+                "VPC endpoint {endpoint} was rejected. See its state in the console for the \
+                 reason and how to fix it."
+            ),
+        ),
+        EndpointAssignment::Assigned(EndpointState::Accepted) => {
+            if !input.restrictions.is_empty() && !input.restrictions.iter().any(|r| r == endpoint) {
+                AccessDecision::new(
+                    AccessReason::VpcEndpointNotInRestrictions,
+                    format!(
+                        "Project {project} accepts connections only from its restricted VPC \
+                         endpoints, and {endpoint} is not one of them."
+                    ),
+                )
+            } else {
+                AccessDecision::new(
+                    AccessReason::VpcEndpointAllowed,
+                    format!("Connection through VPC endpoint {endpoint} allowed."),
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VPCE: &str = "vpce-1234567890abcdef0";
+
+    fn input<'a>(endpoint: Option<&'a str>, restrictions: &'a [String]) -> AccessInput<'a> {
+        AccessInput {
+            project_id: "orange-credit-12345678",
+            block_public_connections: false,
+            block_vpc_connections: false,
+            vpc_endpoint_id: endpoint,
+            assignment: EndpointAssignment::Assigned(EndpointState::Accepted),
+            restrictions,
+        }
+    }
+
+    #[test]
+    fn public_connections_follow_the_block_setting() {
+        assert_eq!(
+            decide(&input(None, &[])).reason,
+            AccessReason::PublicAllowed
+        );
+        let blocked = AccessInput {
+            block_public_connections: true,
+            ..input(None, &[])
+        };
+        let decision = decide(&blocked);
+        assert!(!decision.allow);
+        assert_eq!(decision.reason, AccessReason::PublicConnectionsBlocked);
+        assert!(decision.message.contains("orange-credit-12345678"));
+    }
+
+    #[test]
+    fn endpoints_must_be_accepted_assignments() {
+        assert!(decide(&input(Some(VPCE), &[])).allow);
+        for (assignment, reason) in [
+            (
+                EndpointAssignment::NotAssigned,
+                AccessReason::VpcEndpointNotAssigned,
+            ),
+            (
+                EndpointAssignment::Assigned(EndpointState::New),
+                AccessReason::VpcEndpointNotAccepted,
+            ),
+            (
+                EndpointAssignment::Assigned(EndpointState::Rejected),
+                AccessReason::VpcEndpointNotAccepted,
+            ),
+        ] {
+            let decision = decide(&AccessInput {
+                assignment,
+                ..input(Some(VPCE), &[])
+            });
+            assert_eq!((decision.allow, decision.reason), (false, reason));
+        }
+    }
+
+    #[test]
+    fn restrictions_narrow_and_vpc_block_overrides() {
+        let other = vec!["vpce-0000000000000000a".to_string()];
+        let decision = decide(&input(Some(VPCE), &other));
+        assert_eq!(decision.reason, AccessReason::VpcEndpointNotInRestrictions);
+        let listed = vec![VPCE.to_string()];
+        assert!(decide(&input(Some(VPCE), &listed)).allow);
+        let blocked = AccessInput {
+            block_vpc_connections: true,
+            ..input(Some(VPCE), &listed)
+        };
+        assert_eq!(decide(&blocked).reason, AccessReason::VpcConnectionsBlocked);
+        // Blocking VPC connections says nothing about public ones.
+        let public = AccessInput {
+            block_vpc_connections: true,
+            ..input(None, &[])
+        };
+        assert!(decide(&public).allow);
+    }
+}

@@ -1,0 +1,73 @@
+//! The REST API under `/api/v2` (wire-compatible with Neon API v2 for private networking)
+//! and the data plane's internal endpoint. Handlers parse, call the service layer, shape.
+
+mod error;
+mod extract;
+mod internal;
+mod projects;
+mod users;
+mod vpc;
+
+use axum::{http::StatusCode, middleware, routing::get, Router};
+
+pub use error::ApiError;
+
+use super::AppState;
+
+/// `/api/v2/…` and `/api/internal/v1/…`, with API-style errors for unknown paths too.
+pub fn router() -> Router<AppState> {
+    let v2 = Router::new()
+        .route(
+            "/organizations/{org_id}/vpc/vpc_endpoints",
+            get(vpc::list_org_endpoints),
+        )
+        .route(
+            "/organizations/{org_id}/vpc/region/{region_id}/vpc_endpoints",
+            get(vpc::list_region_endpoints),
+        )
+        .route(
+            "/organizations/{org_id}/vpc/region/{region_id}/vpc_endpoints/{vpc_endpoint_id}",
+            get(vpc::endpoint_details)
+                .post(vpc::assign_endpoint)
+                .delete(vpc::remove_endpoint),
+        )
+        .route("/projects", get(projects::list_projects))
+        .route(
+            "/projects/{project_id}",
+            get(projects::get_project).patch(projects::update_project),
+        )
+        .route(
+            "/projects/{project_id}/vpc_endpoints",
+            get(vpc::list_project_restrictions),
+        )
+        .route(
+            "/projects/{project_id}/vpc_endpoints/{vpc_endpoint_id}",
+            axum::routing::post(vpc::restrict_project).delete(vpc::unrestrict_project),
+        )
+        .route("/users/me/organizations", get(users::my_organizations))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    let internal = Router::new()
+        .route("/access", get(internal::access))
+        .fallback(not_found);
+    Router::new()
+        .nest("/api/v2", v2)
+        .nest("/api/internal/v1", internal)
+        .layer(middleware::from_fn(error::add_request_id))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "There is no API operation at this path. See /api/v2/openapi.json for the operations.",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This path does not support that method. See /api/v2/openapi.json.",
+    )
+}

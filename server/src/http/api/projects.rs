@@ -1,0 +1,196 @@
+//! Projects: read, list, and change network settings (Neon API v2 shapes).
+
+use std::collections::HashMap;
+
+use app::domain::{OrgId, ProjectId};
+use axum::{
+    extract::{Path, Query, State},
+    Json,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    error::ApiError,
+    extract::{ApiCaller, JsonBody},
+};
+use crate::{
+    services::{Principal, Services},
+    store::{ProjectRow, SettingsChange},
+};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ProjectSettings {
+    pub block_public_connections: bool,
+    pub block_vpc_connections: bool,
+}
+
+/// Whether the data plane has confirmed each setting (`applying` or `applied`). Not part of
+/// Neon's schema; clients that do not know it ignore it.
+#[derive(Clone, Debug, Serialize)]
+pub struct NetworkSettingsState {
+    pub block_public_connections: String,
+    pub block_vpc_connections: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub org_id: String,
+    pub region_id: String,
+    pub platform_id: String,
+    /// The host name clients connect to.
+    pub proxy_host: String,
+    pub hostname: String,
+    pub settings: ProjectSettings,
+    pub network_settings_state: NetworkSettingsState,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<ProjectRow> for Project {
+    fn from(p: ProjectRow) -> Self {
+        let platform = p.region_id.split('-').next().unwrap_or("aws").to_string();
+        let proxy_host = p
+            .hostname
+            .split_once('.')
+            .map(|(_, rest)| rest.to_string())
+            .unwrap_or_default();
+        let created = p
+            .created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        Self {
+            id: p.id,
+            name: p.name,
+            org_id: p.org_id,
+            region_id: p.region_id,
+            platform_id: platform,
+            proxy_host,
+            hostname: p.hostname,
+            settings: ProjectSettings {
+                block_public_connections: p.block_public_connections,
+                block_vpc_connections: p.block_vpc_connections,
+            },
+            network_settings_state: NetworkSettingsState {
+                block_public_connections: p.block_public_connections_state,
+                block_vpc_connections: p.block_vpc_connections_state,
+            },
+            updated_at: created.clone(),
+            created_at: created,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ProjectResponse {
+    pub project: Project,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ProjectUpdateResponse {
+    pub project: Project,
+    pub operations: Vec<serde_json::Value>,
+}
+
+/// `{"project": {"settings": {…}}}`. Only the network settings can change here; anything
+/// else is refused rather than silently dropped.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectUpdateRequest {
+    pub project: ProjectUpdate,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectUpdate {
+    #[serde(default)]
+    pub settings: Option<ProjectSettingsUpdate>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSettingsUpdate {
+    pub block_public_connections: Option<bool>,
+    pub block_vpc_connections: Option<bool>,
+}
+
+pub async fn get_project(
+    State(services): State<Services>,
+    ApiCaller(caller): ApiCaller,
+    Path(project_id): Path<String>,
+) -> Result<Json<ProjectResponse>, ApiError> {
+    let project_id = ProjectId::parse(&project_id)?;
+    let project = services.get_project(&caller, &project_id).await?;
+    Ok(Json(ProjectResponse {
+        project: project.into(),
+    }))
+}
+
+pub async fn update_project(
+    State(services): State<Services>,
+    ApiCaller(caller): ApiCaller,
+    Path(project_id): Path<String>,
+    JsonBody(body): JsonBody<ProjectUpdateRequest>,
+) -> Result<Json<ProjectUpdateResponse>, ApiError> {
+    let project_id = ProjectId::parse(&project_id)?;
+    let settings = body.project.settings.unwrap_or_default();
+    let change = SettingsChange {
+        block_public_connections: settings.block_public_connections,
+        block_vpc_connections: settings.block_vpc_connections,
+    };
+    let project = services
+        .update_project_settings(&caller, &project_id, &change)
+        .await?;
+    Ok(Json(ProjectUpdateResponse {
+        project: project.into(),
+        operations: Vec::new(),
+    }))
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Pagination {
+    pub cursor: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ProjectsResponse {
+    pub projects: Vec<Project>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pagination: Option<Pagination>,
+}
+
+/// `GET /projects?org_id=&limit=&cursor=`. An organization key may leave out `org_id`.
+pub async fn list_projects(
+    State(services): State<Services>,
+    ApiCaller(caller): ApiCaller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<ProjectsResponse>, ApiError> {
+    let org_id = match (query.get("org_id"), &caller.principal) {
+        (Some(id), _) => OrgId::parse(id)?,
+        (None, Principal::OrgApiKey { org_id, .. }) => OrgId::parse(org_id)?,
+        (None, _) => {
+            return Err(ApiError::bad_request(
+                "Invalid org_id: it is required; list your organizations with \
+                 GET /api/v2/users/me/organizations.",
+            ))
+        }
+    };
+    let limit = match query.get("limit") {
+        None => 10,
+        Some(raw) => raw
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| ApiError::bad_request("Invalid limit: choose a number from 1 to 400."))?,
+    };
+    let cursor = query
+        .get("cursor")
+        .map(String::as_str)
+        .filter(|c| !c.is_empty());
+    let page = services
+        .list_projects(&caller, &org_id, cursor, limit)
+        .await?;
+    Ok(Json(ProjectsResponse {
+        projects: page.projects.into_iter().map(Project::from).collect(),
+        pagination: page.next_cursor.map(|cursor| Pagination { cursor }),
+    }))
+}

@@ -1,0 +1,201 @@
+//! VPC endpoints of an organization and restrictions of a project (Neon API v2 shapes).
+
+use app::domain::{Label, OrgId, ProjectId, RegionId, VpcEndpointId};
+use axum::{
+    extract::{Path, State},
+    Json,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::{
+    error::ApiError,
+    extract::{ApiCaller, JsonBody},
+};
+use crate::services::Services;
+
+/// `{"label": "…"}`; the label may be empty or absent.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct VpcEndpointAssignment {
+    #[serde(default)]
+    pub label: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VpcEndpoint {
+    pub vpc_endpoint_id: String,
+    pub label: String,
+    pub region_id: String,
+    pub state: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VpcEndpoints {
+    pub endpoints: Vec<VpcEndpoint>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VpcEndpointDetails {
+    pub vpc_endpoint_id: String,
+    pub label: String,
+    pub region_id: String,
+    pub state: String,
+    /// Why the cloud side rejected the connection, when `state` is `rejected`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejection_reason: Option<String>,
+    pub num_restricted_projects: usize,
+    pub example_restricted_projects: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ProjectVpcEndpoint {
+    pub vpc_endpoint_id: String,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ProjectVpcEndpoints {
+    pub endpoints: Vec<ProjectVpcEndpoint>,
+}
+
+fn endpoints(rows: Vec<crate::store::AssignmentRow>) -> Json<VpcEndpoints> {
+    Json(VpcEndpoints {
+        endpoints: rows
+            .into_iter()
+            .map(|a| VpcEndpoint {
+                vpc_endpoint_id: a.vpc_endpoint_id,
+                label: a.label,
+                region_id: a.region_id,
+                state: a.state,
+            })
+            .collect(),
+    })
+}
+
+pub async fn list_org_endpoints(
+    State(services): State<Services>,
+    ApiCaller(caller): ApiCaller,
+    Path(org_id): Path<String>,
+) -> Result<Json<VpcEndpoints>, ApiError> {
+    let org_id = OrgId::parse(&org_id)?;
+    Ok(endpoints(
+        services.list_org_endpoints(&caller, &org_id, None).await?,
+    ))
+}
+
+pub async fn list_region_endpoints(
+    State(services): State<Services>,
+    ApiCaller(caller): ApiCaller,
+    Path((org_id, region_id)): Path<(String, String)>,
+) -> Result<Json<VpcEndpoints>, ApiError> {
+    let org_id = OrgId::parse(&org_id)?;
+    let region_id = RegionId::parse(&region_id)?;
+    Ok(endpoints(
+        services
+            .list_org_endpoints(&caller, &org_id, Some(&region_id))
+            .await?,
+    ))
+}
+
+fn endpoint_path(
+    (org_id, region_id, endpoint): &(String, String, String),
+) -> Result<(OrgId, RegionId, VpcEndpointId), ApiError> {
+    Ok((
+        OrgId::parse(org_id)?,
+        RegionId::parse(region_id)?,
+        VpcEndpointId::parse(endpoint)?,
+    ))
+}
+
+pub async fn endpoint_details(
+    State(services): State<Services>,
+    ApiCaller(caller): ApiCaller,
+    Path(path): Path<(String, String, String)>,
+) -> Result<Json<VpcEndpointDetails>, ApiError> {
+    let (org_id, region_id, endpoint) = endpoint_path(&path)?;
+    let details = services
+        .endpoint_details(&caller, &org_id, &region_id, &endpoint)
+        .await?;
+    let a = details.assignment;
+    Ok(Json(VpcEndpointDetails {
+        vpc_endpoint_id: a.vpc_endpoint_id,
+        label: a.label,
+        region_id: a.region_id,
+        state: a.state,
+        rejection_reason: a.state_reason,
+        num_restricted_projects: details.restricted_projects.len(),
+        example_restricted_projects: details.restricted_projects.into_iter().take(3).collect(),
+    }))
+}
+
+pub async fn assign_endpoint(
+    State(services): State<Services>,
+    ApiCaller(caller): ApiCaller,
+    Path(path): Path<(String, String, String)>,
+    JsonBody(body): JsonBody<VpcEndpointAssignment>,
+) -> Result<Json<Value>, ApiError> {
+    let (org_id, region_id, endpoint) = endpoint_path(&path)?;
+    let label = Label::parse(&body.label)?;
+    services
+        .assign_endpoint(&caller, &org_id, &region_id, &endpoint, &label)
+        .await?;
+    Ok(Json(json!({})))
+}
+
+pub async fn remove_endpoint(
+    State(services): State<Services>,
+    ApiCaller(caller): ApiCaller,
+    Path(path): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let (org_id, region_id, endpoint) = endpoint_path(&path)?;
+    services
+        .remove_endpoint(&caller, &org_id, &region_id, &endpoint)
+        .await?;
+    Ok(Json(json!({})))
+}
+
+pub async fn list_project_restrictions(
+    State(services): State<Services>,
+    ApiCaller(caller): ApiCaller,
+    Path(project_id): Path<String>,
+) -> Result<Json<ProjectVpcEndpoints>, ApiError> {
+    let project_id = ProjectId::parse(&project_id)?;
+    let rows = services.project_restrictions(&caller, &project_id).await?;
+    Ok(Json(ProjectVpcEndpoints {
+        endpoints: rows
+            .into_iter()
+            .map(|r| ProjectVpcEndpoint {
+                vpc_endpoint_id: r.vpc_endpoint_id,
+                label: r.label,
+            })
+            .collect(),
+    }))
+}
+
+pub async fn restrict_project(
+    State(services): State<Services>,
+    ApiCaller(caller): ApiCaller,
+    Path((project_id, endpoint)): Path<(String, String)>,
+    JsonBody(body): JsonBody<VpcEndpointAssignment>,
+) -> Result<Json<Value>, ApiError> {
+    let project_id = ProjectId::parse(&project_id)?;
+    let endpoint = VpcEndpointId::parse(&endpoint)?;
+    let label = Label::parse(&body.label)?;
+    services
+        .restrict_project(&caller, &project_id, &endpoint, &label)
+        .await?;
+    Ok(Json(json!({})))
+}
+
+pub async fn unrestrict_project(
+    State(services): State<Services>,
+    ApiCaller(caller): ApiCaller,
+    Path((project_id, endpoint)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let project_id = ProjectId::parse(&project_id)?;
+    let endpoint = VpcEndpointId::parse(&endpoint)?;
+    services
+        .unrestrict_project(&caller, &project_id, &endpoint)
+        .await?;
+    Ok(Json(json!({})))
+}

@@ -1,0 +1,208 @@
+//! The reconciler: a background task that drives what the cloud side decides. It asks a
+//! [`Provider`] about endpoints in state `new` and applies changed network settings to the
+//! data plane. The built-in [`Simulator`] stands in for AWS locally and in tests; a real AWS
+//! provider implements the same trait (accepting connections on the endpoint service and
+//! pushing settings to the proxies).
+
+use std::time::Duration;
+
+use app::domain::{EndpointState, RegionId, VpcEndpointId};
+use serde_json::json;
+
+use crate::{
+    config::ReconcilerConfig,
+    services::{Caller, ServiceError, Services},
+    store::{AssignmentRow, ProjectRow},
+};
+
+/// The provider's view of an endpoint connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Review {
+    /// Not decided yet; ask again later.
+    Pending,
+    Accept,
+    Reject {
+        reason: String,
+    },
+}
+
+/// The cloud side of private networking.
+#[async_trait::async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// Decides on a connection request from `endpoint` in `region`, assigned `age_ms` ago.
+    async fn review_endpoint(
+        &self,
+        region: &RegionId,
+        endpoint: &VpcEndpointId,
+        age_ms: i64,
+    ) -> anyhow::Result<Review>;
+
+    /// Pushes a project's network settings to the data plane; `Ok` once they are in force.
+    async fn apply_settings(&self, project: &ProjectRow) -> anyhow::Result<()>;
+}
+
+/// Accepts every endpoint after a delay, except ids matching a pattern, which it rejects with
+/// a reason; settings apply at the next tick. Every state can be shown and tested with it.
+#[derive(Clone, Debug)]
+pub struct Simulator {
+    pub accept_delay_ms: i64,
+    pub reject_pattern: String,
+    pub reject_reason: String,
+}
+
+impl Simulator {
+    pub fn from_config(config: &ReconcilerConfig) -> Self {
+        Self {
+            accept_delay_ms: config.simulator_accept_delay_ms,
+            reject_pattern: config.simulator_reject_pattern.to_ascii_lowercase(),
+            reject_reason: config.simulator_reject_reason.clone(),
+        }
+    }
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[async_trait::async_trait]
+impl Provider for Simulator {
+    async fn review_endpoint(
+        &self,
+        _region: &RegionId,
+        endpoint: &VpcEndpointId,
+        age_ms: i64,
+    ) -> anyhow::Result<Review> {
+        if glob_matches(&self.reject_pattern, endpoint.as_str()) {
+            return Ok(Review::Reject {
+                reason: self.reject_reason.clone(),
+            });
+        }
+        Ok(if age_ms >= self.accept_delay_ms {
+            Review::Accept
+        } else {
+            Review::Pending
+        })
+    }
+
+    async fn apply_settings(&self, _project: &ProjectRow) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// One pass over the outstanding work. Returns how many changes it made.
+pub async fn reconcile_once(
+    services: &Services,
+    provider: &dyn Provider,
+) -> Result<usize, ServiceError> {
+    let caller = Caller::system();
+    let mut changes = 0;
+    let now = services.clock().now_ms();
+    for assignment in services.store().assignments_awaiting_review(100).await? {
+        if settle(services, provider, &caller, &assignment, now).await? {
+            changes += 1;
+        }
+    }
+    for project in services.store().projects_applying(100).await? {
+        match provider.apply_settings(&project).await {
+            Ok(()) => {
+                services.store().mark_settings_applied(&project).await?;
+                changes += 1;
+            }
+            Err(e) => {
+                tracing::warn!(project = %project.id, error = %e, "applying settings failed; will retry")
+            }
+        }
+    }
+    Ok(changes)
+}
+
+async fn settle(
+    services: &Services,
+    provider: &dyn Provider,
+    caller: &Caller,
+    assignment: &AssignmentRow,
+    now: i64,
+) -> Result<bool, ServiceError> {
+    let (Ok(region), Ok(endpoint)) = (
+        RegionId::parse(&assignment.region_id),
+        VpcEndpointId::parse(&assignment.vpc_endpoint_id),
+    ) else {
+        return Ok(false);
+    };
+    let review = match provider
+        .review_endpoint(&region, &endpoint, now - assignment.created_at)
+        .await
+    {
+        Ok(review) => review,
+        Err(e) => {
+            tracing::warn!(endpoint = %endpoint, error = %e, "provider review failed; will retry");
+            return Ok(false);
+        }
+    };
+    let (state, reason) = match review {
+        Review::Pending => return Ok(false),
+        Review::Accept => (EndpointState::Accepted, None),
+        Review::Reject { reason } => (EndpointState::Rejected, Some(reason)),
+    };
+    let audit = services
+        .audit(caller, "vpc_endpoint.state", endpoint.as_str())
+        .org(&assignment.org_id)
+        .before(json!({"state": assignment.state}))
+        .after(json!({"state": state, "reason": reason}));
+    Ok(services
+        .store()
+        .settle_assignment(endpoint.as_str(), state.as_str(), reason.as_deref(), &audit)
+        .await?)
+}
+
+/// Runs [`reconcile_once`] every `interval` until `stop` resolves.
+pub async fn run(
+    services: Services,
+    provider: Box<dyn Provider>,
+    interval: Duration,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut stop = stop;
+    loop {
+        if let Err(e) = reconcile_once(&services, provider.as_ref()).await {
+            tracing::warn!(error = %e, "reconciler pass failed; will retry");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_matches;
+
+    #[test]
+    fn glob_patterns() {
+        assert!(glob_matches("vpce-0bad*", "vpce-0bad567890abcdef0"));
+        assert!(!glob_matches("vpce-0bad*", "vpce-1bad567890abcdef0"));
+        assert!(glob_matches("*dead*", "vpce-12dead7890abcdef0"));
+        assert!(glob_matches(
+            "vpce-1234567890abcdef0",
+            "vpce-1234567890abcdef0"
+        ));
+        assert!(!glob_matches("a*b*c", "ab"));
+    }
+}

@@ -1,0 +1,427 @@
+//! Organizations, users, memberships, projects and API keys.
+
+use app::domain::{OrgId, Plan, RegionId, Role};
+use argon2::{password_hash::SaltString, Argon2, PasswordHasher};
+use rand::{distributions::Alphanumeric, Rng};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::{
+    names, principal::org_not_found, Caller, ErrorKind, Principal, ServiceError, Services,
+};
+use crate::store::{
+    MemberOrganizationRow, NewApiKey, NewOrganization, NewProject, NewUser, OrganizationRow,
+    ProjectRow, StoreError, UserRow,
+};
+
+/// Every API key starts with this, so a leaked key is easy to recognise (and to scan for).
+pub const API_KEY_PREFIX: &str = "enclave_";
+
+/// Whose rights an API key carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyOwner {
+    /// Acts as the user.
+    User(String),
+    /// Admin of the organization.
+    Org(OrgId),
+}
+
+/// A freshly created key. `token` is shown once and never stored.
+#[derive(Clone, Debug)]
+pub struct CreatedApiKey {
+    pub id: String,
+    pub name: String,
+    pub token: String,
+}
+
+/// Last-use times are refreshed at most this often, so reads do not all become writes.
+const LAST_USED_RESOLUTION_MS: i64 = 60_000;
+
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn require_operator(caller: &Caller) -> Result<(), ServiceError> {
+    match caller.principal {
+        Principal::OperatorCli => Ok(()),
+        Principal::User {
+            is_operator: true, ..
+        } => Ok(()),
+        _ => Err(ServiceError::new(
+            ErrorKind::Forbidden,
+            "permission_denied",
+            "Only platform operators can do this.",
+        )),
+    }
+}
+
+fn non_empty_name(field: &str, value: &str) -> Result<String, ServiceError> {
+    let name = value.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ServiceError::new(
+            ErrorKind::BadRequest,
+            "invalid_input",
+            format!("Invalid {field}: enter 1 to 100 printable characters."),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+fn parse_email(value: &str) -> Result<String, ServiceError> {
+    let email = value.trim().to_ascii_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !valid {
+        return Err(ServiceError::new(
+            ErrorKind::BadRequest,
+            "invalid_input",
+            "Invalid email: enter an address such as ada@example.com.",
+        ));
+    }
+    Ok(email)
+}
+
+impl Services {
+    /// Creates an organization (operators only).
+    pub async fn create_organization(
+        &self,
+        caller: &Caller,
+        name: &str,
+        plan: Plan,
+    ) -> Result<OrganizationRow, ServiceError> {
+        require_operator(caller)?;
+        let name = non_empty_name("name", name)?;
+        let id = names::org_id();
+        let audit = self
+            .audit(caller, "organization.create", &id)
+            .org(&id)
+            .after(json!({"name": name, "plan": plan}));
+        self.store
+            .insert_organization(
+                &NewOrganization {
+                    id: &id,
+                    name: &name,
+                    plan: plan.as_str(),
+                },
+                &audit,
+            )
+            .await?;
+        self.store
+            .organization(&id)
+            .await?
+            .ok_or_else(|| ServiceError::internal("organization vanished after insert", &id))
+    }
+
+    /// Creates a user (operators only). The password, if any, is stored as an argon2id hash.
+    pub async fn create_user(
+        &self,
+        caller: &Caller,
+        email: &str,
+        password: Option<&str>,
+        is_operator: bool,
+    ) -> Result<UserRow, ServiceError> {
+        require_operator(caller)?;
+        let email = parse_email(email)?;
+        let password_hash = match password {
+            Some(p) if p.chars().count() < 12 => {
+                return Err(ServiceError::new(
+                    ErrorKind::BadRequest,
+                    "invalid_input",
+                    "Invalid password: use at least 12 characters.",
+                ))
+            }
+            Some(p) => Some(
+                Argon2::default()
+                    .hash_password(p.as_bytes(), &SaltString::generate(&mut rand::rngs::OsRng))
+                    .map_err(|e| ServiceError::internal("hashing a password failed", e))?
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let id = names::opaque_id("usr");
+        let audit = self
+            .audit(caller, "user.create", &id)
+            .after(json!({"email": email, "is_operator": is_operator}));
+        let user = NewUser {
+            id: &id,
+            email: &email,
+            password_hash: password_hash.as_deref(),
+            is_operator,
+            at_ms: audit.at_ms,
+        };
+        match self.store.insert_user(&user, &audit).await {
+            Err(StoreError::UniqueViolation { .. }) => {
+                return Err(ServiceError::new(
+                    ErrorKind::Conflict,
+                    "user_exists",
+                    format!("A user with email {email} already exists."),
+                ))
+            }
+            other => other?,
+        }
+        self.store
+            .user_by_id(&id)
+            .await?
+            .ok_or_else(|| ServiceError::internal("user vanished after insert", &id))
+    }
+
+    /// Adds a user to an organization or changes their role (operators and org admins).
+    pub async fn add_member(
+        &self,
+        caller: &Caller,
+        org_id: &OrgId,
+        email: &str,
+        role: Role,
+    ) -> Result<(), ServiceError> {
+        let (org, caller_role) = self.org_access(caller, org_id.as_str()).await?;
+        Self::require_admin(&org, caller_role)?;
+        let email = parse_email(email)?;
+        let user = self.store.user_by_email(&email).await?.ok_or_else(|| {
+            ServiceError::new(
+                ErrorKind::NotFound,
+                "user_not_found",
+                format!("No user has the email {email}; create the user first."),
+            )
+        })?;
+        let audit = self
+            .audit(caller, "membership.set", &user.id)
+            .org(&org.id)
+            .after(json!({"email": email, "role": role}));
+        self.store
+            .upsert_membership(&org.id, &user.id, role.as_str(), &audit)
+            .await?;
+        Ok(())
+    }
+
+    /// Creates a project in an organization (operators and org admins).
+    pub async fn create_project(
+        &self,
+        caller: &Caller,
+        org_id: &OrgId,
+        name: &str,
+        region_id: &RegionId,
+    ) -> Result<ProjectRow, ServiceError> {
+        let (org, role) = self.org_access(caller, org_id.as_str()).await?;
+        Self::require_admin(&org, role)?;
+        let name = non_empty_name("name", name)?;
+        let region = self.region(region_id)?;
+        let id = names::project_id();
+        let hostname = names::hostname(
+            &region.cloud,
+            region.cloud_region(),
+            &self.config.hostname_domain,
+        );
+        let audit = self
+            .audit(caller, "project.create", &id)
+            .org(&org.id)
+            .project(&id)
+            .after(json!({"name": name, "region_id": region_id, "hostname": hostname}));
+        let project = NewProject {
+            id: &id,
+            org_id: &org.id,
+            name: &name,
+            region_id: region_id.as_str(),
+            hostname: &hostname,
+        };
+        self.store.insert_project(&project, &audit).await?;
+        self.store
+            .project(&id)
+            .await?
+            .ok_or_else(|| ServiceError::internal("project vanished after insert", &id))
+    }
+
+    /// Creates an API key. Personal keys: for oneself (or by an operator); organization keys:
+    /// by an admin of the organization (or an operator). The token is returned once.
+    pub async fn create_api_key(
+        &self,
+        caller: &Caller,
+        owner: &KeyOwner,
+        name: &str,
+        expires_at_ms: Option<i64>,
+    ) -> Result<CreatedApiKey, ServiceError> {
+        let name = non_empty_name("name", name)?;
+        let (user_id, org_id) = match owner {
+            KeyOwner::User(user_id) => {
+                let allowed = match &caller.principal {
+                    Principal::OperatorCli => true,
+                    Principal::User {
+                        user_id: own,
+                        via_api_key: None,
+                        ..
+                    } => own == user_id,
+                    _ => false,
+                };
+                if !allowed {
+                    return Err(ServiceError::new(
+                        ErrorKind::Forbidden,
+                        "permission_denied",
+                        "Personal API keys can only be created by their owner, signed in.",
+                    ));
+                }
+                if self.store.user_by_id(user_id).await?.is_none() {
+                    return Err(ServiceError::not_found(format!(
+                        "User {user_id} was not found."
+                    )));
+                }
+                (Some(user_id.as_str()), None)
+            }
+            KeyOwner::Org(org_id) => {
+                let (org, role) = self.org_access(caller, org_id.as_str()).await?;
+                Self::require_admin(&org, role)?;
+                (None, Some(org_id.as_str()))
+            }
+        };
+        if expires_at_ms.is_some_and(|t| t <= self.clock.now_ms()) {
+            return Err(ServiceError::new(
+                ErrorKind::BadRequest,
+                "invalid_input",
+                "Invalid expires_at: choose a time in the future.",
+            ));
+        }
+        let secret: String = rand::thread_rng()
+            .sample_iter(&Alphanumeric)
+            .take(40)
+            .map(char::from)
+            .collect();
+        let token = format!("{API_KEY_PREFIX}{secret}");
+        let id = names::opaque_id("key");
+        let created_by = match &caller.principal {
+            Principal::User { user_id, .. } => Some(user_id.clone()),
+            _ => None,
+        };
+        let mut audit = self
+            .audit(caller, "api_key.create", &id)
+            .after(json!({"name": name, "user_id": user_id, "org_id": org_id}));
+        if let Some(org_id) = org_id {
+            audit = audit.org(org_id);
+        }
+        let key = NewApiKey {
+            id: &id,
+            token_hash: &token_hash(&token),
+            token_prefix: &token[..API_KEY_PREFIX.len() + 4],
+            name: &name,
+            user_id,
+            org_id,
+            created_by: created_by.as_deref(),
+            expires_at: expires_at_ms,
+            at_ms: audit.at_ms,
+        };
+        self.store.insert_api_key(&key, &audit).await?;
+        Ok(CreatedApiKey { id, name, token })
+    }
+
+    /// Resolves a bearer token to a principal. Unknown, revoked and expired keys get the same
+    /// answer, so the response reveals nothing about which keys exist.
+    pub async fn authenticate_api_key(&self, token: &str) -> Result<Principal, ServiceError> {
+        let refused = || {
+            ServiceError::new(
+                ErrorKind::Unauthenticated,
+                "unauthorized",
+                "The API key is missing, invalid, expired or revoked. Send a valid key as \
+                 `Authorization: Bearer <key>`.",
+            )
+        };
+        if !token.starts_with(API_KEY_PREFIX) || token.len() > 200 {
+            return Err(refused());
+        }
+        let now = self.clock.now_ms();
+        let key = self
+            .store
+            .api_key_by_hash(&token_hash(token))
+            .await?
+            .ok_or_else(refused)?;
+        if key.revoked_at.is_some() || key.expires_at.is_some_and(|t| t <= now) {
+            return Err(refused());
+        }
+        if key
+            .last_used_at
+            .is_none_or(|t| now - t >= LAST_USED_RESOLUTION_MS)
+        {
+            self.store.touch_api_key(&key.id, now).await?;
+        }
+        match (key.user_id, key.org_id) {
+            (Some(user_id), _) => {
+                let user = self.store.user_by_id(&user_id).await?.ok_or_else(refused)?;
+                Ok(Principal::User {
+                    user_id: user.id,
+                    email: user.email,
+                    is_operator: user.is_operator,
+                    via_api_key: Some(key.id),
+                })
+            }
+            (None, Some(org_id)) => Ok(Principal::OrgApiKey {
+                org_id,
+                key_id: key.id,
+                key_name: key.name,
+            }),
+            (None, None) => Err(refused()),
+        }
+    }
+
+    /// Revokes a key (its owner, an admin of its organization, or an operator).
+    pub async fn revoke_api_key_by_token(
+        &self,
+        caller: &Caller,
+        token: &str,
+    ) -> Result<(), ServiceError> {
+        let key = self
+            .store
+            .api_key_by_hash(&token_hash(token))
+            .await?
+            .ok_or_else(|| ServiceError::not_found("No such API key."))?;
+        let allowed = match (&caller.principal, &key.user_id, &key.org_id) {
+            (Principal::OperatorCli, _, _) => true,
+            (Principal::User { user_id, .. }, Some(owner), _) => user_id == owner,
+            (_, None, Some(org_id)) => self
+                .org_access(caller, org_id)
+                .await
+                .is_ok_and(|(_, role)| role == Role::Admin),
+            _ => false,
+        };
+        if !allowed {
+            return Err(ServiceError::not_found("No such API key."));
+        }
+        let mut audit = self.audit(caller, "api_key.revoke", &key.id);
+        if let Some(org_id) = &key.org_id {
+            audit = audit.org(org_id);
+        }
+        self.store.revoke_api_key(&key.id, &audit).await?;
+        Ok(())
+    }
+
+    /// The organizations the caller belongs to (an organization key sees its own).
+    pub async fn organizations_of_caller(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<MemberOrganizationRow>, ServiceError> {
+        match &caller.principal {
+            Principal::User { user_id, .. } => {
+                Ok(self.store.organizations_of_user(user_id).await?)
+            }
+            Principal::OrgApiKey { org_id, .. } => {
+                let org = self
+                    .store
+                    .organization(org_id)
+                    .await?
+                    .ok_or_else(|| org_not_found(org_id))?;
+                Ok(vec![MemberOrganizationRow {
+                    id: org.id,
+                    name: org.name,
+                    plan: org.plan,
+                    created_at: org.created_at,
+                    role: Role::Admin.as_str().to_string(),
+                }])
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+}

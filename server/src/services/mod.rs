@@ -1,0 +1,83 @@
+//! The service layer: every rule and every authorization check lives here. REST handlers,
+//! console server functions, the operator CLI and the reconciler are thin callers of
+//! [`Services`]; each call names its [`Caller`].
+
+mod accounts;
+mod clock;
+mod error;
+mod names;
+mod network;
+mod principal;
+
+use std::sync::Arc;
+
+use app::backend::{BackendError, ConsoleBackend};
+use app::domain::{RegionCatalog, SystemStatus};
+
+use crate::store::Store;
+
+pub use accounts::{CreatedApiKey, KeyOwner};
+pub use clock::Clock;
+pub use error::{ErrorKind, ServiceError};
+pub use network::{EndpointDetails, ProjectPage, ProjectRef};
+pub use principal::{Caller, Principal};
+
+/// Settings the rules depend on.
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    /// Endpoint assignments allowed per organization per region.
+    pub endpoint_limit: i64,
+    /// The DNS domain project hostnames live under (`ep-….<region>.<cloud>.<domain>`).
+    pub hostname_domain: String,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            endpoint_limit: 10,
+            hostname_domain: "db.enclave.internal".to_string(),
+        }
+    }
+}
+
+/// The application's services over one store.
+#[derive(Clone, Debug)]
+pub struct Services {
+    store: Store,
+    catalog: Arc<RegionCatalog>,
+    config: Arc<ServiceConfig>,
+    clock: Clock,
+}
+
+impl Services {
+    pub fn new(store: Store, catalog: RegionCatalog, config: ServiceConfig, clock: Clock) -> Self {
+        Self {
+            store,
+            catalog: Arc::new(catalog),
+            config: Arc::new(config),
+            clock,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn catalog(&self) -> &RegionCatalog {
+        &self.catalog
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+}
+
+#[async_trait::async_trait]
+impl ConsoleBackend for Services {
+    async fn system_status(&self) -> Result<SystemStatus, BackendError> {
+        self.store
+            .system_status()
+            .await
+            .map_err(|e| ServiceError::internal("reading system status failed", e).into())
+    }
+}

@@ -1,0 +1,422 @@
+//! Private networking: endpoint assignments, project restrictions, network settings and the
+//! access decision (SPEC §4).
+
+use app::domain::{
+    decide, AccessDecision, AccessInput, EndpointAssignment, EndpointState, Label, OrgId,
+    ProjectId, Region, RegionId, VpcEndpointId,
+};
+use serde_json::json;
+
+use super::{principal::project_not_found, Caller, ErrorKind, Principal, ServiceError, Services};
+use crate::store::{
+    AssignOutcome, AssignRequest, AssignmentRow, ProjectRow, RemoveOutcome, RestrictOutcome,
+    RestrictionRow, SettingsChange,
+};
+
+/// An assignment with the projects restricted to it.
+#[derive(Clone, Debug)]
+pub struct EndpointDetails {
+    pub assignment: AssignmentRow,
+    pub restricted_projects: Vec<String>,
+}
+
+/// One page of an organization's projects.
+#[derive(Clone, Debug)]
+pub struct ProjectPage {
+    pub projects: Vec<ProjectRow>,
+    /// Pass back to get the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn endpoint_not_found(id: &VpcEndpointId, org: &str, region: &RegionId) -> ServiceError {
+    ServiceError::new(
+        ErrorKind::NotFound,
+        "vpc_endpoint_not_found",
+        format!("VPC endpoint {id} is not assigned to organization {org} in region {region}."),
+    )
+}
+
+impl Services {
+    /// The catalog entry of a region that offers private networking.
+    pub(crate) fn region(&self, id: &RegionId) -> Result<&Region, ServiceError> {
+        match self.catalog.get(id) {
+            Some(region) if region.private_networking => Ok(region),
+            _ => {
+                let offered: Vec<&str> = self
+                    .catalog
+                    .regions
+                    .iter()
+                    .filter(|r| r.private_networking)
+                    .map(|r| r.id.as_str())
+                    .collect();
+                Err(ServiceError::new(
+                    ErrorKind::Unprocessable,
+                    "region_not_supported",
+                    format!(
+                        "Private networking is not offered in region {id}. Choose one of: {}.",
+                        offered.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Every assignment of the organization, optionally in one region.
+    pub async fn list_org_endpoints(
+        &self,
+        caller: &Caller,
+        org_id: &OrgId,
+        region_id: Option<&RegionId>,
+    ) -> Result<Vec<AssignmentRow>, ServiceError> {
+        let (org, _role) = self.org_access(caller, org_id.as_str()).await?;
+        if let Some(region_id) = region_id {
+            self.region(region_id)?;
+        }
+        Ok(self
+            .store
+            .assignments_of_org(&org.id, region_id.map(RegionId::as_str))
+            .await?)
+    }
+
+    pub async fn endpoint_details(
+        &self,
+        caller: &Caller,
+        org_id: &OrgId,
+        region_id: &RegionId,
+        vpc_endpoint_id: &VpcEndpointId,
+    ) -> Result<EndpointDetails, ServiceError> {
+        let (org, _role) = self.org_access(caller, org_id.as_str()).await?;
+        self.region(region_id)?;
+        let assignment = self
+            .store
+            .assignment(vpc_endpoint_id.as_str())
+            .await?
+            .filter(|a| a.org_id == org.id && a.region_id == region_id.as_str())
+            .ok_or_else(|| endpoint_not_found(vpc_endpoint_id, &org.id, region_id))?;
+        let restricted_projects = self
+            .store
+            .projects_restricted_to(vpc_endpoint_id.as_str())
+            .await?;
+        Ok(EndpointDetails {
+            assignment,
+            restricted_projects,
+        })
+    }
+
+    /// Assigns an endpoint to the organization in a region, or relabels it.
+    pub async fn assign_endpoint(
+        &self,
+        caller: &Caller,
+        org_id: &OrgId,
+        region_id: &RegionId,
+        vpc_endpoint_id: &VpcEndpointId,
+        label: &Label,
+    ) -> Result<(), ServiceError> {
+        let (org, role) = self.org_access(caller, org_id.as_str()).await?;
+        Self::require_admin(&org, role)?;
+        self.require_entitlement(&org)?;
+        self.region(region_id)?;
+        let id = vpc_endpoint_id.as_str();
+        let audit = self
+            .audit(caller, "vpc_endpoint.assign", id)
+            .org(&org.id)
+            .after(json!({"region_id": region_id, "label": label.as_str()}));
+        let request = AssignRequest {
+            org_id: &org.id,
+            region_id: region_id.as_str(),
+            vpc_endpoint_id: id,
+            label: label.as_str(),
+            limit: self.config.endpoint_limit,
+        };
+        let conflict =
+            |code, message: String| Err(ServiceError::new(ErrorKind::Conflict, code, message));
+        match self.store.assign_endpoint(&request, &audit).await? {
+            AssignOutcome::Created
+            | AssignOutcome::Relabelled { .. }
+            | AssignOutcome::Unchanged => Ok(()),
+            AssignOutcome::RemovedBefore => conflict(
+                "vpc_endpoint_removed",
+                format!(
+                    "VPC endpoint {id} was removed from organization {} and can never be added \
+                     back. Create a new VPC endpoint in AWS and assign that one.",
+                    org.id
+                ),
+            ),
+            AssignOutcome::HeldByAnotherOrg => conflict(
+                "vpc_endpoint_in_use",
+                format!(
+                    "VPC endpoint {id} is already assigned to another organization. An endpoint \
+                     can belong to one organization only; create a new VPC endpoint for this one."
+                ),
+            ),
+            AssignOutcome::AssignedInRegion(other) => conflict(
+                "vpc_endpoint_in_other_region",
+                format!(
+                    "VPC endpoint {id} is already assigned to this organization in region \
+                     {other}. An endpoint works only in the region where it was created."
+                ),
+            ),
+            AssignOutcome::LimitReached { count } => conflict(
+                "vpc_endpoint_limit_reached",
+                format!(
+                    "Organization {} already has {count} of {} VPC endpoints in region \
+                     {region_id}. Remove one you no longer use before assigning another.",
+                    org.id, self.config.endpoint_limit
+                ),
+            ),
+        }
+    }
+
+    /// Removes an endpoint from the organization. Refused while projects are restricted to
+    /// it, because removing it would change who may connect to them.
+    pub async fn remove_endpoint(
+        &self,
+        caller: &Caller,
+        org_id: &OrgId,
+        region_id: &RegionId,
+        vpc_endpoint_id: &VpcEndpointId,
+    ) -> Result<(), ServiceError> {
+        let (org, role) = self.org_access(caller, org_id.as_str()).await?;
+        Self::require_admin(&org, role)?;
+        self.require_entitlement(&org)?;
+        self.region(region_id)?;
+        let id = vpc_endpoint_id.as_str();
+        let before = self.store.assignment(id).await?;
+        let mut audit = self.audit(caller, "vpc_endpoint.remove", id).org(&org.id);
+        if let Some(before) = &before {
+            audit = audit.before(json!({"region_id": before.region_id, "label": before.label, "state": before.state}));
+        }
+        match self
+            .store
+            .remove_endpoint(&org.id, region_id.as_str(), id, &audit)
+            .await?
+        {
+            RemoveOutcome::Removed => Ok(()),
+            RemoveOutcome::NotFound => Err(endpoint_not_found(vpc_endpoint_id, &org.id, region_id)),
+            RemoveOutcome::StillRestricts(projects) => Err(ServiceError::new(
+                ErrorKind::Conflict,
+                "vpc_endpoint_restricts_projects",
+                format!(
+                    "VPC endpoint {id} still restricts {} project(s): {}. Remove it from their \
+                     restrictions first, so that no project's access changes by accident.",
+                    projects.len(),
+                    projects.join(", ")
+                ),
+            )),
+        }
+    }
+
+    pub async fn get_project(
+        &self,
+        caller: &Caller,
+        project_id: &ProjectId,
+    ) -> Result<ProjectRow, ServiceError> {
+        Ok(self.project_access(caller, project_id.as_str()).await?.0)
+    }
+
+    /// An organization's projects, `limit` at a time (1–400).
+    pub async fn list_projects(
+        &self,
+        caller: &Caller,
+        org_id: &OrgId,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<ProjectPage, ServiceError> {
+        if !(1..=400).contains(&limit) {
+            return Err(ServiceError::new(
+                ErrorKind::BadRequest,
+                "invalid_input",
+                "Invalid limit: choose a number from 1 to 400.",
+            ));
+        }
+        let (org, _role) = self.org_access(caller, org_id.as_str()).await?;
+        let mut projects = self
+            .store
+            .projects_of_org(&org.id, cursor, limit + 1)
+            .await?;
+        let next_cursor = if projects.len() as i64 > limit {
+            projects.truncate(limit as usize);
+            projects.last().map(|p| p.id.clone())
+        } else {
+            None
+        };
+        Ok(ProjectPage {
+            projects,
+            next_cursor,
+        })
+    }
+
+    pub async fn project_restrictions(
+        &self,
+        caller: &Caller,
+        project_id: &ProjectId,
+    ) -> Result<Vec<RestrictionRow>, ServiceError> {
+        let (project, _, _) = self.project_access(caller, project_id.as_str()).await?;
+        Ok(self.store.restrictions_of_project(&project.id).await?)
+    }
+
+    /// Restricts the project to an endpoint of its organization in its region (or relabels).
+    pub async fn restrict_project(
+        &self,
+        caller: &Caller,
+        project_id: &ProjectId,
+        vpc_endpoint_id: &VpcEndpointId,
+        label: &Label,
+    ) -> Result<(), ServiceError> {
+        let (project, org, role) = self.project_access(caller, project_id.as_str()).await?;
+        Self::require_admin(&org, role)?;
+        self.require_entitlement(&org)?;
+        let id = vpc_endpoint_id.as_str();
+        let audit = self
+            .audit(caller, "project.restrict", id)
+            .org(&org.id)
+            .project(&project.id)
+            .after(json!({"vpc_endpoint_id": id, "label": label.as_str()}));
+        match self
+            .store
+            .restrict_project(&project, id, label.as_str(), &audit)
+            .await?
+        {
+            RestrictOutcome::NotAssigned => Err(ServiceError::new(
+                ErrorKind::Unprocessable,
+                "vpc_endpoint_not_assigned",
+                format!(
+                    "VPC endpoint {id} is not assigned to organization {} in region {}, so \
+                     project {} cannot be restricted to it. Assign the endpoint to the \
+                     organization in that region first.",
+                    org.id, project.region_id, project.id
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Lifts one restriction. When it was the last one, every endpoint of the organization in
+    /// the region may connect again; the console confirms that with the user first.
+    pub async fn unrestrict_project(
+        &self,
+        caller: &Caller,
+        project_id: &ProjectId,
+        vpc_endpoint_id: &VpcEndpointId,
+    ) -> Result<(), ServiceError> {
+        let (project, org, role) = self.project_access(caller, project_id.as_str()).await?;
+        Self::require_admin(&org, role)?;
+        self.require_entitlement(&org)?;
+        let id = vpc_endpoint_id.as_str();
+        let audit = self
+            .audit(caller, "project.unrestrict", id)
+            .org(&org.id)
+            .project(&project.id)
+            .before(json!({"vpc_endpoint_id": id}));
+        if self.store.unrestrict_project(&project, id, &audit).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::new(
+                ErrorKind::NotFound,
+                "vpc_endpoint_not_found",
+                format!(
+                    "Project {} is not restricted to VPC endpoint {id}.",
+                    project.id
+                ),
+            ))
+        }
+    }
+
+    /// Changes `block_public_connections` / `block_vpc_connections`.
+    pub async fn update_project_settings(
+        &self,
+        caller: &Caller,
+        project_id: &ProjectId,
+        change: &SettingsChange,
+    ) -> Result<ProjectRow, ServiceError> {
+        let (project, org, role) = self.project_access(caller, project_id.as_str()).await?;
+        if change.block_public_connections.is_none() && change.block_vpc_connections.is_none() {
+            return Ok(project);
+        }
+        Self::require_admin(&org, role)?;
+        self.require_entitlement(&org)?;
+        let audit = self
+            .audit(caller, "project.settings", &project.id)
+            .org(&org.id)
+            .project(&project.id)
+            .before(json!({
+                "block_public_connections": project.block_public_connections,
+                "block_vpc_connections": project.block_vpc_connections,
+            }))
+            .after(json!({
+                "block_public_connections": change.block_public_connections.unwrap_or(project.block_public_connections),
+                "block_vpc_connections": change.block_vpc_connections.unwrap_or(project.block_vpc_connections),
+            }));
+        self.store
+            .update_project_settings(&project.id, &org.id, change, &audit)
+            .await?;
+        self.store
+            .project(&project.id)
+            .await?
+            .ok_or_else(|| project_not_found(&project.id))
+    }
+
+    /// The access decision for a connection to a project (by id or hostname), from the data
+    /// plane's point of view. Only the data plane and the server itself may ask.
+    pub async fn access_decision(
+        &self,
+        caller: &Caller,
+        project: ProjectRef<'_>,
+        vpc_endpoint_id: Option<&VpcEndpointId>,
+    ) -> Result<AccessDecision, ServiceError> {
+        if !matches!(
+            caller.principal,
+            Principal::DataPlane | Principal::System | Principal::OperatorCli
+        ) {
+            return Err(ServiceError::new(
+                ErrorKind::Forbidden,
+                "permission_denied",
+                "Only the data plane may ask for access decisions.",
+            ));
+        }
+        let project = match project {
+            ProjectRef::Id(id) => self.store.project(id.as_str()).await?,
+            ProjectRef::Hostname(host) => {
+                self.store
+                    .project_by_hostname(&host.trim().to_ascii_lowercase())
+                    .await?
+            }
+        };
+        let Some(project) = project else {
+            return Ok(AccessDecision::project_not_found());
+        };
+        let restrictions: Vec<String> = self
+            .store
+            .restrictions_of_project(&project.id)
+            .await?
+            .into_iter()
+            .map(|r| r.vpc_endpoint_id)
+            .collect();
+        let assignment = match vpc_endpoint_id {
+            None => EndpointAssignment::NotAssigned,
+            Some(id) => match self.store.assignment(id.as_str()).await? {
+                Some(a) if a.org_id == project.org_id && a.region_id == project.region_id => {
+                    EndpointAssignment::Assigned(
+                        EndpointState::parse(&a.state).unwrap_or(EndpointState::Rejected),
+                    )
+                }
+                _ => EndpointAssignment::NotAssigned,
+            },
+        };
+        Ok(decide(&AccessInput {
+            project_id: &project.id,
+            block_public_connections: project.block_public_connections,
+            block_vpc_connections: project.block_vpc_connections,
+            vpc_endpoint_id: vpc_endpoint_id.map(VpcEndpointId::as_str),
+            assignment,
+            restrictions: &restrictions,
+        }))
+    }
+}
+
+/// How the data plane names the project a connection is for.
+#[derive(Clone, Copy, Debug)]
+pub enum ProjectRef<'a> {
+    Id(&'a ProjectId),
+    Hostname(&'a str),
+}

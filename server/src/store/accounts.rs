@@ -1,0 +1,314 @@
+//! Organizations, users, memberships, projects and API keys.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{audit::insert_audit, AuditEntry, Pool, Store, StoreError};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct OrganizationRow {
+    pub id: String,
+    pub name: String,
+    pub plan: String,
+    pub trial_ends_at: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An organization with the caller's role in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct MemberOrganizationRow {
+    pub id: String,
+    pub name: String,
+    pub plan: String,
+    pub created_at: DateTime<Utc>,
+    pub role: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub is_operator: bool,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ProjectRow {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub region_id: String,
+    pub hostname: String,
+    pub block_public_connections: bool,
+    pub block_vpc_connections: bool,
+    pub block_public_connections_state: String,
+    pub block_vpc_connections_state: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub token_prefix: String,
+    pub name: String,
+    pub user_id: Option<String>,
+    pub org_id: Option<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub is_operator: bool,
+    pub at_ms: i64,
+}
+
+pub struct NewApiKey<'a> {
+    pub id: &'a str,
+    pub token_hash: &'a str,
+    pub token_prefix: &'a str,
+    pub name: &'a str,
+    pub user_id: Option<&'a str>,
+    pub org_id: Option<&'a str>,
+    pub created_by: Option<&'a str>,
+    pub expires_at: Option<i64>,
+    pub at_ms: i64,
+}
+
+const PROJECT_COLUMNS: &str = "id, org_id, name, region_id, hostname, block_public_connections, \
+     block_vpc_connections, block_public_connections_state, block_vpc_connections_state, created_at";
+
+impl Store {
+    pub async fn organization(&self, id: &str) -> Result<Option<OrganizationRow>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as::<_, OrganizationRow>(
+                "SELECT id, name, plan, trial_ends_at, created_at FROM organizations WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+        })?)
+    }
+
+    pub async fn insert_user(
+        &self,
+        user: &NewUser<'_>,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO users (id, email, password_hash, is_operator, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(user.id)
+            .bind(user.email)
+            .bind(user.password_hash)
+            .bind(user.is_operator)
+            .bind(user.at_ms)
+            .execute(&mut *tx)
+            .await?;
+            insert_audit!(tx, audit)?;
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as::<_, UserRow>(
+                "SELECT id, email, is_operator, created_at FROM users WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+        })?)
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as::<_, UserRow>(
+                "SELECT id, email, is_operator, created_at FROM users WHERE email = $1",
+            )
+            .bind(email)
+            .fetch_optional(pool)
+            .await
+        })?)
+    }
+
+    /// Adds a member or changes their role.
+    pub async fn upsert_membership(
+        &self,
+        org_id: &str,
+        user_id: &str,
+        role: &str,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",
+            )
+            .bind(org_id)
+            .bind(user_id)
+            .bind(role)
+            .bind(audit.at_ms)
+            .execute(&mut *tx)
+            .await?;
+            insert_audit!(tx, audit)?;
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    pub async fn membership_role(
+        &self,
+        org_id: &str,
+        user_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+                .bind(org_id)
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(row.map(|(role,)| role))
+    }
+
+    pub async fn organizations_of_user(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<MemberOrganizationRow>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as::<_, MemberOrganizationRow>(
+                "SELECT o.id, o.name, o.plan, o.created_at, m.role FROM organizations o \
+                 JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name, o.id",
+            )
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    pub async fn project(&self, id: &str) -> Result<Option<ProjectRow>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as::<_, ProjectRow>(sqlx::AssertSqlSafe(format!(
+                "SELECT {PROJECT_COLUMNS} FROM projects WHERE id = $1"
+            )))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+        })?)
+    }
+
+    pub async fn project_by_hostname(
+        &self,
+        hostname: &str,
+    ) -> Result<Option<ProjectRow>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as::<_, ProjectRow>(sqlx::AssertSqlSafe(format!(
+                "SELECT {PROJECT_COLUMNS} FROM projects WHERE hostname = $1"
+            )))
+            .bind(hostname)
+            .fetch_optional(pool)
+            .await
+        })?)
+    }
+
+    /// An organization's projects ordered by id, starting after `after` (keyset pagination).
+    pub async fn projects_of_org(
+        &self,
+        org_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ProjectRow>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as::<_, ProjectRow>(sqlx::AssertSqlSafe(format!(
+                "SELECT {PROJECT_COLUMNS} FROM projects WHERE org_id = $1 AND id > $2 \
+                 ORDER BY id LIMIT $3"
+            )))
+            .bind(org_id)
+            .bind(after.unwrap_or(""))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    pub async fn insert_api_key(
+        &self,
+        key: &NewApiKey<'_>,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO api_keys (id, token_hash, token_prefix, name, user_id, org_id, \
+                 created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(key.id)
+            .bind(key.token_hash)
+            .bind(key.token_prefix)
+            .bind(key.name)
+            .bind(key.user_id)
+            .bind(key.org_id)
+            .bind(key.created_by)
+            .bind(key.at_ms)
+            .bind(key.expires_at)
+            .execute(&mut *tx)
+            .await?;
+            insert_audit!(tx, audit)?;
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    pub async fn api_key_by_hash(&self, token_hash: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as::<_, ApiKeyRow>(
+                "SELECT id, token_prefix, name, user_id, org_id, created_at, expires_at, \
+                 last_used_at, revoked_at FROM api_keys WHERE token_hash = $1",
+            )
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await
+        })?)
+    }
+
+    /// Records that a key was used. Callers throttle this so reads do not turn into writes.
+    pub async fn touch_api_key(&self, id: &str, at_ms: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(at_ms)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Revokes a key; answers whether a live key was revoked.
+    pub async fn revoke_api_key(&self, id: &str, audit: &AuditEntry) -> Result<bool, StoreError> {
+        let revoked = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(audit.at_ms)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 1 {
+                insert_audit!(tx, audit)?;
+            }
+            tx.commit().await.map(|_| n == 1)
+        })?;
+        Ok(revoked)
+    }
+}
