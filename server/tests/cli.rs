@@ -1,0 +1,119 @@
+//! The operator CLI as a script would use it: the real `enclave` binary, `--output json`,
+//! exit codes, and a created key working against the API, on both databases.
+
+mod common;
+
+use std::{
+    io::Write,
+    process::{Command, Stdio},
+};
+
+use common::{spawn_app, TestDb};
+use serde_json::Value;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn enclave(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_enclave"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("ENCLAVE_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run enclave");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn json(run: &Run) -> Value {
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    serde_json::from_str(run.stdout.trim()).unwrap_or_else(|_| panic!("not JSON: {}", run.stdout))
+}
+
+async fn an_operator_sets_up_an_organization_from_a_script(db: TestDb) {
+    let org = json(&enclave(&db, &["org", "create", "--name", "Acme", "--plan", "scale", "--output", "json"], None));
+    let org_id = org["id"].as_str().unwrap().to_string();
+    assert!(org_id.starts_with("org-"), "{org_id}");
+    assert_eq!(org["plan"], "scale");
+
+    let user = json(&enclave(
+        &db,
+        &["user", "create", "--email", "Ada@Acme.test", "--output", "json"],
+        Some("correct horse battery staple\n"),
+    ));
+    assert_eq!(user["email"], "ada@acme.test");
+    json(&enclave(&db, &["org", "add-member", "--org", &org_id, "--email", "ada@acme.test", "--role", "admin", "--output", "json"], None));
+    let project = json(&enclave(
+        &db,
+        &["project", "create", "--org", &org_id, "--name", "web", "--region", "aws-us-east-2", "--output", "json"],
+        None,
+    ));
+    assert!(project["hostname"].as_str().unwrap().contains(".us-east-2.aws."));
+
+    // Text output is just the key, once.
+    let key = enclave(&db, &["api-key", "create", "--user", "ada@acme.test", "--name", "laptop"], None);
+    assert_eq!(key.code, 0, "{}", key.stderr);
+    let token = key.stdout.trim().to_string();
+    assert!(token.starts_with("enclave_"));
+
+    let app = spawn_app(&db).await;
+    let res = app
+        .client
+        .get(app.url("/api/v2/users/me/organizations"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["organizations"][0]["id"], org_id.as_str());
+    assert_eq!(body["organizations"][0]["role"], "admin");
+    // The key is never stored in clear.
+    assert!(app.store.api_key_by_hash(&token).await.unwrap().is_none());
+}
+
+async fn failures_exit_with_codes_scripts_can_tell_apart(db: TestDb) {
+    let usage = enclave(&db, &["org", "create", "--name", "Acme", "--plan", "gold"], None);
+    assert_eq!(usage.code, 2);
+    assert!(usage.stderr.contains("must be one of free, launch, scale, business, enterprise"), "{}", usage.stderr);
+
+    let missing = enclave(&db, &["org", "add-member", "--org", "org-none-00000000", "--email", "a@b.test", "--role", "admin"], None);
+    assert_eq!(missing.code, 3, "{}", missing.stderr);
+    assert!(missing.stderr.contains("was not found"));
+
+    let org = json(&enclave(&db, &["org", "create", "--name", "Acme", "--plan", "free", "--output", "json"], None));
+    let org_id = org["id"].as_str().unwrap();
+    let region = enclave(&db, &["project", "create", "--org", org_id, "--name", "web", "--region", "aws-mars-1"], None);
+    assert_eq!(region.code, 2, "{}", region.stderr);
+    assert!(region.stderr.contains("not offered in region aws-mars-1"));
+
+    let no_password = enclave(&db, &["user", "create", "--email", "a@b.test"], Some(""));
+    assert_eq!(no_password.code, 2);
+    assert!(no_password.stderr.contains("--no-password"));
+    let short = enclave(&db, &["user", "create", "--email", "a@b.test"], Some("short\n"));
+    assert_eq!(short.code, 2);
+    assert!(short.stderr.contains("at least 12 characters"));
+    assert_eq!(enclave(&db, &["user", "create", "--email", "a@b.test", "--no-password"], None).code, 0);
+    let twice = enclave(&db, &["user", "create", "--email", "A@b.test", "--no-password"], None);
+    assert_eq!(twice.code, 4, "{}", twice.stderr);
+    assert!(twice.stderr.contains("already exists"));
+}
+
+on_both_backends!(
+    an_operator_sets_up_an_organization_from_a_script,
+    failures_exit_with_codes_scripts_can_tell_apart,
+);
