@@ -13,7 +13,7 @@ CHROMIUM := /usr/bin/chromium
 TEST_DATABASE_URL ?=
 export TEST_DATABASE_URL
 
-.PHONY: help run build test tools browser e2e-deps fmt-check clippy test-rust e2e screenshots clean-e2e
+.PHONY: help run build test tools browser e2e-deps fmt-check clippy test-rust e2e screenshots clean-e2e api-conformance conformance-deps
 
 help:
 	@echo "make run   - build a release and serve Enclave on http://127.0.0.1:3000 (SQLite in data/)"
@@ -42,6 +42,16 @@ end2end/node_modules/.installed: end2end/package-lock.json
 
 e2e-deps: end2end/node_modules/.installed
 
+# schemathesis (PyPI), pinned, in a virtualenv under target/.
+SCHEMATHESIS_VERSION := 4.32.5
+SCHEMATHESIS_VENV := target/schemathesis-venv
+$(SCHEMATHESIS_VENV)/.installed-$(SCHEMATHESIS_VERSION):
+	python3 -m venv $(SCHEMATHESIS_VENV)
+	$(SCHEMATHESIS_VENV)/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION)
+	@touch $@
+
+conformance-deps: $(SCHEMATHESIS_VENV)/.installed-$(SCHEMATHESIS_VERSION)
+
 ## ---- build and run -------------------------------------------------------------------
 
 build: tools
@@ -67,7 +77,11 @@ test-rust:
 e2e: build browser e2e-deps
 	cd end2end && npx playwright test
 
-test: tools browser e2e-deps fmt-check clippy test-rust e2e
+# The REST API against its own OpenAPI document: no 5xx, nothing the document does not allow.
+api-conformance: build conformance-deps
+	scripts/api-conformance.sh target/release/enclave $(SCHEMATHESIS_VENV)/bin/st
+
+test: tools browser e2e-deps conformance-deps fmt-check clippy test-rust api-conformance e2e
 
 # Copies the screenshots the last browser run took into docs/ (run by hand, then commit).
 screenshots:

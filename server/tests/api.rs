@@ -956,7 +956,35 @@ async fn the_data_plane_gets_access_decisions(db: TestDb) {
     let _ = (&w.project_a_east1, &w.project_b);
 }
 
+async fn the_openapi_document_describes_every_operation(db: TestDb) {
+    let w = world(&db).await;
+    // Served without a key, so tools can discover the API.
+    let res = w
+        .app
+        .client
+        .get(w.app.url("/api/v2/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    let operations: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(operations, 12, "{:?}", paths.keys().collect::<Vec<_>>());
+    let assign = &paths
+        ["/organizations/{org_id}/vpc/region/{region_id}/vpc_endpoints/{vpc_endpoint_id}"]["post"];
+    assert_eq!(assign["operationId"], "assignOrganizationVPCEndpoint");
+    assert!(assign["responses"]["409"].is_object());
+    assert!(
+        doc["components"]["schemas"]["VpcEndpointDetails"]["properties"]["num_restricted_projects"]
+            .is_object()
+    );
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
 on_both_backends!(
+    the_openapi_document_describes_every_operation,
     every_route_answers_every_principal,
     answers_have_the_neon_shapes,
     a_removed_endpoint_can_never_be_added_back,

@@ -28,7 +28,12 @@ fn enclave(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Run {
         .spawn()
         .expect("run enclave");
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
@@ -45,27 +50,80 @@ fn json(run: &Run) -> Value {
 }
 
 async fn an_operator_sets_up_an_organization_from_a_script(db: TestDb) {
-    let org = json(&enclave(&db, &["org", "create", "--name", "Acme", "--plan", "scale", "--output", "json"], None));
+    let org = json(&enclave(
+        &db,
+        &[
+            "org", "create", "--name", "Acme", "--plan", "scale", "--output", "json",
+        ],
+        None,
+    ));
     let org_id = org["id"].as_str().unwrap().to_string();
     assert!(org_id.starts_with("org-"), "{org_id}");
     assert_eq!(org["plan"], "scale");
 
     let user = json(&enclave(
         &db,
-        &["user", "create", "--email", "Ada@Acme.test", "--output", "json"],
+        &[
+            "user",
+            "create",
+            "--email",
+            "Ada@Acme.test",
+            "--output",
+            "json",
+        ],
         Some("correct horse battery staple\n"),
     ));
     assert_eq!(user["email"], "ada@acme.test");
-    json(&enclave(&db, &["org", "add-member", "--org", &org_id, "--email", "ada@acme.test", "--role", "admin", "--output", "json"], None));
-    let project = json(&enclave(
+    json(&enclave(
         &db,
-        &["project", "create", "--org", &org_id, "--name", "web", "--region", "aws-us-east-2", "--output", "json"],
+        &[
+            "org",
+            "add-member",
+            "--org",
+            &org_id,
+            "--email",
+            "ada@acme.test",
+            "--role",
+            "admin",
+            "--output",
+            "json",
+        ],
         None,
     ));
-    assert!(project["hostname"].as_str().unwrap().contains(".us-east-2.aws."));
+    let project = json(&enclave(
+        &db,
+        &[
+            "project",
+            "create",
+            "--org",
+            &org_id,
+            "--name",
+            "web",
+            "--region",
+            "aws-us-east-2",
+            "--output",
+            "json",
+        ],
+        None,
+    ));
+    assert!(project["hostname"]
+        .as_str()
+        .unwrap()
+        .contains(".us-east-2.aws."));
 
     // Text output is just the key, once.
-    let key = enclave(&db, &["api-key", "create", "--user", "ada@acme.test", "--name", "laptop"], None);
+    let key = enclave(
+        &db,
+        &[
+            "api-key",
+            "create",
+            "--user",
+            "ada@acme.test",
+            "--name",
+            "laptop",
+        ],
+        None,
+    );
     assert_eq!(key.code, 0, "{}", key.stderr);
     let token = key.stdout.trim().to_string();
     assert!(token.starts_with("enclave_"));
@@ -87,28 +145,86 @@ async fn an_operator_sets_up_an_organization_from_a_script(db: TestDb) {
 }
 
 async fn failures_exit_with_codes_scripts_can_tell_apart(db: TestDb) {
-    let usage = enclave(&db, &["org", "create", "--name", "Acme", "--plan", "gold"], None);
+    let usage = enclave(
+        &db,
+        &["org", "create", "--name", "Acme", "--plan", "gold"],
+        None,
+    );
     assert_eq!(usage.code, 2);
-    assert!(usage.stderr.contains("must be one of free, launch, scale, business, enterprise"), "{}", usage.stderr);
+    assert!(
+        usage
+            .stderr
+            .contains("must be one of free, launch, scale, business, enterprise"),
+        "{}",
+        usage.stderr
+    );
 
-    let missing = enclave(&db, &["org", "add-member", "--org", "org-none-00000000", "--email", "a@b.test", "--role", "admin"], None);
+    let missing = enclave(
+        &db,
+        &[
+            "org",
+            "add-member",
+            "--org",
+            "org-none-00000000",
+            "--email",
+            "a@b.test",
+            "--role",
+            "admin",
+        ],
+        None,
+    );
     assert_eq!(missing.code, 3, "{}", missing.stderr);
     assert!(missing.stderr.contains("was not found"));
 
-    let org = json(&enclave(&db, &["org", "create", "--name", "Acme", "--plan", "free", "--output", "json"], None));
+    let org = json(&enclave(
+        &db,
+        &[
+            "org", "create", "--name", "Acme", "--plan", "free", "--output", "json",
+        ],
+        None,
+    ));
     let org_id = org["id"].as_str().unwrap();
-    let region = enclave(&db, &["project", "create", "--org", org_id, "--name", "web", "--region", "aws-mars-1"], None);
+    let region = enclave(
+        &db,
+        &[
+            "project",
+            "create",
+            "--org",
+            org_id,
+            "--name",
+            "web",
+            "--region",
+            "aws-mars-1",
+        ],
+        None,
+    );
     assert_eq!(region.code, 2, "{}", region.stderr);
     assert!(region.stderr.contains("not offered in region aws-mars-1"));
 
     let no_password = enclave(&db, &["user", "create", "--email", "a@b.test"], Some(""));
     assert_eq!(no_password.code, 2);
     assert!(no_password.stderr.contains("--no-password"));
-    let short = enclave(&db, &["user", "create", "--email", "a@b.test"], Some("short\n"));
+    let short = enclave(
+        &db,
+        &["user", "create", "--email", "a@b.test"],
+        Some("short\n"),
+    );
     assert_eq!(short.code, 2);
     assert!(short.stderr.contains("at least 12 characters"));
-    assert_eq!(enclave(&db, &["user", "create", "--email", "a@b.test", "--no-password"], None).code, 0);
-    let twice = enclave(&db, &["user", "create", "--email", "A@b.test", "--no-password"], None);
+    assert_eq!(
+        enclave(
+            &db,
+            &["user", "create", "--email", "a@b.test", "--no-password"],
+            None
+        )
+        .code,
+        0
+    );
+    let twice = enclave(
+        &db,
+        &["user", "create", "--email", "A@b.test", "--no-password"],
+        None,
+    );
     assert_eq!(twice.code, 4, "{}", twice.stderr);
     assert!(twice.stderr.contains("already exists"));
 }

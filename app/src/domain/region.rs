@@ -99,6 +99,8 @@ mod tests {
             .contains("one to three"));
         let region = &SAMPLE[SAMPLE.find("[{").unwrap() + 1..SAMPLE.rfind("}]").unwrap() + 1];
         let twice = format!(r#"{{"regions":[{region},{region}]}}"#);
-        assert!(RegionCatalog::from_json(&twice).unwrap_err().contains("listed twice"));
+        assert!(RegionCatalog::from_json(&twice)
+            .unwrap_err()
+            .contains("listed twice"));
     }
 }

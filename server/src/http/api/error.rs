@@ -57,10 +57,14 @@ impl From<app::domain::FieldError> for ApiError {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// Every error answer.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// A stable, machine-readable code such as `vpc_endpoint_limit_reached`.
     pub code: &'static str,
+    /// What went wrong and what to do about it.
     pub message: String,
+    /// The `X-Request-ID` of the request, for support.
     pub request_id: Option<String>,
 }
 

@@ -4,6 +4,7 @@
 mod error;
 mod extract;
 mod internal;
+pub mod openapi;
 mod projects;
 mod users;
 mod vpc;
@@ -11,6 +12,10 @@ mod vpc;
 use axum::{http::StatusCode, middleware, routing::get, Router};
 
 pub use error::ApiError;
+
+/// The body of a successful POST or DELETE: `{}`.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct Empty {}
 
 use super::AppState;
 
@@ -45,6 +50,7 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(vpc::restrict_project).delete(vpc::unrestrict_project),
         )
         .route("/users/me/organizations", get(users::my_organizations))
+        .route("/openapi.json", get(openapi::document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     let internal = Router::new()

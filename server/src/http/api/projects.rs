@@ -8,9 +8,10 @@ use axum::{
     Json,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{
-    error::ApiError,
+    error::{ApiError, ErrorBody},
     extract::{ApiCaller, JsonBody},
 };
 use crate::{
@@ -18,7 +19,7 @@ use crate::{
     store::{ProjectRow, SettingsChange},
 };
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ProjectSettings {
     pub block_public_connections: bool,
     pub block_vpc_connections: bool,
@@ -26,13 +27,13 @@ pub struct ProjectSettings {
 
 /// Whether the data plane has confirmed each setting (`applying` or `applied`). Not part of
 /// Neon's schema; clients that do not know it ignore it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct NetworkSettingsState {
     pub block_public_connections: String,
     pub block_vpc_connections: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Project {
     pub id: String,
     pub name: String,
@@ -81,12 +82,12 @@ impl From<ProjectRow> for Project {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ProjectResponse {
     pub project: Project,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ProjectUpdateResponse {
     pub project: Project,
     pub operations: Vec<serde_json::Value>,
@@ -94,26 +95,46 @@ pub struct ProjectUpdateResponse {
 
 /// `{"project": {"settings": {…}}}`. Only the network settings can change here; anything
 /// else is refused rather than silently dropped.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectUpdateRequest {
     pub project: ProjectUpdate,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectUpdate {
     #[serde(default)]
     pub settings: Option<ProjectSettingsUpdate>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectSettingsUpdate {
     pub block_public_connections: Option<bool>,
     pub block_vpc_connections: Option<bool>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/projects/{project_id}",
+    operation_id = "getProject",
+    tag = "Projects",
+    params(
+        ("project_id" = String, Path, description = "Project id, e.g. orange-credit-12345678", pattern = r"^[a-z0-9-]{1,60}$")
+    ),
+    responses(
+        (status = 200, description = "Success", body = ProjectResponse),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state", body = ErrorBody),
+        (status = 422, description = "Refused by a rule", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get_project(
     State(services): State<Services>,
     ApiCaller(caller): ApiCaller,
@@ -126,6 +147,25 @@ pub async fn get_project(
     }))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/projects/{project_id}",
+    operation_id = "updateProject",
+    tag = "Projects",
+    params(
+        ("project_id" = String, Path, description = "Project id, e.g. orange-credit-12345678", pattern = r"^[a-z0-9-]{1,60}$")
+    ),
+    request_body(content = ProjectUpdateRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Success", body = ProjectUpdateResponse),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update_project(
     State(services): State<Services>,
     ApiCaller(caller): ApiCaller,
@@ -147,12 +187,12 @@ pub async fn update_project(
     }))
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Pagination {
     pub cursor: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ProjectsResponse {
     pub projects: Vec<Project>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -160,6 +200,25 @@ pub struct ProjectsResponse {
 }
 
 /// `GET /projects?org_id=&limit=&cursor=`. An organization key may leave out `org_id`.
+#[utoipa::path(
+    get,
+    path = "/projects",
+    operation_id = "listProjects",
+    tag = "Projects",
+    params(
+        ("org_id" = Option<String>, Query, description = "Organization id; optional with an organization API key", pattern = r"^[a-z0-9-]{1,60}$"),
+        ("limit" = Option<i64>, Query, description = "Page size, 1 to 400 (default 10)", minimum = 1, maximum = 400),
+        ("cursor" = Option<String>, Query, description = "The `pagination.cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "Success", body = ProjectsResponse),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_projects(
     State(services): State<Services>,
     ApiCaller(caller): ApiCaller,

@@ -2,11 +2,15 @@
 
 use axum::{extract::State, Json};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::{error::ApiError, extract::ApiCaller};
+use super::{
+    error::{ApiError, ErrorBody},
+    extract::ApiCaller,
+};
 use crate::services::Services;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Organization {
     pub id: String,
     pub name: String,
@@ -19,11 +23,23 @@ pub struct Organization {
     pub updated_at: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct OrganizationsResponse {
     pub organizations: Vec<Organization>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/users/me/organizations",
+    operation_id = "getCurrentUserOrganizations",
+    tag = "Users",
+    responses(
+        (status = 200, description = "Success", body = OrganizationsResponse),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn my_organizations(
     State(services): State<Services>,
     ApiCaller(caller): ApiCaller,

@@ -7,21 +7,25 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use super::{
-    error::ApiError,
+    error::{ApiError, ErrorBody},
     extract::{ApiCaller, JsonBody},
+    Empty,
 };
 use crate::services::Services;
 
 /// `{"label": "…"}`; the label may be empty or absent.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct VpcEndpointAssignment {
+    /// 0 to 64 printable characters.
     #[serde(default)]
+    #[schema(max_length = 64)]
     pub label: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct VpcEndpoint {
     pub vpc_endpoint_id: String,
     pub label: String,
@@ -29,12 +33,12 @@ pub struct VpcEndpoint {
     pub state: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct VpcEndpoints {
     pub endpoints: Vec<VpcEndpoint>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct VpcEndpointDetails {
     pub vpc_endpoint_id: String,
     pub label: String,
@@ -47,13 +51,13 @@ pub struct VpcEndpointDetails {
     pub example_restricted_projects: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ProjectVpcEndpoint {
     pub vpc_endpoint_id: String,
     pub label: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ProjectVpcEndpoints {
     pub endpoints: Vec<ProjectVpcEndpoint>,
 }
@@ -72,6 +76,26 @@ fn endpoints(rows: Vec<crate::store::AssignmentRow>) -> Json<VpcEndpoints> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/organizations/{org_id}/vpc/vpc_endpoints",
+    operation_id = "listOrganizationVPCEndpointsAllRegions",
+    tag = "Private networking",
+    params(
+        ("org_id" = String, Path, description = "Organization id, e.g. org-bold-bonus-12345678", pattern = r"^[a-z0-9-]{1,60}$")
+    ),
+    responses(
+        (status = 200, description = "Success", body = VpcEndpoints),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state", body = ErrorBody),
+        (status = 422, description = "Refused by a rule", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_org_endpoints(
     State(services): State<Services>,
     ApiCaller(caller): ApiCaller,
@@ -83,6 +107,27 @@ pub async fn list_org_endpoints(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/organizations/{org_id}/vpc/region/{region_id}/vpc_endpoints",
+    operation_id = "listOrganizationVPCEndpoints",
+    tag = "Private networking",
+    params(
+        ("org_id" = String, Path, description = "Organization id, e.g. org-bold-bonus-12345678", pattern = r"^[a-z0-9-]{1,60}$"),
+        ("region_id" = String, Path, description = "Region id, e.g. aws-us-east-2", pattern = r"^(aws|gcp|azure)-[a-z0-9-]{1,34}$")
+    ),
+    responses(
+        (status = 200, description = "Success", body = VpcEndpoints),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state", body = ErrorBody),
+        (status = 422, description = "Refused by a rule", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_region_endpoints(
     State(services): State<Services>,
     ApiCaller(caller): ApiCaller,
@@ -107,6 +152,28 @@ fn endpoint_path(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/organizations/{org_id}/vpc/region/{region_id}/vpc_endpoints/{vpc_endpoint_id}",
+    operation_id = "getOrganizationVPCEndpointDetails",
+    tag = "Private networking",
+    params(
+        ("org_id" = String, Path, description = "Organization id, e.g. org-bold-bonus-12345678", pattern = r"^[a-z0-9-]{1,60}$"),
+        ("region_id" = String, Path, description = "Region id, e.g. aws-us-east-2", pattern = r"^(aws|gcp|azure)-[a-z0-9-]{1,34}$"),
+        ("vpc_endpoint_id" = String, Path, description = "VPC endpoint id, e.g. vpce-1234567890abcdef0", pattern = r"^vpce-([0-9a-f]{17}|[0-9a-f]{8})$")
+    ),
+    responses(
+        (status = 200, description = "Success", body = VpcEndpointDetails),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state", body = ErrorBody),
+        (status = 422, description = "Refused by a rule", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn endpoint_details(
     State(services): State<Services>,
     ApiCaller(caller): ApiCaller,
@@ -128,6 +195,29 @@ pub async fn endpoint_details(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/organizations/{org_id}/vpc/region/{region_id}/vpc_endpoints/{vpc_endpoint_id}",
+    operation_id = "assignOrganizationVPCEndpoint",
+    tag = "Private networking",
+    params(
+        ("org_id" = String, Path, description = "Organization id, e.g. org-bold-bonus-12345678", pattern = r"^[a-z0-9-]{1,60}$"),
+        ("region_id" = String, Path, description = "Region id, e.g. aws-us-east-2", pattern = r"^(aws|gcp|azure)-[a-z0-9-]{1,34}$"),
+        ("vpc_endpoint_id" = String, Path, description = "VPC endpoint id, e.g. vpce-1234567890abcdef0", pattern = r"^vpce-([0-9a-f]{17}|[0-9a-f]{8})$")
+    ),
+    request_body(content = Option<VpcEndpointAssignment>, description = "Optional; an empty body means an empty label.", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Success", body = Empty),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state", body = ErrorBody),
+        (status = 422, description = "Refused by a rule", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn assign_endpoint(
     State(services): State<Services>,
     ApiCaller(caller): ApiCaller,
@@ -142,6 +232,28 @@ pub async fn assign_endpoint(
     Ok(Json(json!({})))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/organizations/{org_id}/vpc/region/{region_id}/vpc_endpoints/{vpc_endpoint_id}",
+    operation_id = "deleteOrganizationVPCEndpoint",
+    tag = "Private networking",
+    params(
+        ("org_id" = String, Path, description = "Organization id, e.g. org-bold-bonus-12345678", pattern = r"^[a-z0-9-]{1,60}$"),
+        ("region_id" = String, Path, description = "Region id, e.g. aws-us-east-2", pattern = r"^(aws|gcp|azure)-[a-z0-9-]{1,34}$"),
+        ("vpc_endpoint_id" = String, Path, description = "VPC endpoint id, e.g. vpce-1234567890abcdef0", pattern = r"^vpce-([0-9a-f]{17}|[0-9a-f]{8})$")
+    ),
+    responses(
+        (status = 200, description = "Success", body = Empty),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state", body = ErrorBody),
+        (status = 422, description = "Refused by a rule", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn remove_endpoint(
     State(services): State<Services>,
     ApiCaller(caller): ApiCaller,
@@ -154,6 +266,26 @@ pub async fn remove_endpoint(
     Ok(Json(json!({})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/projects/{project_id}/vpc_endpoints",
+    operation_id = "listProjectVPCEndpoints",
+    tag = "Private networking",
+    params(
+        ("project_id" = String, Path, description = "Project id, e.g. orange-credit-12345678", pattern = r"^[a-z0-9-]{1,60}$")
+    ),
+    responses(
+        (status = 200, description = "Success", body = ProjectVpcEndpoints),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state", body = ErrorBody),
+        (status = 422, description = "Refused by a rule", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_project_restrictions(
     State(services): State<Services>,
     ApiCaller(caller): ApiCaller,
@@ -172,6 +304,28 @@ pub async fn list_project_restrictions(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/projects/{project_id}/vpc_endpoints/{vpc_endpoint_id}",
+    operation_id = "assignProjectVPCEndpoint",
+    tag = "Private networking",
+    params(
+        ("project_id" = String, Path, description = "Project id, e.g. orange-credit-12345678", pattern = r"^[a-z0-9-]{1,60}$"),
+        ("vpc_endpoint_id" = String, Path, description = "VPC endpoint id, e.g. vpce-1234567890abcdef0", pattern = r"^vpce-([0-9a-f]{17}|[0-9a-f]{8})$")
+    ),
+    request_body(content = Option<VpcEndpointAssignment>, description = "Optional; an empty body means an empty label.", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Success", body = Empty),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state", body = ErrorBody),
+        (status = 422, description = "Refused by a rule", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn restrict_project(
     State(services): State<Services>,
     ApiCaller(caller): ApiCaller,
@@ -187,6 +341,27 @@ pub async fn restrict_project(
     Ok(Json(json!({})))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/projects/{project_id}/vpc_endpoints/{vpc_endpoint_id}",
+    operation_id = "deleteProjectVPCEndpoint",
+    tag = "Private networking",
+    params(
+        ("project_id" = String, Path, description = "Project id, e.g. orange-credit-12345678", pattern = r"^[a-z0-9-]{1,60}$"),
+        ("vpc_endpoint_id" = String, Path, description = "VPC endpoint id, e.g. vpce-1234567890abcdef0", pattern = r"^vpce-([0-9a-f]{17}|[0-9a-f]{8})$")
+    ),
+    responses(
+        (status = 200, description = "Success", body = Empty),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state", body = ErrorBody),
+        (status = 422, description = "Refused by a rule", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn unrestrict_project(
     State(services): State<Services>,
     ApiCaller(caller): ApiCaller,
