@@ -34,12 +34,21 @@ export default defineConfig({
     trace: "retain-on-failure",
   },
   projects: [
-    { name: "js", use: { ...chromium, javaScriptEnabled: true } },
+    {
+      name: "js",
+      use: { ...chromium, javaScriptEnabled: true },
+      testIgnore: /.*\.tooling\.spec\.ts/,
+    },
     {
       // Every page must work before (and without) hydration: forms post, links navigate.
       name: "no-js",
       use: { ...chromium, javaScriptEnabled: false },
-      testIgnore: /.*\.hydrated\.spec\.ts/,
+      testIgnore: [/.*\.hydrated\.spec\.ts/, /.*\.tooling\.spec\.ts/],
+    },
+    {
+      // Real third-party tooling (neonctl) against the REST API; no browser involved.
+      name: "tooling",
+      testMatch: /.*\.tooling\.spec\.ts/,
     },
   ],
   webServer: {

@@ -13,7 +13,7 @@ export DATABASE_URL="sqlite://$WORK/enclave.db" ENCLAVE_LOG=warn
 org=$("$ENCLAVE" org create --name "Conformance" --plan scale)
 "$ENCLAVE" user create --email admin@conformance.test --no-password >/dev/null
 "$ENCLAVE" org add-member --org "$org" --email admin@conformance.test --role admin >/dev/null
-"$ENCLAVE" project create --org "$org" --name web --region aws-us-east-2 >/dev/null
+project=$("$ENCLAVE" project create --org "$org" --name web --region aws-us-east-2 | cut -d' ' -f1)
 key=$("$ENCLAVE" api-key create --user admin@conformance.test --name schemathesis)
 
 "$ENCLAVE" serve --addr "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
@@ -24,7 +24,15 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-"$ST" run "http://127.0.0.1:$PORT/api/v2/openapi.json" \
+# Real ids for the path parameters, so operations are exercised beyond "not found".
+cat >"$WORK/schemathesis.toml" <<TOML
+[parameters]
+org_id = "$org"
+project_id = "$project"
+region_id = "aws-us-east-2"
+TOML
+
+"$ST" --config-file "$WORK/schemathesis.toml" run "http://127.0.0.1:$PORT/api/v2/openapi.json" \
   --url "http://127.0.0.1:$PORT/api/v2" \
   --header "Authorization: Bearer $key" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \

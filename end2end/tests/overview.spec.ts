@@ -24,7 +24,7 @@ test.describe("unknown addresses", () => {
     const response = await page.goto("/no/such/page");
     expect(response?.status()).toBe(404);
     await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
-    await page.getByRole("link", { name: "overview" }).click();
+    await page.getByRole("main").getByRole("link", { name: "overview", exact: true }).click();
     await expect(page).toHaveURL(/\/$/);
   });
 });

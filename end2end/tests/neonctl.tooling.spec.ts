@@ -1,0 +1,74 @@
+// The REST API is wire-compatible with Neon API v2: the real `neonctl` (npm, pinned in the
+// lockfile) manages private networking against Enclave, unchanged, with --api-host.
+import { execFileSync, spawnSync } from "node:child_process";
+import path from "node:path";
+import { test, expect } from "@playwright/test";
+
+const root = path.resolve(__dirname, "../..");
+const enclaveBin = path.join(root, "target/release/enclave");
+const neonctlBin = path.join(__dirname, "../node_modules/.bin/neonctl");
+const env = {
+  ...process.env,
+  DATABASE_URL: "sqlite://" + path.join(root, "target/e2e/db/enclave.db"),
+  ENCLAVE_LOG: "warn",
+};
+
+/** Runs the operator CLI against the e2e server's database. */
+function enclave(...args: string[]): string {
+  return execFileSync(enclaveBin, args, { env, encoding: "utf8" }).trim();
+}
+
+test("neonctl assigns, restricts, blocks and removes through Enclave", () => {
+  const suffix = Date.now().toString(16).slice(-8);
+  const org = enclave("org", "create", "--name", `Neon tooling ${suffix}`, "--plan", "scale");
+  const email = `neonctl-${suffix}@example.test`;
+  enclave("user", "create", "--email", email, "--no-password");
+  enclave("org", "add-member", "--org", org, "--email", email, "--role", "admin");
+  const project = enclave("project", "create", "--org", org, "--name", "web", "--region", "aws-us-east-2").split(" ")[0];
+  const key = enclave("api-key", "create", "--user", email, "--name", "neonctl");
+  const base = test.info().project.use.baseURL ?? "http://127.0.0.1:3100";
+  const endpoint = `vpce-${suffix}0000000ab`.slice(0, 22);
+
+  const neon = (...args: string[]) => {
+    const run = spawnSync(
+      neonctlBin,
+      ["--api-host", `${base}/api/v2`, "--api-key", key, "--no-analytics", "--output", "json", ...args],
+      { encoding: "utf8", env: { ...process.env, CI: "1" } },
+    );
+    return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+  };
+
+  const assign = neon("vpc", "endpoint", "assign", endpoint, "--org-id", org, "--region-id", "aws-us-east-2");
+  expect(assign.code, assign.stderr).toBe(0);
+  const list = neon("vpc", "endpoint", "list", "--org-id", org, "--region-id", "aws-us-east-2");
+  expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ vpc_endpoint_id: endpoint })]);
+
+  expect(neon("vpc", "project", "restrict", endpoint, "--project-id", project).code).toBe(0);
+  const status = neon("vpc", "endpoint", "status", endpoint, "--org-id", org, "--region-id", "aws-us-east-2");
+  expect(JSON.parse(status.stdout)).toMatchObject({
+    vpc_endpoint_id: endpoint,
+    state: "new",
+    num_restricted_projects: 1,
+    example_restricted_projects: [project],
+  });
+
+  const update = neon("projects", "update", project, "--block-public-connections", "true");
+  expect(update.code, update.stderr).toBe(0);
+  expect(JSON.parse(update.stdout)).toMatchObject({ id: project });
+  const get = neon("projects", "get", project);
+  expect(JSON.parse(get.stdout).settings.block_public_connections).toBe(true);
+
+  // The rules hold for tools too: an endpoint that restricts a project cannot be removed.
+  const refused = neon("vpc", "endpoint", "remove", endpoint, "--org-id", org, "--region-id", "aws-us-east-2");
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toContain(`still restricts 1 project(s): ${project}`);
+
+  expect(neon("vpc", "project", "remove", endpoint, "--project-id", project).code).toBe(0);
+  expect(neon("vpc", "endpoint", "remove", endpoint, "--org-id", org, "--region-id", "aws-us-east-2").code).toBe(0);
+  const again = neon("vpc", "endpoint", "assign", endpoint, "--org-id", org, "--region-id", "aws-us-east-2");
+  expect(again.code).not.toBe(0);
+  expect(again.stderr).toContain("can never be added back");
+
+  const orgs = neon("orgs", "list");
+  expect(JSON.parse(orgs.stdout)).toEqual([expect.objectContaining({ id: org })]);
+});
