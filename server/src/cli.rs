@@ -157,6 +157,47 @@ pub enum ApiKeyCommand {
         #[command(flatten)]
         context: OperatorContext,
     },
+    /// List the keys of an organization or a user (ids, names, prefixes; never the keys).
+    List {
+        #[arg(long, value_parser = parse_org, conflicts_with = "user", required_unless_present = "user")]
+        org: Option<OrgId>,
+        #[arg(long)]
+        user: Option<String>,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+    /// Revoke a key by id; it is refused from the next request on.
+    Revoke {
+        #[arg(long)]
+        id: String,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+}
+
+async fn key_owner(
+    services: &Services,
+    org: Option<OrgId>,
+    user: Option<String>,
+) -> anyhow::Result<KeyOwner> {
+    Ok(match (org, user) {
+        (Some(org), _) => KeyOwner::Org(org),
+        (None, Some(email)) => {
+            let user = services
+                .store()
+                .user_by_email(&email.trim().to_ascii_lowercase())
+                .await?
+                .ok_or_else(|| {
+                    anyhow::Error::new(CommandFailed(ServiceError::new(
+                        ErrorKind::NotFound,
+                        "user_not_found",
+                        format!("No user has the email {email}; create the user first."),
+                    )))
+                })?;
+            KeyOwner::User(user.id)
+        }
+        (None, None) => unreachable!("clap requires --org or --user"),
+    })
 }
 
 fn parse_plan(value: &str) -> Result<Plan, String> {
@@ -305,24 +346,7 @@ async fn run_operator(command: Command, output: Output) -> anyhow::Result<()> {
             context,
         }) => {
             let services = operator_services(&context).await?;
-            let owner = match (org, user) {
-                (Some(org), _) => KeyOwner::Org(org),
-                (None, Some(email)) => {
-                    let user = services
-                        .store()
-                        .user_by_email(&email.trim().to_ascii_lowercase())
-                        .await?
-                        .ok_or_else(|| {
-                            failed(ServiceError::new(
-                                ErrorKind::NotFound,
-                                "user_not_found",
-                                format!("No user has the email {email}; create the user first."),
-                            ))
-                        })?;
-                    KeyOwner::User(user.id)
-                }
-                (None, None) => unreachable!("clap requires --org or --user"),
-            };
+            let owner = key_owner(&services, org, user).await?;
             let expires_at = expires_in_days
                 .map(|days| services.clock().now_ms() + i64::from(days) * 86_400_000);
             let key = services
@@ -333,6 +357,39 @@ async fn run_operator(command: Command, output: Output) -> anyhow::Result<()> {
                 output,
                 key.token.clone(),
                 json!({"id": key.id, "name": key.name, "key": key.token}),
+            );
+        }
+        Command::ApiKey(ApiKeyCommand::List { org, user, context }) => {
+            let services = operator_services(&context).await?;
+            let owner = key_owner(&services, org, user).await?;
+            let keys = services
+                .list_api_keys(&caller, &owner)
+                .await
+                .map_err(failed)?;
+            let text = keys
+                .iter()
+                .map(|k| {
+                    let status = if k.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    format!("{}\t{}\t{}…\t{status}", k.id, k.name, k.token_prefix)
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(output, text, json!({ "api_keys": keys }));
+        }
+        Command::ApiKey(ApiKeyCommand::Revoke { id, context }) => {
+            let services = operator_services(&context).await?;
+            services
+                .revoke_api_key(&caller, &id)
+                .await
+                .map_err(failed)?;
+            print(
+                output,
+                format!("revoked {id}"),
+                json!({"id": id, "revoked": true}),
             );
         }
         Command::Serve(_) | Command::Migrate(_) => unreachable!("handled by run"),

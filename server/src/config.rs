@@ -107,3 +107,72 @@ pub struct ReconcilerConfig {
     )]
     pub simulator_reject_reason: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        control_plane: ControlPlaneConfig,
+    }
+
+    fn parse(args: &[&str]) -> ControlPlaneConfig {
+        let mut all = vec!["enclave"];
+        all.extend_from_slice(args);
+        Wrapper::try_parse_from(all).unwrap().control_plane
+    }
+
+    #[test]
+    fn the_built_in_catalog_has_the_eight_aws_regions() {
+        let catalog = parse(&[]).region_catalog().unwrap();
+        let names: Vec<(&str, usize)> = catalog
+            .regions
+            .iter()
+            .map(|r| (r.id.as_str(), r.service_names.len()))
+            .collect();
+        assert_eq!(names.len(), 8);
+        assert!(names.contains(&("aws-us-east-1", 3)));
+        assert!(names.contains(&("aws-us-east-2", 2)));
+        assert!(names.contains(&("aws-sa-east-1", 1)));
+        let east1 = &catalog.regions[0];
+        assert!(east1
+            .availability_zone_notes
+            .iter()
+            .any(|n| n.contains("use1-az3")));
+    }
+
+    #[test]
+    fn an_operator_file_replaces_the_catalog_and_is_checked() {
+        let dir = std::env::temp_dir().join(format!("enclave-regions-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.json");
+        std::fs::write(
+            &good,
+            r#"{"regions":[{"id":"aws-eu-north-1","cloud":"aws","display_name":"Stockholm",
+               "private_networking":true,"service_names":["com.amazonaws.vpce.eu-north-1.vpce-svc-1"]}]}"#,
+        )
+        .unwrap();
+        let catalog = parse(&["--regions-file", good.to_str().unwrap()])
+            .region_catalog()
+            .unwrap();
+        assert_eq!(catalog.regions.len(), 1);
+        assert_eq!(catalog.regions[0].id.as_str(), "aws-eu-north-1");
+
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, r#"{"regions":[]}"#).unwrap();
+        let err = parse(&["--regions-file", bad.to_str().unwrap()])
+            .region_catalog()
+            .unwrap_err();
+        assert!(err.to_string().contains("lists no regions"));
+        let missing = parse(&["--regions-file", "/nonexistent/regions.json"])
+            .region_catalog()
+            .unwrap_err();
+        assert!(missing
+            .to_string()
+            .contains("could not read the region catalog"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -781,11 +781,7 @@ async fn revoked_and_expired_keys_are_refused(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(w.get(&key.token, path).await.status, 200);
-    w.app
-        .services
-        .revoke_api_key_by_token(&op, &key.token)
-        .await
-        .unwrap();
+    w.app.services.revoke_api_key(&op, &key.id).await.unwrap();
     assert_error(
         &w.get(&key.token, path).await,
         401,
@@ -983,7 +979,45 @@ async fn the_openapi_document_describes_every_operation(db: TestDb) {
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
 
+async fn two_organizations_racing_for_one_endpoint_leave_it_with_one(db: TestDb) {
+    let w = world(&db).await;
+    let mut tasks = Vec::new();
+    for i in 0..8u64 {
+        for (org, key) in [(&w.org_a, &w.admin_a), (&w.org_b, &w.admin_b)] {
+            let client = w.app.client.clone();
+            let url = w.app.url(&format!(
+                "/api/v2/organizations/{org}/vpc/region/aws-us-east-2/vpc_endpoints/vpce-{:017x}",
+                0x7000 + i
+            ));
+            let key = key.clone();
+            tasks.push(tokio::spawn(async move {
+                let res = client.post(url).bearer_auth(key).send().await.unwrap();
+                let status = res.status().as_u16();
+                let body: Value = res.json().await.unwrap();
+                (status, body["code"].as_str().unwrap_or("").to_string())
+            }));
+        }
+    }
+    for task in tasks {
+        match task.await.unwrap() {
+            (200, _) => {}
+            (409, code) => assert_eq!(code, "vpc_endpoint_in_use"),
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    let mut a = w.endpoint_ids(&w.org_a).await;
+    let b = w.endpoint_ids(&w.org_b).await;
+    assert_eq!(
+        a.len() + b.len(),
+        8,
+        "every endpoint went to exactly one organization"
+    );
+    a.retain(|id| b.contains(id));
+    assert!(a.is_empty());
+}
+
 on_both_backends!(
+    two_organizations_racing_for_one_endpoint_leave_it_with_one,
     the_openapi_document_describes_every_operation,
     every_route_answers_every_principal,
     answers_have_the_neon_shapes,

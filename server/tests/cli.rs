@@ -142,6 +142,39 @@ async fn an_operator_sets_up_an_organization_from_a_script(db: TestDb) {
     assert_eq!(body["organizations"][0]["role"], "admin");
     // The key is never stored in clear.
     assert!(app.store.api_key_by_hash(&token).await.unwrap().is_none());
+
+    // Listing shows the key without its secret; revoking refuses it from the next request.
+    let keys = json(&enclave(
+        &db,
+        &[
+            "api-key",
+            "list",
+            "--user",
+            "ada@acme.test",
+            "--output",
+            "json",
+        ],
+        None,
+    ));
+    let listed = &keys["api_keys"][0];
+    assert_eq!(listed["name"], "laptop");
+    assert!(!keys.to_string().contains(&token));
+    let id = listed["id"].as_str().unwrap();
+    json(&enclave(
+        &db,
+        &["api-key", "revoke", "--id", id, "--output", "json"],
+        None,
+    ));
+    let res = app
+        .client
+        .get(app.url("/api/v2/users/me/organizations"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let again = enclave(&db, &["api-key", "revoke", "--id", id], None);
+    assert_eq!(again.code, 4, "{}", again.stderr);
 }
 
 async fn failures_exit_with_codes_scripts_can_tell_apart(db: TestDb) {

@@ -10,8 +10,8 @@ use super::{
     names, principal::org_not_found, Caller, ErrorKind, Principal, ServiceError, Services,
 };
 use crate::store::{
-    MemberOrganizationRow, NewApiKey, NewOrganization, NewProject, NewUser, OrganizationRow,
-    ProjectRow, StoreError, UserRow,
+    ApiKeyRow, MemberOrganizationRow, NewApiKey, NewOrganization, NewProject, NewUser,
+    OrganizationRow, ProjectRow, StoreError, UserRow,
 };
 
 /// Every API key starts with this, so a leaked key is easy to recognise (and to scan for).
@@ -367,34 +367,70 @@ impl Services {
         }
     }
 
-    /// Revokes a key (its owner, an admin of its organization, or an operator).
-    pub async fn revoke_api_key_by_token(
+    /// May the caller manage keys of this owner? Owners manage their personal keys, admins
+    /// their organization's keys, operators everything. Others learn nothing (404).
+    async fn may_manage_keys(
         &self,
         caller: &Caller,
-        token: &str,
-    ) -> Result<(), ServiceError> {
+        user_id: Option<&str>,
+        org_id: Option<&str>,
+    ) -> Result<bool, ServiceError> {
+        Ok(match (&caller.principal, user_id, org_id) {
+            (Principal::OperatorCli, _, _) => true,
+            (Principal::User { user_id: own, .. }, Some(owner), _) => own == owner,
+            (_, None, Some(org_id)) => match self.org_access(caller, org_id).await {
+                Ok((_, role)) => role == Role::Admin,
+                Err(e) if e.kind == ErrorKind::NotFound => false,
+                Err(e) => return Err(e),
+            },
+            _ => false,
+        })
+    }
+
+    /// The keys of a user or an organization (never the secrets: only a short prefix).
+    pub async fn list_api_keys(
+        &self,
+        caller: &Caller,
+        owner: &KeyOwner,
+    ) -> Result<Vec<ApiKeyRow>, ServiceError> {
+        let (user_id, org_id) = match owner {
+            KeyOwner::User(id) => (Some(id.as_str()), None),
+            KeyOwner::Org(id) => (None, Some(id.as_str())),
+        };
+        if !self.may_manage_keys(caller, user_id, org_id).await? {
+            return Err(match org_id {
+                Some(org) => org_not_found(org),
+                None => ServiceError::not_found("No such user."),
+            });
+        }
+        Ok(self.store.api_keys_of(user_id, org_id).await?)
+    }
+
+    /// Revokes a key at once: the next request with it is refused.
+    pub async fn revoke_api_key(&self, caller: &Caller, key_id: &str) -> Result<(), ServiceError> {
+        let not_found = || ServiceError::not_found(format!("API key {key_id} was not found."));
         let key = self
             .store
-            .api_key_by_hash(&token_hash(token))
+            .api_key_by_id(key_id)
             .await?
-            .ok_or_else(|| ServiceError::not_found("No such API key."))?;
-        let allowed = match (&caller.principal, &key.user_id, &key.org_id) {
-            (Principal::OperatorCli, _, _) => true,
-            (Principal::User { user_id, .. }, Some(owner), _) => user_id == owner,
-            (_, None, Some(org_id)) => self
-                .org_access(caller, org_id)
-                .await
-                .is_ok_and(|(_, role)| role == Role::Admin),
-            _ => false,
-        };
-        if !allowed {
-            return Err(ServiceError::not_found("No such API key."));
+            .ok_or_else(not_found)?;
+        if !self
+            .may_manage_keys(caller, key.user_id.as_deref(), key.org_id.as_deref())
+            .await?
+        {
+            return Err(not_found());
         }
         let mut audit = self.audit(caller, "api_key.revoke", &key.id);
         if let Some(org_id) = &key.org_id {
             audit = audit.org(org_id);
         }
-        self.store.revoke_api_key(&key.id, &audit).await?;
+        if !self.store.revoke_api_key(&key.id, &audit).await? {
+            return Err(ServiceError::new(
+                ErrorKind::Conflict,
+                "api_key_revoked",
+                format!("API key {key_id} was already revoked."),
+            ));
+        }
         Ok(())
     }
 

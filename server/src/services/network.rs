@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{principal::project_not_found, Caller, ErrorKind, Principal, ServiceError, Services};
 use crate::store::{
     AssignOutcome, AssignRequest, AssignmentRow, ProjectRow, RemoveOutcome, RestrictOutcome,
-    RestrictionRow, SettingsChange,
+    RestrictionRow, SettingsChange, StoreError,
 };
 
 /// An assignment with the projects restricted to it.
@@ -130,7 +130,13 @@ impl Services {
         };
         let conflict =
             |code, message: String| Err(ServiceError::new(ErrorKind::Conflict, code, message));
-        match self.store.assign_endpoint(&request, &audit).await? {
+        let outcome = match self.store.assign_endpoint(&request, &audit).await {
+            // Two organizations inserting the same id at once: the primary key decides, and
+            // the loser gets the same answer as if it had come second.
+            Err(StoreError::UniqueViolation { .. }) => AssignOutcome::HeldByAnotherOrg,
+            other => other?,
+        };
+        match outcome {
             AssignOutcome::Created
             | AssignOutcome::Relabelled { .. }
             | AssignOutcome::Unchanged => Ok(()),

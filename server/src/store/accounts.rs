@@ -46,7 +46,7 @@ pub struct ProjectRow {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ApiKeyRow {
     pub id: String,
     pub token_prefix: String,
@@ -277,6 +277,37 @@ impl Store {
             )
             .bind(token_hash)
             .fetch_optional(pool)
+            .await
+        })?)
+    }
+
+    pub async fn api_key_by_id(&self, id: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as::<_, ApiKeyRow>(
+                "SELECT id, token_prefix, name, user_id, org_id, created_at, expires_at, \
+                 last_used_at, revoked_at FROM api_keys WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+        })?)
+    }
+
+    /// A user's personal keys or an organization's keys, newest first.
+    pub async fn api_keys_of(
+        &self,
+        user_id: Option<&str>,
+        org_id: Option<&str>,
+    ) -> Result<Vec<ApiKeyRow>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as::<_, ApiKeyRow>(
+                "SELECT id, token_prefix, name, user_id, org_id, created_at, expires_at, \
+                 last_used_at, revoked_at FROM api_keys \
+                 WHERE user_id = $1 OR org_id = $2 ORDER BY created_at DESC, id",
+            )
+            .bind(user_id)
+            .bind(org_id)
+            .fetch_all(pool)
             .await
         })?)
     }
