@@ -137,7 +137,58 @@ async fn unknown_pages_are_404(db: TestDb) {
     assert!(html.contains("Page not found"), "{html}");
 }
 
+async fn every_response_has_strict_security_headers(db: TestDb) {
+    let app = spawn_app(&db).await;
+    for path in [
+        "/",
+        "/healthz",
+        "/api/v2/users/me/organizations",
+        "/nowhere",
+    ] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        let h = res.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(
+            h["referrer-policy"], "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+    }
+    // The page's inline hydration script carries this response's nonce, and only it.
+    let res = app.client.get(app.url("/")).send().await.unwrap();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = res.text().await.unwrap();
+    let inline_scripts = html.matches("<script").count();
+    assert!(inline_scripts > 0);
+    assert_eq!(
+        html.matches(&format!("nonce=\"{nonce}\"")).count(),
+        inline_scripts,
+        "{html}"
+    );
+    let again = app.client.get(app.url("/")).send().await.unwrap();
+    assert!(!again.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains(&nonce));
+}
+
 on_both_backends!(
+    every_response_has_strict_security_headers,
     healthz_answers_without_the_database,
     readyz_reflects_the_database,
     every_response_carries_a_request_id,

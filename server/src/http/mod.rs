@@ -4,12 +4,13 @@
 pub mod api;
 mod health;
 pub(crate) mod request_id;
+pub mod security;
 
 use std::sync::Arc;
 
 use app::{backend::SharedBackend, shell, App};
 use axum::{extract::FromRef, routing::get, Router};
-use leptos::prelude::{provide_context, LeptosOptions};
+use leptos::prelude::{provide_context, use_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::services::Services;
@@ -26,7 +27,16 @@ pub struct AppState {
 /// Builds the complete router for one application instance.
 pub fn router(state: AppState) -> Router {
     let backend: SharedBackend = Arc::new(state.services.clone());
-    let console_context = move || provide_context(backend.clone());
+    let console_context = move || {
+        provide_context(backend.clone());
+        // The renderer stamps this nonce on its inline hydration script; the security
+        // middleware put it in the request and sends the matching CSP header.
+        if let Some(parts) = use_context::<axum::http::request::Parts>() {
+            if let Some(security::CspNonce(nonce)) = parts.extensions.get::<security::CspNonce>() {
+                provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));
+            }
+        }
+    };
     let routes = generate_route_list(App);
 
     let router = Router::new()
@@ -41,6 +51,7 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(console_context, shell))
-        .with_state(state);
+        .with_state(state)
+        .layer(axum::middleware::from_fn(security::headers));
     request_id::apply(router)
 }
