@@ -58,7 +58,7 @@ build: tools
 	cargo leptos build --release
 
 run: build
-	LEPTOS_SITE_ROOT=target/site ./target/release/enclave serve
+	LEPTOS_SITE_ROOT=target/site ./target/release/enclave serve --demo
 
 ## ---- tests -------------------------------------------------------------------------------
 

@@ -53,7 +53,7 @@ export default defineConfig({
   ],
   webServer: {
     command:
-      "rm -rf ../target/e2e/db && mkdir -p ../target/e2e/db && ../target/release/enclave serve",
+      "rm -rf ../target/e2e/db && mkdir -p ../target/e2e/db && ../target/release/enclave serve --demo",
     cwd: __dirname,
     url: `${baseURL}/readyz`,
     reuseExistingServer: false,

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::domain::SystemStatus;
+use crate::{domain::SystemStatus, session::SessionUser};
 
 /// Errors the backend reports to server functions. The message is safe to show a user;
 /// internal details are logged by the implementation, never returned here.
@@ -21,6 +21,9 @@ pub struct BackendError {
 pub trait ConsoleBackend: Send + Sync + 'static {
     /// A snapshot of the control plane for the overview page.
     async fn system_status(&self) -> Result<SystemStatus, BackendError>;
+
+    /// The person a session token belongs to, if the session is live.
+    async fn session_user(&self, token: &str) -> Result<Option<SessionUser>, BackendError>;
 }
 
 /// The shared handle server functions take from context.

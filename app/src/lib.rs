@@ -5,9 +5,11 @@
 //! service layer through the [`backend::ConsoleBackend`] trait, which the `enclave` binary
 //! implements and provides as Leptos context.
 
+pub mod components;
 pub mod domain;
 pub mod pages;
 pub mod server_fns;
+pub mod session;
 
 #[cfg(feature = "ssr")]
 pub mod backend;
@@ -50,6 +52,12 @@ pub fn App() -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
 
+    // Who is signed in and the CSRF token, read once per page load (sign-in and sign-out are
+    // full page loads) and shared with every component.
+    let session: components::session::SessionResource =
+        Resource::new(|| (), |_| server_fns::current_session());
+    provide_context(session);
+
     view! {
         <Stylesheet id="enclave" href="/pkg/enclave.css"/>
         <Title formatter=|text: String| if text.is_empty() { "Enclave".to_string() } else { format!("{text} · Enclave") }/>
@@ -65,12 +73,14 @@ pub fn App() -> impl IntoView {
                         <li><A href="/">"Overview"</A></li>
                     </ul>
                 </nav>
+                <components::session::AccountMenu/>
             </header>
             <main id="main" tabindex="-1" data-hydrated=move || hydrated.get().to_string()>
                 <Routes fallback=pages::not_found::NotFound>
                     // Async SSR: the server waits for the page's data and sends complete HTML, so
                     // every page reads correctly before (or without) the wasm.
                     <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="site-footer">

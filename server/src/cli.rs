@@ -412,6 +412,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match command {
         Command::Serve(config) => {
             let app = Application::build(&config).await?;
+            if config.demo {
+                // Printed (not logged) so it is visible whatever the log level.
+                if crate::demo::seed(app.services()).await? {
+                    println!("{}", crate::demo::sign_in_help(app.local_addr()));
+                } else {
+                    println!(
+                        "--demo: the database already has organizations; no demo data was added. \
+                         Demo accounts (if this database was seeded before) use the password \"{}\".",
+                        crate::demo::DEMO_PASSWORD
+                    );
+                }
+            }
             tracing::info!(
                 addr = %app.local_addr(),
                 database = ?redacted_database(&config.database.database_url),

@@ -32,6 +32,16 @@ pub struct ServeConfig {
     #[arg(long, env = "ENCLAVE_DATA_PLANE_TOKEN", hide_env_values = true)]
     pub data_plane_token: Option<String>,
 
+    /// Mark cookies `Secure` even without `X-Forwarded-Proto: https` (set this when a TLS
+    /// proxy in front does not send that header).
+    #[arg(long, env = "ENCLAVE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// Seed an empty database with demo organizations, people and projects, and print how
+    /// to sign in. Never touches a database that already has organizations.
+    #[arg(long)]
+    pub demo: bool,
+
     #[command(flatten)]
     pub control_plane: ControlPlaneConfig,
 
@@ -58,6 +68,14 @@ pub struct ControlPlaneConfig {
         default_value = "db.enclave.internal"
     )]
     pub hostname_domain: String,
+
+    /// A console session ends after this many minutes without a request.
+    #[arg(long, env = "ENCLAVE_SESSION_IDLE_MINUTES", default_value_t = 120, value_parser = clap::value_parser!(i64).range(1..=10_080))]
+    pub session_idle_minutes: i64,
+
+    /// A console session ends this many hours after sign-in, active or not.
+    #[arg(long, env = "ENCLAVE_SESSION_MAX_HOURS", default_value_t = 168, value_parser = clap::value_parser!(i64).range(1..=2_160))]
+    pub session_max_hours: i64,
 }
 
 impl ControlPlaneConfig {

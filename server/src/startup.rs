@@ -28,6 +28,8 @@ pub fn services(
             .trim()
             .trim_matches('.')
             .to_ascii_lowercase(),
+        session_idle_ms: config.session_idle_minutes * 60_000,
+        session_absolute_ms: config.session_max_hours * 3_600_000,
     };
     Ok(Services::new(store, catalog, service_config, clock))
 }
@@ -78,6 +80,7 @@ impl Application {
                 .clone()
                 .filter(|t| !t.is_empty())
                 .map(std::sync::Arc::<str>::from),
+            secure_cookies: config.secure_cookies,
         };
         Ok(Self {
             listener,
@@ -111,9 +114,13 @@ impl Application {
             self.reconcile_interval,
             stop_rx,
         ));
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
         let _ = stop_tx.send(true);
         let _ = reconciler.await;
         self.store.close().await;

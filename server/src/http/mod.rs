@@ -2,6 +2,8 @@
 //! the layers every request passes through.
 
 pub mod api;
+mod console_auth;
+pub mod csrf;
 mod health;
 pub(crate) mod request_id;
 pub mod security;
@@ -22,6 +24,8 @@ pub struct AppState {
     pub services: Services,
     /// The token the data plane authenticates with; `None` disables the internal API.
     pub data_plane_token: Option<Arc<str>>,
+    /// Mark cookies `Secure` even when the request does not say it came over HTTPS.
+    pub secure_cookies: bool,
 }
 
 /// Builds the complete router for one application instance.
@@ -43,6 +47,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(api::router())
+        .route("/sign-in", axum::routing::post(console_auth::sign_in))
+        .route("/sign-out", axum::routing::post(console_auth::sign_out))
         .leptos_routes_with_context(&state, routes, console_context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -51,7 +57,10 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(console_context, shell))
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn(move |req, next| {
+            csrf::protect(state.secure_cookies, req, next)
+        }))
         .layer(axum::middleware::from_fn(security::headers));
     request_id::apply(router)
 }

@@ -21,6 +21,8 @@ pub enum ErrorKind {
     Conflict,
     /// Well-formed, but a rule refuses it (422).
     Unprocessable,
+    /// Too many attempts; wait before trying again (429).
+    TooManyRequests,
     /// Our fault (500).
     Internal,
 }
@@ -34,6 +36,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::Conflict => 409,
             ErrorKind::Unprocessable => 422,
+            ErrorKind::TooManyRequests => 429,
             ErrorKind::Internal => 500,
         }
     }

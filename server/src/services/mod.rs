@@ -8,11 +8,13 @@ mod error;
 mod names;
 mod network;
 mod principal;
+mod sessions;
 
 use std::sync::Arc;
 
 use app::backend::{BackendError, ConsoleBackend};
 use app::domain::{RegionCatalog, SystemStatus};
+use app::session::SessionUser;
 
 use crate::store::Store;
 
@@ -21,6 +23,7 @@ pub use clock::Clock;
 pub use error::{ErrorKind, ServiceError};
 pub use network::{EndpointDetails, ProjectPage, ProjectRef};
 pub use principal::{Caller, Principal};
+pub use sessions::{SignedIn, SIGN_IN_WINDOW_MS};
 
 /// Settings the rules depend on.
 #[derive(Clone, Debug)]
@@ -29,6 +32,10 @@ pub struct ServiceConfig {
     pub endpoint_limit: i64,
     /// The DNS domain project hostnames live under (`ep-….<region>.<cloud>.<domain>`).
     pub hostname_domain: String,
+    /// A console session ends after this long without a request…
+    pub session_idle_ms: i64,
+    /// …and in any case this long after sign-in.
+    pub session_absolute_ms: i64,
 }
 
 impl Default for ServiceConfig {
@@ -36,6 +43,8 @@ impl Default for ServiceConfig {
         Self {
             endpoint_limit: 10,
             hostname_domain: "db.enclave.internal".to_string(),
+            session_idle_ms: 2 * 3_600_000,
+            session_absolute_ms: 7 * 86_400_000,
         }
     }
 }
@@ -79,5 +88,14 @@ impl ConsoleBackend for Services {
             .system_status()
             .await
             .map_err(|e| ServiceError::internal("reading system status failed", e).into())
+    }
+
+    async fn session_user(&self, token: &str) -> Result<Option<SessionUser>, BackendError> {
+        Ok(match self.session_principal(token).await? {
+            Some(Principal::User {
+                email, is_operator, ..
+            }) => Some(SessionUser { email, is_operator }),
+            _ => None,
+        })
     }
 }

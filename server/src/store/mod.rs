@@ -39,6 +39,7 @@ mod accounts;
 mod audit;
 mod error;
 mod network;
+mod sessions;
 
 pub use accounts::{
     ApiKeyRow, MemberOrganizationRow, NewApiKey, NewUser, OrganizationRow, ProjectRow, UserRow,
@@ -49,6 +50,7 @@ pub use network::{
     AssignOutcome, AssignRequest, AssignmentRow, RemoveOutcome, RestrictOutcome, RestrictionRow,
     SettingsChange,
 };
+pub use sessions::SessionRow;
 
 use audit::insert_audit;
 

@@ -1,0 +1,71 @@
+//! The console session as both sides see it: cookie names, the CSRF form field, and what the
+//! page knows about the signed-in person. Pure; shared by browser and server.
+
+use serde::{Deserialize, Serialize};
+
+/// HttpOnly cookie holding the session token (only its hash is stored server-side).
+pub const SESSION_COOKIE: &str = "enclave_session";
+/// HttpOnly, SameSite=Strict cookie holding the CSRF token forms must echo.
+pub const CSRF_COOKIE: &str = "enclave_csrf";
+/// The hidden form field carrying the CSRF token.
+pub const CSRF_FIELD: &str = "csrf_token";
+/// The header carrying the CSRF token on scripted requests.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// This request's CSRF token, put in the request's extensions by the server's CSRF layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CsrfToken(pub String);
+
+/// The signed-in person, as the console shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub email: String,
+    pub is_operator: bool,
+}
+
+/// What every page needs: who is signed in (if anyone) and the token its forms carry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub user: Option<SessionUser>,
+    pub csrf_token: String,
+}
+
+/// The value of cookie `name` in a `Cookie` header.
+pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
+    cookie_header.split(';').find_map(|pair| {
+        let (key, value) = pair.trim().split_once('=')?;
+        (key == name).then_some(value)
+    })
+}
+
+/// Why a sign-in was refused, as carried in `/sign-in?error=…` after a form post.
+pub fn sign_in_error_message(code: &str) -> Option<&'static str> {
+    match code {
+        "invalid_credentials" => Some("The email or password is incorrect."),
+        "too_many_attempts" => {
+            Some("Too many failed sign-in attempts. Wait 15 minutes, then try again.")
+        }
+        "missing_fields" => Some("Enter your email and your password."),
+        "unavailable" => Some("Signing in is unavailable right now. Try again in a moment."),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let header = "a=1; enclave_session=abc; enclave_session_old=zzz";
+        assert_eq!(cookie_value(header, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie_value(header, "enclave"), None);
+        assert_eq!(cookie_value("", SESSION_COOKIE), None);
+    }
+
+    #[test]
+    fn only_known_error_codes_become_messages() {
+        assert!(sign_in_error_message("invalid_credentials").is_some());
+        assert!(sign_in_error_message("<script>").is_none());
+    }
+}

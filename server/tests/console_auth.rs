@@ -1,0 +1,327 @@
+//! Console sign-in over real HTTP on both databases: cookie flags, CSRF refusal, session
+//! rotation and expiry (with a hand-moved clock), rate limiting, sign-out.
+
+mod common;
+
+use common::{spawn_app_with, TestApp, TestDb};
+use enclave::services::{Caller, Clock};
+use reqwest::{header, StatusCode};
+use serde_json::Value;
+
+const PASSWORD: &str = "correct horse battery staple";
+const START_MS: i64 = 1_800_000_000_000;
+
+async fn app_with_user(db: &TestDb, flags: &[&str]) -> (TestApp, Clock) {
+    let clock = Clock::manual(START_MS);
+    let app = spawn_app_with(db, flags, clock.clone()).await;
+    app.services
+        .create_user(
+            &Caller::operator_cli(),
+            "ada@acme.test",
+            Some(PASSWORD),
+            false,
+        )
+        .await
+        .unwrap();
+    app.services
+        .create_user(
+            &Caller::operator_cli(),
+            "bob@acme.test",
+            Some(PASSWORD),
+            false,
+        )
+        .await
+        .unwrap();
+    (app, clock)
+}
+
+/// `name=value` of a Set-Cookie header, and the whole header.
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<(String, String)> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| {
+            let value = v.split(';').next().unwrap()[name.len() + 1..].to_string();
+            (value, v.to_string())
+        })
+}
+
+/// A browser's worth of state: the CSRF cookie from a first page view, and the session.
+struct Browser<'a> {
+    app: &'a TestApp,
+    csrf: String,
+    session: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    async fn open(app: &'a TestApp) -> Browser<'a> {
+        let res = app.client.get(app.url("/sign-in")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let (csrf, header) = set_cookie(&res, "enclave_csrf").expect("csrf cookie on first visit");
+        assert!(
+            header.contains("HttpOnly") && header.contains("SameSite=Strict"),
+            "{header}"
+        );
+        // The page's form carries the same token.
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains(&format!("value=\"{csrf}\"")),
+            "form lacks the token"
+        );
+        Browser {
+            app,
+            csrf,
+            session: None,
+        }
+    }
+
+    fn cookies(&self) -> String {
+        let mut c = format!("enclave_csrf={}", self.csrf);
+        if let Some(s) = &self.session {
+            c.push_str(&format!("; enclave_session={s}"));
+        }
+        c
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.app
+            .client
+            .post(self.app.url(path))
+            .header(header::COOKIE, self.cookies())
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn sign_in(&mut self, email: &str, password: &str) -> reqwest::Response {
+        let csrf = self.csrf.clone();
+        let res = self
+            .post(
+                "/sign-in",
+                &[
+                    ("email", email),
+                    ("password", password),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
+        if let Some((value, _)) = set_cookie(&res, "enclave_session") {
+            self.session = Some(value);
+        }
+        res
+    }
+
+    async fn signed_in_as(&self) -> Option<String> {
+        let res = self
+            .app
+            .client
+            .get(self.app.url("/fn/session"))
+            .header(header::COOKIE, self.cookies())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        body["user"]["email"].as_str().map(str::to_owned)
+    }
+}
+
+fn location(res: &reqwest::Response) -> &str {
+    res.headers()[header::LOCATION].to_str().unwrap()
+}
+
+async fn signing_in_sets_a_safe_session_cookie(db: TestDb) {
+    let (app, _) = app_with_user(&db, &[]).await;
+    let mut browser = Browser::open(&app).await;
+    let res = browser.sign_in("Ada@acme.test", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/");
+    let (_, cookie) = set_cookie(&res, "enclave_session").unwrap();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=604800"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http must not set Secure: {cookie}"
+    );
+    assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
+    assert_eq!(
+        browser.signed_in_as().await.as_deref(),
+        Some("ada@acme.test")
+    );
+
+    // Behind a TLS proxy the cookie is Secure.
+    let res = app
+        .client
+        .post(app.url("/sign-in"))
+        .header(header::COOKIE, browser.cookies())
+        .header("x-forwarded-proto", "https")
+        .form(&[
+            ("email", "ada@acme.test"),
+            ("password", PASSWORD),
+            ("csrf_token", browser.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(set_cookie(&res, "enclave_session")
+        .unwrap()
+        .1
+        .contains("; Secure"));
+}
+
+async fn state_changing_requests_without_the_token_are_refused(db: TestDb) {
+    let (app, _) = app_with_user(&db, &[]).await;
+    let mut browser = Browser::open(&app).await;
+    let form = [("email", "ada@acme.test"), ("password", PASSWORD)];
+    // No token, a wrong token, and no CSRF cookie at all: refused, no session.
+    let missing = browser.post("/sign-in", &form).await;
+    assert_eq!(missing.status(), StatusCode::FORBIDDEN);
+    assert!(missing
+        .text()
+        .await
+        .unwrap()
+        .contains("nothing was changed"));
+    let wrong = browser
+        .post(
+            "/sign-in",
+            &[form[0], form[1], ("csrf_token", "0".repeat(64).as_str())],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&wrong, "enclave_session").is_none());
+    let no_cookie = app
+        .client
+        .post(app.url("/sign-in"))
+        .form(&[form[0], form[1], ("csrf_token", browser.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_cookie.status(), StatusCode::FORBIDDEN);
+
+    // Signed in, a forged sign-out is refused and the session survives.
+    browser.sign_in("ada@acme.test", PASSWORD).await;
+    let forged = browser.post("/sign-out", &[]).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.signed_in_as().await.as_deref(),
+        Some("ada@acme.test")
+    );
+    // Server functions are covered too: a POST without the header or field is refused.
+    let fn_post = app
+        .client
+        .post(app.url("/fn/session"))
+        .header(header::COOKIE, browser.cookies())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fn_post.status(), StatusCode::FORBIDDEN);
+
+    // With the token, sign-out ends the session and clears the cookie.
+    let csrf = browser.csrf.clone();
+    let out = browser.post("/sign-out", &[("csrf_token", &csrf)]).await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&out), "/sign-in?signed_out=1");
+    assert!(set_cookie(&out, "enclave_session")
+        .unwrap()
+        .1
+        .contains("Max-Age=0"));
+    assert_eq!(browser.signed_in_as().await, None);
+}
+
+async fn wrong_passwords_and_unknown_accounts_look_the_same(db: TestDb) {
+    let (app, _) = app_with_user(&db, &[]).await;
+    let mut browser = Browser::open(&app).await;
+    let wrong = browser.sign_in("ada@acme.test", "not the password").await;
+    let unknown = browser.sign_in("nobody@acme.test", PASSWORD).await;
+    assert_eq!(location(&wrong), "/sign-in?error=invalid_credentials");
+    assert_eq!(location(&unknown), location(&wrong));
+    assert!(browser.session.is_none());
+    let page = app
+        .client
+        .get(app.url("/sign-in?error=invalid_credentials"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("The email or password is incorrect."));
+}
+
+async fn failed_sign_ins_are_rate_limited(db: TestDb) {
+    let (app, clock) = app_with_user(&db, &[]).await;
+    let mut browser = Browser::open(&app).await;
+    for _ in 0..5 {
+        let res = browser.sign_in("ada@acme.test", "guess").await;
+        assert_eq!(location(&res), "/sign-in?error=invalid_credentials");
+    }
+    // Locked, even with the right password, and the answer says to wait.
+    let locked = browser.sign_in("ada@acme.test", PASSWORD).await;
+    assert_eq!(location(&locked), "/sign-in?error=too_many_attempts");
+    assert!(browser.session.is_none());
+    // Another account from the same client is not locked by Ada's failures…
+    let bob = browser.sign_in("bob@acme.test", PASSWORD).await;
+    assert_eq!(location(&bob), "/");
+    // …and after the window the account works again.
+    clock.advance(15 * 60_000);
+    let again = browser.sign_in("ada@acme.test", PASSWORD).await;
+    assert_eq!(location(&again), "/");
+
+    // Per client: 20 failures across accounts lock this client out.
+    let mut other = Browser::open(&app).await;
+    for i in 0..20 {
+        other.sign_in(&format!("user{i}@acme.test"), "guess").await;
+    }
+    let blocked = other.sign_in("bob@acme.test", PASSWORD).await;
+    assert_eq!(location(&blocked), "/sign-in?error=too_many_attempts");
+}
+
+async fn sessions_rotate_and_expire(db: TestDb) {
+    let (app, clock) = app_with_user(
+        &db,
+        &["--session-idle-minutes", "10", "--session-max-hours", "1"],
+    )
+    .await;
+    let mut browser = Browser::open(&app).await;
+    browser.sign_in("ada@acme.test", PASSWORD).await;
+    let first = browser.session.clone().unwrap();
+    // Signing in again rotates the session: the old token is dead.
+    browser.sign_in("ada@acme.test", PASSWORD).await;
+    let second = browser.session.clone().unwrap();
+    assert_ne!(first, second);
+    let old = Browser {
+        app: &app,
+        csrf: browser.csrf.clone(),
+        session: Some(first),
+    };
+    assert_eq!(old.signed_in_as().await, None);
+
+    // Activity keeps the session alive past the idle limit…
+    for _ in 0..5 {
+        clock.advance(9 * 60_000);
+        assert_eq!(
+            browser.signed_in_as().await.as_deref(),
+            Some("ada@acme.test")
+        );
+    }
+    // …but not past the absolute limit (one hour after sign-in).
+    clock.advance(16 * 60_000);
+    assert_eq!(browser.signed_in_as().await, None);
+
+    // Idle expiry.
+    browser.sign_in("ada@acme.test", PASSWORD).await;
+    clock.advance(10 * 60_000);
+    assert_eq!(browser.signed_in_as().await, None);
+}
+
+on_both_backends!(
+    signing_in_sets_a_safe_session_cookie,
+    state_changing_requests_without_the_token_are_refused,
+    wrong_passwords_and_unknown_accounts_look_the_same,
+    failed_sign_ins_are_rate_limited,
+    sessions_rotate_and_expire,
+);
