@@ -6,7 +6,10 @@
 
 use std::sync::Arc;
 
-use crate::{domain::SystemStatus, session::SessionUser};
+use crate::{
+    domain::{ApiKeysView, OrgSummary, SystemStatus},
+    session::SessionUser,
+};
 
 /// Errors the backend reports to server functions. The message is safe to show a user;
 /// internal details are logged by the implementation, never returned here.
@@ -24,6 +27,12 @@ pub trait ConsoleBackend: Send + Sync + 'static {
 
     /// The person a session token belongs to, if the session is live.
     async fn session_user(&self, token: &str) -> Result<Option<SessionUser>, BackendError>;
+
+    /// The organizations of the session's person.
+    async fn organizations(&self, session: &str) -> Result<Vec<OrgSummary>, BackendError>;
+
+    /// The session's person's API keys, and those of the organizations they administer.
+    async fn api_keys(&self, session: &str) -> Result<ApiKeysView, BackendError>;
 }
 
 /// The shared handle server functions take from context.

@@ -71,6 +71,7 @@ pub fn App() -> impl IntoView {
                 <nav aria-label="Main">
                     <ul class="nav-list">
                         <li><A href="/">"Overview"</A></li>
+                        <li><A href="/api-keys">"API keys"</A></li>
                     </ul>
                 </nav>
                 <components::session::AccountMenu/>
@@ -81,6 +82,7 @@ pub fn App() -> impl IntoView {
                     // every page reads correctly before (or without) the wasm.
                     <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("api-keys") view=pages::api_keys::ApiKeysPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -3,7 +3,10 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
-use crate::{domain::SystemStatus, session::SessionView};
+use crate::{
+    domain::{ApiKeysView, OrgSummary, SystemStatus},
+    session::SessionView,
+};
 
 /// Reads a fresh snapshot of the control plane. A GET: it changes nothing, so it needs no
 /// CSRF token.
@@ -41,4 +44,60 @@ pub async fn current_session() -> Result<SessionView, ServerFnError> {
         None => None,
     };
     Ok(SessionView { user, csrf_token })
+}
+
+/// The request's cookie `name`, on the server.
+#[cfg(feature = "ssr")]
+fn request_cookie(name: &str) -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
+    let header = parts.headers.get(http::header::COOKIE)?.to_str().ok()?;
+    crate::session::cookie_value(header, name).map(str::to_owned)
+}
+
+#[cfg(feature = "ssr")]
+fn require_session() -> Result<String, ServerFnError> {
+    request_cookie(crate::session::SESSION_COOKIE).ok_or_else(|| ServerFnError::new(SIGN_IN_FIRST))
+}
+
+/// The message pages show (with a sign-in link) when nobody is signed in.
+pub const SIGN_IN_FIRST: &str = "Sign in to see this page.";
+
+/// The signed-in person's organizations.
+#[server(prefix = "/fn", endpoint = "organizations", input = GetUrl)]
+pub async fn my_organizations() -> Result<Vec<OrgSummary>, ServerFnError> {
+    let session = require_session()?;
+    crate::backend::backend()?
+        .organizations(&session)
+        .await
+        .map_err(|e| ServerFnError::new(e.message))
+}
+
+/// The API keys page: keys, and a key created a moment ago (shown once: the one-shot cookie
+/// that carried it here is cleared with this answer).
+#[server(prefix = "/fn", endpoint = "api_keys", input = GetUrl)]
+pub async fn api_keys_page() -> Result<ApiKeysView, ServerFnError> {
+    use crate::domain::NewKeyView;
+    use crate::session::NEW_KEY_COOKIE;
+    let session = require_session()?;
+    let mut view = crate::backend::backend()?
+        .api_keys(&session)
+        .await
+        .map_err(|e| ServerFnError::new(e.message))?;
+    if let Some(value) = request_cookie(NEW_KEY_COOKIE) {
+        if let Some((id, token)) = value.split_once('.') {
+            view.new_key = Some(NewKeyView {
+                id: id.to_string(),
+                token: token.to_string(),
+            });
+        }
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.append_header(
+                http::header::SET_COOKIE,
+                http::HeaderValue::from_static(
+                    "enclave_new_key=; Path=/api-keys; HttpOnly; SameSite=Strict; Max-Age=0",
+                ),
+            );
+        }
+    }
+    Ok(view)
 }

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 pub const SESSION_COOKIE: &str = "enclave_session";
 /// HttpOnly, SameSite=Strict cookie holding the CSRF token forms must echo.
 pub const CSRF_COOKIE: &str = "enclave_csrf";
+/// One-shot cookie carrying a just-created API key from the create form to the page that
+/// shows it once (HttpOnly, SameSite=Strict, Path=/api-keys, two minutes).
+pub const NEW_KEY_COOKIE: &str = "enclave_new_key";
 /// The hidden form field carrying the CSRF token.
 pub const CSRF_FIELD: &str = "csrf_token";
 /// The header carrying the CSRF token on scripted requests.

@@ -1,12 +1,14 @@
 //! Domain types shared by the browser and the server. Pure data and parsing: no I/O.
 
 pub mod access;
+pub mod account;
 pub mod ids;
 pub mod region;
 pub mod status;
 pub mod tenancy;
 
 pub use access::{decide, AccessDecision, AccessInput, AccessReason, EndpointAssignment};
+pub use account::{format_time, ApiKeyView, ApiKeysView, NewKeyView, OrgSummary};
 pub use ids::{FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
 pub use region::{Region, RegionCatalog};
 pub use status::{DatabaseBackend, SystemStatus};

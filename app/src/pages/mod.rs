@@ -1,5 +1,6 @@
 //! Routed pages of the console.
 
+pub mod api_keys;
 pub mod not_found;
 pub mod overview;
 pub mod sign_in;

@@ -3,6 +3,7 @@
 
 pub mod api;
 mod console_auth;
+mod console_forms;
 pub mod csrf;
 mod health;
 pub(crate) mod request_id;
@@ -49,6 +50,14 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .route("/sign-in", axum::routing::post(console_auth::sign_in))
         .route("/sign-out", axum::routing::post(console_auth::sign_out))
+        .route(
+            "/api-keys/create",
+            axum::routing::post(console_forms::create_key),
+        )
+        .route(
+            "/api-keys/revoke",
+            axum::routing::post(console_forms::revoke_key),
+        )
         .leptos_routes_with_context(&state, routes, console_context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -13,7 +13,7 @@ mod sessions;
 use std::sync::Arc;
 
 use app::backend::{BackendError, ConsoleBackend};
-use app::domain::{RegionCatalog, SystemStatus};
+use app::domain::{ApiKeyView, ApiKeysView, OrgId, OrgSummary, RegionCatalog, Role, SystemStatus};
 use app::session::SessionUser;
 
 use crate::store::Store;
@@ -97,5 +97,80 @@ impl ConsoleBackend for Services {
             }) => Some(SessionUser { email, is_operator }),
             _ => None,
         })
+    }
+
+    async fn organizations(&self, session: &str) -> Result<Vec<OrgSummary>, BackendError> {
+        let caller = self.session_caller(session).await?;
+        Ok(self
+            .organizations_of_caller(&caller)
+            .await?
+            .into_iter()
+            .map(|o| OrgSummary {
+                id: o.id,
+                name: o.name,
+                plan: o.plan,
+                role: o.role,
+            })
+            .collect())
+    }
+
+    async fn api_keys(&self, session: &str) -> Result<ApiKeysView, BackendError> {
+        let caller = self.session_caller(session).await?;
+        let Principal::User { user_id, .. } = &caller.principal else {
+            return Err(ServiceError::internal("session without a user", "").into());
+        };
+        let view = |rows: Vec<crate::store::ApiKeyRow>| -> Vec<ApiKeyView> {
+            rows.into_iter()
+                .map(|k| ApiKeyView {
+                    prefix: k.token_prefix,
+                    id: k.id,
+                    name: k.name,
+                    created_at_ms: k.created_at,
+                    last_used_at_ms: k.last_used_at,
+                    expires_at_ms: k.expires_at,
+                    revoked: k.revoked_at.is_some(),
+                })
+                .collect()
+        };
+        let personal = view(
+            self.list_api_keys(&caller, &KeyOwner::User(user_id.clone()))
+                .await?,
+        );
+        let mut orgs = Vec::new();
+        for org in self.organizations_of_caller(&caller).await? {
+            if org.role != Role::Admin.as_str() {
+                continue;
+            }
+            let id = OrgId::parse(&org.id).map_err(ServiceError::from)?;
+            let keys = view(self.list_api_keys(&caller, &KeyOwner::Org(id)).await?);
+            orgs.push((
+                OrgSummary {
+                    id: org.id,
+                    name: org.name,
+                    plan: org.plan,
+                    role: org.role,
+                },
+                keys,
+            ));
+        }
+        Ok(ApiKeysView {
+            personal,
+            orgs,
+            new_key: None,
+        })
+    }
+}
+
+impl Services {
+    /// The caller behind a console session cookie; a clear error when it is not live.
+    pub async fn session_caller(&self, session: &str) -> Result<Caller, ServiceError> {
+        match self.session_principal(session).await? {
+            Some(principal) => Ok(Caller::new(principal, None)),
+            None => Err(ServiceError::new(
+                ErrorKind::Unauthenticated,
+                "unauthenticated",
+                app::server_fns::SIGN_IN_FIRST,
+            )),
+        }
     }
 }

@@ -1,0 +1,57 @@
+//! What the console shows about organizations and API keys.
+
+use serde::{Deserialize, Serialize};
+
+/// An organization the signed-in person belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgSummary {
+    pub id: String,
+    pub name: String,
+    pub plan: String,
+    /// `admin` or `member`.
+    pub role: String,
+}
+
+/// An API key as listed (never the secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    /// The first characters, to tell keys apart.
+    pub prefix: String,
+    pub created_at_ms: i64,
+    pub last_used_at_ms: Option<i64>,
+    pub expires_at_ms: Option<i64>,
+    pub revoked: bool,
+}
+
+/// A key just created, shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewKeyView {
+    pub id: String,
+    pub token: String,
+}
+
+/// Everything the API keys page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeysView {
+    pub personal: Vec<ApiKeyView>,
+    /// Organizations where the person is admin, with their organization keys.
+    pub orgs: Vec<(OrgSummary, Vec<ApiKeyView>)>,
+    pub new_key: Option<NewKeyView>,
+}
+
+/// `2026-11-24 09:30 UTC` for a time in milliseconds since the epoch.
+pub fn format_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_read_as_utc() {
+        assert_eq!(super::format_time(0), "1970-01-01 00:00 UTC");
+    }
+}

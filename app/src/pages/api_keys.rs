@@ -1,0 +1,227 @@
+//! The API keys page: create personal or organization keys (the key is shown once, with a
+//! copy button), see when each was created and last used, revoke. Forms are plain posts
+//! answered with redirects, so the page works the same with or without the wasm.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::session::CsrfField;
+use crate::domain::{format_time, ApiKeyView, ApiKeysView, NewKeyView};
+use crate::server_fns::{api_keys_page, SIGN_IN_FIRST};
+
+fn notice(query: &leptos_router::params::ParamsMap) -> Option<(&'static str, &'static str)> {
+    if let Some(code) = query.get("error") {
+        let message = match code.as_str() {
+            "invalid_name" => "Enter a name of 1 to 100 printable characters, e.g. \"CI deploys\".",
+            "invalid_expiry" => "Choose when the key expires from the list.",
+            "not_allowed" => {
+                "You can create and revoke organization keys only for organizations you administer."
+            }
+            "already_revoked" => "That key was already revoked.",
+            _ => "Something went wrong on our side; nothing was changed. Try again.",
+        };
+        return Some(("error", message));
+    }
+    if query.get("revoked").is_some() {
+        return Some((
+            "notice",
+            "The key is revoked. Requests that use it are refused from now on.",
+        ));
+    }
+    None
+}
+
+#[component]
+pub fn ApiKeysPage() -> impl IntoView {
+    let query = use_query_map();
+    let keys = Resource::new(|| (), |_| api_keys_page());
+
+    view! {
+        <Title text="API keys"/>
+        <section class="panel" aria-labelledby="keys-heading">
+            <h1 id="keys-heading">"API keys"</h1>
+            <p class="muted">
+                "Keys authenticate automation against the REST API at " <code>"/api/v2"</code>
+                " (send " <code>"Authorization: Bearer <key>"</code>
+                "). A personal key acts as you; an organization key has admin rights in its organization."
+            </p>
+            <div role="status" aria-live="polite">
+                {move || {
+                    query
+                        .with(notice)
+                        .map(|(class, message)| view! { <p class=class>{message}</p> })
+                }}
+            </div>
+        </section>
+        <Suspense fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
+            {move || {
+                keys.get()
+                    .map(|result| match result {
+                        Ok(view) => view! { <KeysBody view/> }.into_any(),
+                        Err(e) if e.to_string().contains(SIGN_IN_FIRST) => {
+                            view! {
+                                <section class="panel">
+                                    <p>"Sign in to manage your API keys."</p>
+                                    <a class="button" href="/sign-in">"Sign in"</a>
+                                </section>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => {
+                            view! {
+                                <section class="panel">
+                                    <p class="error">"Could not load your keys: " {e.to_string()}</p>
+                                </section>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn KeysBody(view: ApiKeysView) -> impl IntoView {
+    let ApiKeysView {
+        personal,
+        orgs,
+        new_key,
+    } = view;
+    let owners: Vec<(String, String)> =
+        std::iter::once(("personal".to_string(), "Personal (acts as you)".to_string()))
+            .chain(
+                orgs.iter()
+                    .map(|(o, _)| (o.id.clone(), format!("Organization: {}", o.name))),
+            )
+            .collect();
+    view! {
+        {new_key.map(|key| view! { <NewKey key/> })}
+        <section class="panel" aria-labelledby="create-heading">
+            <h2 id="create-heading">"Create a key"</h2>
+            <form method="post" action="/api-keys/create" class="stack">
+                <CsrfField/>
+                <label for="key-name">"Name"</label>
+                <input id="key-name" name="name" type="text" required maxlength="100" placeholder="CI deploys"/>
+                <label for="key-owner">"Owner"</label>
+                <select id="key-owner" name="owner">
+                    {owners
+                        .into_iter()
+                        .map(|(value, label)| view! { <option value=value>{label}</option> })
+                        .collect_view()}
+                </select>
+                <label for="key-expires">"Expires"</label>
+                <select id="key-expires" name="expires">
+                    <option value="never">"Never"</option>
+                    <option value="30">"In 30 days"</option>
+                    <option value="90">"In 90 days"</option>
+                    <option value="365">"In a year"</option>
+                </select>
+                <button type="submit" class="button">"Create key"</button>
+            </form>
+        </section>
+        <KeyTable title="Your personal keys".to_string() keys=personal/>
+        {orgs
+            .into_iter()
+            .map(|(org, keys)| view! { <KeyTable title=format!("Keys of {}", org.name) keys/> })
+            .collect_view()}
+    }
+}
+
+/// The key just created, shown once, with a copy button once the page is interactive.
+#[component]
+fn NewKey(key: NewKeyView) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let token = key.token.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            if let Some(window) = web_sys::window() {
+                let _ = window.navigator().clipboard().write_text(&token);
+                copied.set(true);
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &token;
+    };
+    view! {
+        <section class="panel highlight" aria-labelledby="new-key-heading">
+            <h2 id="new-key-heading">"Your new key"</h2>
+            <p>"Copy it now: it is shown only this once. Store it like a password."</p>
+            <label for="new-key">"API key"</label>
+            <div class="copy-row">
+                <input id="new-key" type="text" readonly value=key.token.clone() data-testid="new-key"/>
+                <button type="button" class="button secondary" on:click=copy>"Copy"</button>
+            </div>
+            <p role="status" aria-live="polite" class="muted">
+                {move || copied.get().then_some("Copied to the clipboard.")}
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn KeyTable(title: String, keys: Vec<ApiKeyView>) -> impl IntoView {
+    let empty = keys.is_empty();
+    view! {
+        <section class="panel">
+            <h2>{title.clone()}</h2>
+            {if empty {
+                view! { <p class="muted">"No keys yet."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table>
+                            <caption class="visually-hidden">{title}</caption>
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Name"</th>
+                                    <th scope="col">"Key"</th>
+                                    <th scope="col">"Created"</th>
+                                    <th scope="col">"Last used"</th>
+                                    <th scope="col">"Expires"</th>
+                                    <th scope="col">"Status"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {keys.into_iter().map(|k| view! { <KeyRow key=k/> }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn KeyRow(key: ApiKeyView) -> impl IntoView {
+    let label = format!("Revoke key {}", key.name);
+    view! {
+        <tr>
+            <td>{key.name.clone()}</td>
+            <td><code>{format!("{}…", key.prefix)}</code></td>
+            <td>{format_time(key.created_at_ms)}</td>
+            <td>{key.last_used_at_ms.map(format_time).unwrap_or_else(|| "Never".into())}</td>
+            <td>{key.expires_at_ms.map(format_time).unwrap_or_else(|| "Never".into())}</td>
+            <td>
+                {if key.revoked {
+                    view! { <span class="badge muted">"Revoked"</span> }.into_any()
+                } else {
+                    view! {
+                        <form method="post" action="/api-keys/revoke" class="inline-form">
+                            <CsrfField/>
+                            <input type="hidden" name="id" value=key.id.clone()/>
+                            <button type="submit" class="button danger small" aria-label=label>
+                                "Revoke"
+                            </button>
+                        </form>
+                    }
+                        .into_any()
+                }}
+            </td>
+        </tr>
+    }
+}
