@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::{
-    domain::{ApiKeysView, OrgSummary, SystemStatus},
+    domain::{ApiKeysView, OrgPageView, OrgSummary, SystemStatus},
     session::SessionUser,
 };
 
@@ -33,6 +33,9 @@ pub trait ConsoleBackend: Send + Sync + 'static {
 
     /// The session's person's API keys, and those of the organizations they administer.
     async fn api_keys(&self, session: &str) -> Result<ApiKeysView, BackendError>;
+
+    /// An organization's page; "not found" for non-members.
+    async fn org_page(&self, session: &str, org_id: &str) -> Result<OrgPageView, BackendError>;
 }
 
 /// The shared handle server functions take from context.

@@ -57,6 +57,9 @@ pub fn App() -> impl IntoView {
     let session: components::session::SessionResource =
         Resource::new(|| (), |_| server_fns::current_session());
     provide_context(session);
+    let orgs: components::session::OrgsResource =
+        Resource::new(|| (), |_| server_fns::my_organizations());
+    provide_context(orgs);
 
     view! {
         <Stylesheet id="enclave" href="/pkg/enclave.css"/>
@@ -74,6 +77,7 @@ pub fn App() -> impl IntoView {
                         <li><A href="/api-keys">"API keys"</A></li>
                     </ul>
                 </nav>
+                <components::session::OrgSwitcher/>
                 <components::session::AccountMenu/>
             </header>
             <main id="main" tabindex="-1" data-hydrated=move || hydrated.get().to_string()>
@@ -83,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("api-keys") view=pages::api_keys::ApiKeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("orgs/:org_id") view=pages::org::OrgPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
 use crate::{
-    domain::{ApiKeysView, OrgSummary, SystemStatus},
+    domain::{ApiKeysView, OrgPageView, OrgSummary, SystemStatus},
     session::SessionView,
 };
 
@@ -62,10 +62,12 @@ fn require_session() -> Result<String, ServerFnError> {
 /// The message pages show (with a sign-in link) when nobody is signed in.
 pub const SIGN_IN_FIRST: &str = "Sign in to see this page.";
 
-/// The signed-in person's organizations.
+/// The signed-in person's organizations (none when nobody is signed in).
 #[server(prefix = "/fn", endpoint = "organizations", input = GetUrl)]
 pub async fn my_organizations() -> Result<Vec<OrgSummary>, ServerFnError> {
-    let session = require_session()?;
+    let Ok(session) = require_session() else {
+        return Ok(Vec::new());
+    };
     crate::backend::backend()?
         .organizations(&session)
         .await
@@ -100,4 +102,54 @@ pub async fn api_keys_page() -> Result<ApiKeysView, ServerFnError> {
         }
     }
     Ok(view)
+}
+
+/// An organization's page, with the outcome of the last form post (read once).
+#[server(prefix = "/fn", endpoint = "org_page", input = GetUrl)]
+pub async fn org_page(org_id: String) -> Result<OrgPageView, ServerFnError> {
+    use crate::domain::Flash;
+    use crate::session::FLASH_COOKIE;
+    let session = require_session()?;
+    let mut view = crate::backend::backend()?
+        .org_page(&session, &org_id)
+        .await
+        .map_err(|e| ServerFnError::new(e.message))?;
+    if let Some(raw) = request_cookie(FLASH_COOKIE) {
+        let decoded: String = form_urlencoded_decode(&raw);
+        if let Some((kind, message)) = decoded.split_once('|') {
+            view.flash = Some(Flash {
+                ok: kind == "ok",
+                message: message.to_string(),
+            });
+        }
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.append_header(
+                http::header::SET_COOKIE,
+                http::HeaderValue::from_static(
+                    "enclave_flash=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+                ),
+            );
+        }
+    }
+    Ok(view)
+}
+
+/// Percent-decoding for the flash cookie (written with `%XX` escapes by the server).
+#[cfg(feature = "ssr")]
+fn form_urlencoded_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&raw[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

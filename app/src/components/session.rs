@@ -60,3 +60,29 @@ pub fn AccountMenu() -> impl IntoView {
         </Suspense>
     }
 }
+
+/// The signed-in person's organizations, for the switcher and the overview.
+pub type OrgsResource = Resource<Result<Vec<crate::domain::OrgSummary>, ServerFnError>>;
+
+/// A disclosure listing the person's organizations; works without the wasm (`<details>`).
+#[component]
+pub fn OrgSwitcher() -> impl IntoView {
+    let orgs = use_context::<OrgsResource>();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let list = orgs.and_then(|o| o.get()).and_then(Result::ok).unwrap_or_default();
+                (!list.is_empty()).then(|| view! {
+                    <details class="org-switcher">
+                        <summary>"Organizations"</summary>
+                        <ul>
+                            {list.into_iter().map(|o| view! {
+                                <li><a href=format!("/orgs/{}", o.id)>{o.name}</a></li>
+                            }).collect_view()}
+                        </ul>
+                    </details>
+                })
+            }}
+        </Suspense>
+    }
+}

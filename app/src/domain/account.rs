@@ -12,6 +12,47 @@ pub struct OrgSummary {
     pub role: String,
 }
 
+/// A project as the organization page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectSummary {
+    pub id: String,
+    pub name: String,
+    pub region_id: String,
+    pub hostname: String,
+    pub block_public_connections: bool,
+}
+
+/// An endpoint assignment as the organization page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointSummary {
+    pub vpc_endpoint_id: String,
+    pub region_id: String,
+    pub label: String,
+    pub state: String,
+    pub rejection_reason: Option<String>,
+}
+
+/// Everything the organization page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgPageView {
+    pub org: OrgSummary,
+    pub admins: Vec<String>,
+    pub entitled: bool,
+    pub projects: Vec<ProjectSummary>,
+    pub endpoints: Vec<EndpointSummary>,
+    /// Regions offering private networking, for the assign form.
+    pub regions: Vec<String>,
+    /// The outcome of the last form post, shown once.
+    pub flash: Option<Flash>,
+}
+
+/// A one-time message after a form post.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash {
+    pub ok: bool,
+    pub message: String,
+}
+
 /// An API key as listed (never the secret).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyView {

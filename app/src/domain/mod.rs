@@ -8,7 +8,10 @@ pub mod status;
 pub mod tenancy;
 
 pub use access::{decide, AccessDecision, AccessInput, AccessReason, EndpointAssignment};
-pub use account::{format_time, ApiKeyView, ApiKeysView, NewKeyView, OrgSummary};
+pub use account::{
+    format_time, ApiKeyView, ApiKeysView, EndpointSummary, Flash, NewKeyView, OrgPageView,
+    OrgSummary, ProjectSummary,
+};
 pub use ids::{FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
 pub use region::{Region, RegionCatalog};
 pub use status::{DatabaseBackend, SystemStatus};

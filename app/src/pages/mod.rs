@@ -2,5 +2,6 @@
 
 pub mod api_keys;
 pub mod not_found;
+pub mod org;
 pub mod overview;
 pub mod sign_in;

@@ -21,6 +21,7 @@ pub fn OverviewPage() -> impl IntoView {
                 "VPC endpoints may reach each project, and can shut the public internet out."
             </p>
         </section>
+        <YourOrganizations/>
         <section class="panel" aria-labelledby="status-heading">
             <div class="panel-head">
                 <h2 id="status-heading">"Control plane status"</h2>
@@ -88,5 +89,56 @@ fn StatusTable(status: SystemStatus) -> impl IntoView {
                 <dd>{status.server_version}</dd>
             </div>
         </dl>
+    }
+}
+
+/// The signed-in person's organizations, or why they need one.
+#[component]
+fn YourOrganizations() -> impl IntoView {
+    use crate::components::session::{use_session, OrgsResource};
+    let orgs = use_context::<OrgsResource>();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let signed_in = use_session()
+                    .and_then(|s| s.get())
+                    .and_then(Result::ok)
+                    .and_then(|v| v.user)
+                    .is_some();
+                if !signed_in {
+                    return None;
+                }
+                let list = orgs.and_then(|o| o.get()).and_then(Result::ok).unwrap_or_default();
+                Some(if list.is_empty() {
+                    view! {
+                        <section class="panel" aria-labelledby="orgs-heading" data-testid="no-org">
+                            <h2 id="orgs-heading">"You are not in an organization yet"</h2>
+                            <p>
+                                "Private networking belongs to an organization: its VPC endpoints are "
+                                "assigned per organization and region, and its admins decide which "
+                                "endpoints may reach each project. Ask an admin of your organization to "
+                                "add you, or ask your platform operator to create an organization for you."
+                            </p>
+                        </section>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <section class="panel" aria-labelledby="orgs-heading">
+                            <h2 id="orgs-heading">"Your organizations"</h2>
+                            <ul class="org-list">
+                                {list.into_iter().map(|o| view! {
+                                    <li>
+                                        <a href=format!("/orgs/{}", o.id)>{o.name}</a>
+                                        " "<span class="muted">{format!("{} plan · {}", o.plan, o.role)}</span>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                    }
+                        .into_any()
+                })
+            }}
+        </Suspense>
     }
 }

@@ -125,3 +125,101 @@ pub async fn revoke_key(
         Err(e) => back(&format!("error={}", error_code(&e))),
     }
 }
+
+/// `ok|…` or `error|…`, percent-encoded, in a one-minute cookie the next page reads once.
+fn flash(ok: bool, message: &str) -> Option<HeaderValue> {
+    let raw = format!("{}|{message}", if ok { "ok" } else { "error" });
+    let encoded: String = raw
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&format!(
+        "{}={encoded}; Path=/; HttpOnly; SameSite=Strict; Max-Age=60",
+        app::session::FLASH_COOKIE
+    ))
+    .ok()
+}
+
+fn to_org(org: &str, outcome: Result<String, ServiceError>) -> Response {
+    let mut response = Redirect::to(&format!("/orgs/{org}")).into_response();
+    let cookie = match outcome {
+        Ok(message) => flash(true, &message),
+        Err(e) => flash(false, &e.message),
+    };
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EndpointForm {
+    #[serde(default)]
+    region_id: String,
+    #[serde(default)]
+    vpc_endpoint_id: String,
+    #[serde(default)]
+    label: String,
+}
+
+/// `POST /orgs/{org}/endpoints/assign`: assign or relabel an endpoint.
+pub async fn assign_endpoint(
+    State(state): State<AppState>,
+    axum::extract::Path(org): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<EndpointForm>,
+) -> Response {
+    let Some(caller) = caller(&state, &headers).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let outcome = async {
+        let org_id = OrgId::parse(&org)?;
+        let region = app::domain::RegionId::parse(&form.region_id)?;
+        let endpoint = app::domain::VpcEndpointId::parse(&form.vpc_endpoint_id)?;
+        let label = app::domain::Label::parse(&form.label)?;
+        state
+            .services
+            .assign_endpoint(&caller, &org_id, &region, &endpoint, &label)
+            .await?;
+        Ok::<_, ServiceError>(format!(
+            "VPC endpoint {endpoint} is assigned in {region}. It stays \"new\" until the connection is accepted."
+        ))
+    }
+    .await;
+    to_org(&org, outcome)
+}
+
+/// `POST /orgs/{org}/endpoints/remove`: remove an endpoint for good.
+pub async fn remove_endpoint(
+    State(state): State<AppState>,
+    axum::extract::Path(org): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<EndpointForm>,
+) -> Response {
+    let Some(caller) = caller(&state, &headers).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let outcome = async {
+        let org_id = OrgId::parse(&org)?;
+        let region = app::domain::RegionId::parse(&form.region_id)?;
+        let endpoint = app::domain::VpcEndpointId::parse(&form.vpc_endpoint_id)?;
+        state
+            .services
+            .remove_endpoint(&caller, &org_id, &region, &endpoint)
+            .await?;
+        Ok::<_, ServiceError>(format!(
+            "VPC endpoint {endpoint} is removed. It can never be assigned to this organization again."
+        ))
+    }
+    .await;
+    to_org(&org, outcome)
+}

@@ -58,6 +58,14 @@ pub fn router(state: AppState) -> Router {
             "/api-keys/revoke",
             axum::routing::post(console_forms::revoke_key),
         )
+        .route(
+            "/orgs/{org_id}/endpoints/assign",
+            axum::routing::post(console_forms::assign_endpoint),
+        )
+        .route(
+            "/orgs/{org_id}/endpoints/remove",
+            axum::routing::post(console_forms::remove_endpoint),
+        )
         .leptos_routes_with_context(&state, routes, console_context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -13,7 +13,10 @@ mod sessions;
 use std::sync::Arc;
 
 use app::backend::{BackendError, ConsoleBackend};
-use app::domain::{ApiKeyView, ApiKeysView, OrgId, OrgSummary, RegionCatalog, Role, SystemStatus};
+use app::domain::{
+    ApiKeyView, ApiKeysView, EndpointSummary, OrgId, OrgPageView, OrgSummary, ProjectSummary,
+    RegionCatalog, Role, SystemStatus,
+};
 use app::session::SessionUser;
 
 use crate::store::Store;
@@ -157,6 +160,68 @@ impl ConsoleBackend for Services {
             personal,
             orgs,
             new_key: None,
+        })
+    }
+
+    async fn org_page(&self, session: &str, org_id: &str) -> Result<OrgPageView, BackendError> {
+        let caller = self.session_caller(session).await?;
+        let org_id = OrgId::parse(org_id).map_err(|_| principal::org_not_found(org_id))?;
+        let (org, role) = self.org_access(&caller, org_id.as_str()).await?;
+        let admins = self
+            .store
+            .members_of_org(&org.id)
+            .await
+            .map_err(ServiceError::from)?
+            .into_iter()
+            .filter(|(_, role)| role == Role::Admin.as_str())
+            .map(|(email, _)| email)
+            .collect();
+        let entitled = self.require_entitlement(&org).is_ok();
+        let projects = self
+            .list_projects(&caller, &org_id, None, 400)
+            .await?
+            .projects
+            .into_iter()
+            .map(|p| ProjectSummary {
+                id: p.id,
+                name: p.name,
+                region_id: p.region_id,
+                hostname: p.hostname,
+                block_public_connections: p.block_public_connections,
+            })
+            .collect();
+        let endpoints = self
+            .list_org_endpoints(&caller, &org_id, None)
+            .await?
+            .into_iter()
+            .map(|a| EndpointSummary {
+                vpc_endpoint_id: a.vpc_endpoint_id,
+                region_id: a.region_id,
+                label: a.label,
+                state: a.state,
+                rejection_reason: a.state_reason,
+            })
+            .collect();
+        let regions = self
+            .catalog
+            .regions
+            .iter()
+            .filter(|r| r.private_networking)
+            .map(|r| r.id.to_string())
+            .collect();
+        Ok(OrgPageView {
+            org: OrgSummary {
+                id: org.id,
+                name: org.name,
+                plan: org.plan,
+                role: role.as_str().to_string(),
+            },
+            admins,
+            entitled,
+            projects,
+            endpoints,
+            regions,
+            flash: None,
         })
     }
 }

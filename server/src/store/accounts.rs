@@ -196,6 +196,19 @@ impl Store {
         })?)
     }
 
+    /// Members of an organization (email, role), admins first.
+    pub async fn members_of_org(&self, org_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
+                 WHERE m.org_id = $1 ORDER BY m.role, u.email",
+            )
+            .bind(org_id)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
     pub async fn project(&self, id: &str) -> Result<Option<ProjectRow>, StoreError> {
         Ok(on_pool!(self, pool => {
             sqlx::query_as::<_, ProjectRow>(sqlx::AssertSqlSafe(format!(
