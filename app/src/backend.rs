@@ -36,6 +36,9 @@ pub trait ConsoleBackend: Send + Sync + 'static {
 
     /// An organization's page; "not found" for non-members.
     async fn org_page(&self, session: &str, org_id: &str) -> Result<OrgPageView, BackendError>;
+
+    /// Every organization, for platform operators; "not found" for everyone else.
+    async fn operator_orgs(&self, session: &str) -> Result<Vec<OrgSummary>, BackendError>;
 }
 
 /// The shared handle server functions take from context.

@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
                     <ul class="nav-list">
                         <li><A href="/">"Overview"</A></li>
                         <li><A href="/api-keys">"API keys"</A></li>
+                        <components::session::OperatorLink/>
                     </ul>
                 </nav>
                 <components::session::OrgSwitcher/>
@@ -88,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("api-keys") view=pages::api_keys::ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("orgs/:org_id") view=pages::org::OrgPage ssr=SsrMode::Async/>
+                    <Route path=path!("operator") view=pages::operator::OperatorPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -153,3 +153,13 @@ fn form_urlencoded_decode(raw: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// The operator area: every organization (operators only).
+#[server(prefix = "/fn", endpoint = "operator_orgs", input = GetUrl)]
+pub async fn operator_orgs() -> Result<Vec<OrgSummary>, ServerFnError> {
+    let session = require_session()?;
+    crate::backend::backend()?
+        .operator_orgs(&session)
+        .await
+        .map_err(|e| ServerFnError::new(e.message))
+}

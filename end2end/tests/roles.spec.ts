@@ -89,3 +89,23 @@ test("someone without an organization learns why they need one", async ({ page }
   await expect(page.getByTestId("no-org")).toContainText("You are not in an organization yet");
   await expect(page.getByText("Private networking belongs to an organization")).toBeVisible();
 });
+
+test("the operator has an area of their own", async ({ page }) => {
+  await signIn(page, "operator@enclave.example");
+  await page.getByRole("link", { name: "Operator area" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Operator area");
+  await expect(page.getByRole("cell", { name: "Acme Robotics" })).toBeVisible();
+  await expect(page.getByRole("cell", { name: "TinyCo" })).toBeVisible();
+});
+
+test.describe("not operators", () => {
+  test.use({ allowedConsoleErrors: [/status of 404 \(Not Found\)/] });
+
+  test("an organization admin finds no operator area", async ({ page }) => {
+    await signIn(page, "admin@acme.example");
+    await expect(page.getByRole("link", { name: "Operator area" })).toHaveCount(0);
+    const response = await page.goto("/operator");
+    expect(response?.status()).toBe(404);
+    await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  });
+});

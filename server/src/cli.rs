@@ -121,6 +121,15 @@ pub enum UserCommand {
         #[command(flatten)]
         context: OperatorContext,
     },
+    /// Grant the platform operator role (or withdraw it with --revoke).
+    SetOperator {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        revoke: bool,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -318,6 +327,27 @@ async fn run_operator(command: Command, output: Output) -> anyhow::Result<()> {
                 output,
                 user.id.clone(),
                 json!({"id": user.id, "email": user.email, "is_operator": user.is_operator}),
+            );
+        }
+        Command::User(UserCommand::SetOperator {
+            email,
+            revoke,
+            context,
+        }) => {
+            let services = operator_services(&context).await?;
+            services
+                .set_operator(&caller, &email, !revoke)
+                .await
+                .map_err(failed)?;
+            let now = if revoke {
+                "no longer an operator"
+            } else {
+                "an operator"
+            };
+            print(
+                output,
+                format!("{email} is {now}"),
+                json!({"email": email.trim().to_ascii_lowercase(), "is_operator": !revoke}),
             );
         }
         Command::Project(ProjectCommand::Create {

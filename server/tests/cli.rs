@@ -260,6 +260,48 @@ async fn failures_exit_with_codes_scripts_can_tell_apart(db: TestDb) {
     );
     assert_eq!(twice.code, 4, "{}", twice.stderr);
     assert!(twice.stderr.contains("already exists"));
+
+    let grant = json(&enclave(
+        &db,
+        &[
+            "user",
+            "set-operator",
+            "--email",
+            "a@b.test",
+            "--output",
+            "json",
+        ],
+        None,
+    ));
+    assert_eq!(grant["is_operator"], true);
+    let store = db.store().await;
+    assert!(
+        store
+            .user_by_email("a@b.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .is_operator
+    );
+    enclave(
+        &db,
+        &["user", "set-operator", "--email", "a@b.test", "--revoke"],
+        None,
+    );
+    assert!(
+        !store
+            .user_by_email("a@b.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .is_operator
+    );
+    let nobody = enclave(
+        &db,
+        &["user", "set-operator", "--email", "nobody@b.test"],
+        None,
+    );
+    assert_eq!(nobody.code, 3);
 }
 
 on_both_backends!(

@@ -86,3 +86,20 @@ pub fn OrgSwitcher() -> impl IntoView {
         </Suspense>
     }
 }
+
+/// The navigation entry of the operator area, for operators only.
+#[component]
+pub fn OperatorLink() -> impl IntoView {
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let operator = use_session()
+                    .and_then(|s| s.get())
+                    .and_then(Result::ok)
+                    .and_then(|v| v.user)
+                    .is_some_and(|u| u.is_operator);
+                operator.then(|| view! { <li><a href="/operator">"Operator area"</a></li> })
+            }}
+        </Suspense>
+    }
+}

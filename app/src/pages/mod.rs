@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod not_found;
+pub mod operator;
 pub mod org;
 pub mod overview;
 pub mod sign_in;

@@ -174,6 +174,40 @@ impl Services {
             .ok_or_else(|| ServiceError::internal("user vanished after insert", &id))
     }
 
+    /// Grants or withdraws the platform operator role (operators only).
+    pub async fn set_operator(
+        &self,
+        caller: &Caller,
+        email: &str,
+        is_operator: bool,
+    ) -> Result<(), ServiceError> {
+        require_operator(caller)?;
+        let email = parse_email(email)?;
+        let audit = self
+            .audit(caller, "user.operator", &email)
+            .after(json!({"is_operator": is_operator}));
+        if self.store.set_operator(&email, is_operator, &audit).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::new(
+                ErrorKind::NotFound,
+                "user_not_found",
+                format!("No user has the email {email}; create the user first."),
+            ))
+        }
+    }
+
+    /// Every organization, for the operator area (operators only; others get 404).
+    pub async fn operator_organizations(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<OrganizationRow>, ServiceError> {
+        if require_operator(caller).is_err() {
+            return Err(ServiceError::not_found("There is nothing at this address."));
+        }
+        Ok(self.store.all_organizations().await?)
+    }
+
     /// Adds a user to an organization or changes their role (operators and org admins).
     pub async fn add_member(
         &self,

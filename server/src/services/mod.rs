@@ -224,6 +224,21 @@ impl ConsoleBackend for Services {
             flash: None,
         })
     }
+
+    async fn operator_orgs(&self, session: &str) -> Result<Vec<OrgSummary>, BackendError> {
+        let caller = self.session_caller(session).await?;
+        Ok(self
+            .operator_organizations(&caller)
+            .await?
+            .into_iter()
+            .map(|o| OrgSummary {
+                id: o.id,
+                name: o.name,
+                plan: o.plan,
+                role: String::new(),
+            })
+            .collect())
+    }
 }
 
 impl Services {

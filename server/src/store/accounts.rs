@@ -196,6 +196,40 @@ impl Store {
         })?)
     }
 
+    /// Every organization, by name (the operator area).
+    pub async fn all_organizations(&self) -> Result<Vec<OrganizationRow>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as::<_, OrganizationRow>(
+                "SELECT id, name, plan, trial_ends_at, created_at FROM organizations ORDER BY name, id",
+            )
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    /// Grants or withdraws the operator role; answers whether the user exists.
+    pub async fn set_operator(
+        &self,
+        email: &str,
+        is_operator: bool,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let found = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("UPDATE users SET is_operator = $2 WHERE email = $1")
+                .bind(email)
+                .bind(is_operator)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 1 {
+                insert_audit!(tx, audit)?;
+            }
+            tx.commit().await.map(|_| n == 1)
+        })?;
+        Ok(found)
+    }
+
     /// Members of an organization (email, role), admins first.
     pub async fn members_of_org(&self, org_id: &str) -> Result<Vec<(String, String)>, StoreError> {
         Ok(on_pool!(self, pool => {
