@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::{
-    domain::{ApiKeysView, OrgPageView, OrgSummary, SystemStatus},
+    domain::{ApiKeysView, OrgPageView, OrgSummary, ProjectPageView, SystemStatus},
     session::SessionUser,
 };
 
@@ -36,6 +36,13 @@ pub trait ConsoleBackend: Send + Sync + 'static {
 
     /// An organization's page; "not found" for non-members.
     async fn org_page(&self, session: &str, org_id: &str) -> Result<OrgPageView, BackendError>;
+
+    /// A project's Network Security page; "not found" for non-members.
+    async fn project_page(
+        &self,
+        session: &str,
+        project_id: &str,
+    ) -> Result<ProjectPageView, BackendError>;
 
     /// Every organization, for platform operators; "not found" for everyone else.
     async fn operator_orgs(&self, session: &str) -> Result<Vec<OrgSummary>, BackendError>;

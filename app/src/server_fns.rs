@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
 use crate::{
-    domain::{ApiKeysView, OrgPageView, OrgSummary, SystemStatus},
+    domain::{ApiKeysView, OrgPageView, OrgSummary, ProjectPageView, SystemStatus},
     session::SessionView,
 };
 
@@ -107,30 +107,44 @@ pub async fn api_keys_page() -> Result<ApiKeysView, ServerFnError> {
 /// An organization's page, with the outcome of the last form post (read once).
 #[server(prefix = "/fn", endpoint = "org_page", input = GetUrl)]
 pub async fn org_page(org_id: String) -> Result<OrgPageView, ServerFnError> {
-    use crate::domain::Flash;
-    use crate::session::FLASH_COOKIE;
     let session = require_session()?;
     let mut view = crate::backend::backend()?
         .org_page(&session, &org_id)
         .await
         .map_err(|e| ServerFnError::new(e.message))?;
-    if let Some(raw) = request_cookie(FLASH_COOKIE) {
-        let decoded: String = form_urlencoded_decode(&raw);
-        if let Some((kind, message)) = decoded.split_once('|') {
-            view.flash = Some(Flash {
-                ok: kind == "ok",
-                message: message.to_string(),
-            });
-        }
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.append_header(
-                http::header::SET_COOKIE,
-                http::HeaderValue::from_static(
-                    "enclave_flash=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
-                ),
-            );
-        }
+    view.flash = take_flash();
+    Ok(view)
+}
+
+/// The outcome of the last form post, read once (its cookie is cleared with this answer).
+#[cfg(feature = "ssr")]
+fn take_flash() -> Option<crate::domain::Flash> {
+    let raw = request_cookie(crate::session::FLASH_COOKIE)?;
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.append_header(
+            http::header::SET_COOKIE,
+            http::HeaderValue::from_static(
+                "enclave_flash=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+            ),
+        );
     }
+    let decoded = form_urlencoded_decode(&raw);
+    let (kind, message) = decoded.split_once('|')?;
+    Some(crate::domain::Flash {
+        ok: kind == "ok",
+        message: message.to_string(),
+    })
+}
+
+/// A project's Network Security page, with the outcome of the last form post (read once).
+#[server(prefix = "/fn", endpoint = "project_page", input = GetUrl)]
+pub async fn project_page(project_id: String) -> Result<ProjectPageView, ServerFnError> {
+    let session = require_session()?;
+    let mut view = crate::backend::backend()?
+        .project_page(&session, &project_id)
+        .await
+        .map_err(|e| ServerFnError::new(e.message))?;
+    view.flash = take_flash();
     Ok(view)
 }
 

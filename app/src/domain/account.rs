@@ -96,3 +96,60 @@ mod tests {
         assert_eq!(super::format_time(0), "1970-01-01 00:00 UTC");
     }
 }
+
+/// An organization endpoint in the project's region, as the project page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectEndpointView {
+    pub vpc_endpoint_id: String,
+    pub label: String,
+    pub state: String,
+    pub rejection_reason: Option<String>,
+    /// The project is restricted to this endpoint.
+    pub restricted: bool,
+}
+
+/// One line of recent activity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityView {
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+}
+
+/// Everything a project's Network Security page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectPageView {
+    pub project: ProjectSummary,
+    pub org: OrgSummary,
+    pub admins: Vec<String>,
+    pub entitled: bool,
+    pub block_public_connections: bool,
+    pub public_state: String,
+    pub block_vpc_connections: bool,
+    pub region_name: String,
+    pub service_names: Vec<String>,
+    pub availability_zone_notes: Vec<String>,
+    pub endpoints: Vec<ProjectEndpointView>,
+    pub endpoint_limit: i64,
+    /// Whether some accepted endpoint may reach the project now (VPC connections allowed,
+    /// and allowed by the restrictions): blocking public access would not lock everyone out.
+    pub reachable_privately: bool,
+    pub activity: Vec<ActivityView>,
+    pub flash: Option<Flash>,
+}
+
+impl ProjectPageView {
+    /// Accepted endpoints against service names: "2 of 3 service names have an endpoint".
+    pub fn coverage(&self) -> (usize, usize) {
+        let accepted = self
+            .endpoints
+            .iter()
+            .filter(|e| e.state == "accepted")
+            .count();
+        (
+            accepted.min(self.service_names.len()),
+            self.service_names.len(),
+        )
+    }
+}

@@ -9,8 +9,8 @@ pub mod tenancy;
 
 pub use access::{decide, AccessDecision, AccessInput, AccessReason, EndpointAssignment};
 pub use account::{
-    format_time, ApiKeyView, ApiKeysView, EndpointSummary, Flash, NewKeyView, OrgPageView,
-    OrgSummary, ProjectSummary,
+    format_time, ActivityView, ApiKeyView, ApiKeysView, EndpointSummary, Flash, NewKeyView,
+    OrgPageView, OrgSummary, ProjectEndpointView, ProjectPageView, ProjectSummary,
 };
 pub use ids::{FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
 pub use region::{Region, RegionCatalog};

@@ -5,4 +5,5 @@ pub mod not_found;
 pub mod operator;
 pub mod org;
 pub mod overview;
+pub mod project;
 pub mod sign_in;

@@ -136,7 +136,7 @@ fn ProjectsPanel(projects: Vec<ProjectSummary>) -> impl IntoView {
                     <tbody>
                         {projects.into_iter().map(|p| view! {
                             <tr>
-                                <td>{p.name}<br/><code class="muted">{p.id}</code></td>
+                                <td><a href=format!("/projects/{}", p.id)>{p.name}</a><br/><code class="muted">{p.id}</code></td>
                                 <td>{p.region_id}</td>
                                 <td><code>{p.hostname}</code></td>
                                 <td>{if p.block_public_connections { "Blocked" } else { "Allowed" }}</td>

@@ -223,3 +223,160 @@ pub async fn remove_endpoint(
     .await;
     to_org(&org, outcome)
 }
+
+fn to_project(project: &str, outcome: Result<String, ServiceError>) -> Response {
+    let mut response = Redirect::to(&format!("/projects/{project}")).into_response();
+    let cookie = match outcome {
+        Ok(message) => flash(true, &message),
+        Err(e) => flash(false, &e.message),
+    };
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn refused(message: &str) -> ServiceError {
+    ServiceError::new(
+        crate::services::ErrorKind::BadRequest,
+        "not_confirmed",
+        message,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PublicAccessForm {
+    #[serde(default)]
+    block: String,
+    #[serde(default)]
+    confirm: String,
+    #[serde(default)]
+    acknowledge_lockout: String,
+}
+
+/// `POST /projects/{id}/public-access`: block or allow connections from the internet. Both
+/// directions need the confirmation form; blocking while no accepted endpoint can reach the
+/// project also needs the lockout acknowledged.
+pub async fn public_access(
+    State(state): State<AppState>,
+    axum::extract::Path(project): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<PublicAccessForm>,
+) -> Response {
+    let Some(caller) = caller(&state, &headers).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let outcome = async {
+        let project_id = app::domain::ProjectId::parse(&project)?;
+        let block = match form.block.as_str() {
+            "true" => true,
+            "false" => false,
+            _ => return Err(refused("Choose whether to block or allow public access.")),
+        };
+        if form.confirm != "yes" {
+            return Err(refused("Nothing changed: confirm the change on the confirmation form."));
+        }
+        if block
+            && form.acknowledge_lockout != "on"
+            && !state
+                .services
+                .project_reachable_privately(&caller, project_id.as_str())
+                .await?
+        {
+            return Err(refused(
+                "Public access was not blocked: no accepted VPC endpoint can reach this project, \
+                 so blocking would lock everyone out. Tick the box to confirm that this is what you want.",
+            ));
+        }
+        let change = crate::store::SettingsChange {
+            block_public_connections: Some(block),
+            block_vpc_connections: None,
+        };
+        state
+            .services
+            .update_project_settings(&caller, &project_id, &change)
+            .await?;
+        Ok::<_, ServiceError>(if block {
+            "Public access is being blocked. It shows \"applying\" until the data plane confirms.".to_string()
+        } else {
+            "Public access is being allowed again. It shows \"applying\" until the data plane confirms.".to_string()
+        })
+    }
+    .await;
+    to_project(&project, outcome)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RestrictionForm {
+    #[serde(default)]
+    vpc_endpoint_id: String,
+    #[serde(default)]
+    confirm_open: String,
+}
+
+/// `POST /projects/{id}/restrictions/add`.
+pub async fn restrict(
+    State(state): State<AppState>,
+    axum::extract::Path(project): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<RestrictionForm>,
+) -> Response {
+    let Some(caller) = caller(&state, &headers).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let outcome = async {
+        let project_id = app::domain::ProjectId::parse(&project)?;
+        let endpoint = app::domain::VpcEndpointId::parse(&form.vpc_endpoint_id)?;
+        state
+            .services
+            .restrict_project(&caller, &project_id, &endpoint, &app::domain::Label::default())
+            .await?;
+        Ok::<_, ServiceError>(format!(
+            "The project now accepts VPC connections only from its restricted endpoints, including {endpoint}."
+        ))
+    }
+    .await;
+    to_project(&project, outcome)
+}
+
+/// `POST /projects/{id}/restrictions/remove`. Removing the last restriction opens the project
+/// to every endpoint of the organization in its region, so it must be confirmed.
+pub async fn unrestrict(
+    State(state): State<AppState>,
+    axum::extract::Path(project): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<RestrictionForm>,
+) -> Response {
+    let Some(caller) = caller(&state, &headers).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let outcome = async {
+        let project_id = app::domain::ProjectId::parse(&project)?;
+        let endpoint = app::domain::VpcEndpointId::parse(&form.vpc_endpoint_id)?;
+        let remaining = state
+            .services
+            .project_restrictions(&caller, &project_id)
+            .await?;
+        let last = remaining.len() == 1 && remaining[0].vpc_endpoint_id == endpoint.as_str();
+        if last && form.confirm_open != "on" {
+            return Err(refused(
+                "The restriction stays: it is the last one, and without it every endpoint of the \
+                 organization in this region may connect. Tick the box to confirm.",
+            ));
+        }
+        state
+            .services
+            .unrestrict_project(&caller, &project_id, &endpoint)
+            .await?;
+        Ok::<_, ServiceError>(if last {
+            "The last restriction is removed: every accepted endpoint of the organization in this region may connect.".to_string()
+        } else {
+            format!("{endpoint} no longer restricts this project.")
+        })
+    }
+    .await;
+    to_project(&project, outcome)
+}

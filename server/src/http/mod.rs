@@ -66,6 +66,18 @@ pub fn router(state: AppState) -> Router {
             "/orgs/{org_id}/endpoints/remove",
             axum::routing::post(console_forms::remove_endpoint),
         )
+        .route(
+            "/projects/{project_id}/public-access",
+            axum::routing::post(console_forms::public_access),
+        )
+        .route(
+            "/projects/{project_id}/restrictions/add",
+            axum::routing::post(console_forms::restrict),
+        )
+        .route(
+            "/projects/{project_id}/restrictions/remove",
+            axum::routing::post(console_forms::unrestrict),
+        )
         .leptos_routes_with_context(&state, routes, console_context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -14,8 +14,9 @@ use std::sync::Arc;
 
 use app::backend::{BackendError, ConsoleBackend};
 use app::domain::{
-    ApiKeyView, ApiKeysView, EndpointSummary, OrgId, OrgPageView, OrgSummary, ProjectSummary,
-    RegionCatalog, Role, SystemStatus,
+    ActivityView, ApiKeyView, ApiKeysView, EndpointSummary, OrgId, OrgPageView, OrgSummary,
+    ProjectEndpointView, ProjectPageView, ProjectSummary, RegionCatalog, RegionId, Role,
+    SystemStatus,
 };
 use app::session::SessionUser;
 
@@ -225,6 +226,100 @@ impl ConsoleBackend for Services {
         })
     }
 
+    async fn project_page(
+        &self,
+        session: &str,
+        project_id: &str,
+    ) -> Result<ProjectPageView, BackendError> {
+        let caller = self.session_caller(session).await?;
+        let (project, org, role) = self.project_access(&caller, project_id).await?;
+        let admins = self
+            .store
+            .members_of_org(&org.id)
+            .await
+            .map_err(ServiceError::from)?
+            .into_iter()
+            .filter(|(_, r)| r == Role::Admin.as_str())
+            .map(|(email, _)| email)
+            .collect();
+        let entitled = self.require_entitlement(&org).is_ok();
+        let region = RegionId::parse(&project.region_id)
+            .ok()
+            .and_then(|id| self.catalog.get(&id).cloned());
+        let restrictions: Vec<String> = self
+            .store
+            .restrictions_of_project(&project.id)
+            .await
+            .map_err(ServiceError::from)?
+            .into_iter()
+            .map(|r| r.vpc_endpoint_id)
+            .collect();
+        let endpoints: Vec<ProjectEndpointView> = self
+            .store
+            .assignments_of_org(&org.id, Some(&project.region_id))
+            .await
+            .map_err(ServiceError::from)?
+            .into_iter()
+            .map(|a| ProjectEndpointView {
+                restricted: restrictions.contains(&a.vpc_endpoint_id),
+                vpc_endpoint_id: a.vpc_endpoint_id,
+                label: a.label,
+                state: a.state,
+                rejection_reason: a.state_reason,
+            })
+            .collect();
+        let reachable_privately = self.reachable_privately(&project, &endpoints, &restrictions);
+        let activity = self
+            .store
+            .audit_of_project(&project.id, 10)
+            .await
+            .map_err(ServiceError::from)?
+            .into_iter()
+            .map(|e| ActivityView {
+                at_ms: e.created_at,
+                actor: e.actor_name,
+                action: e.action,
+                target: e.target,
+            })
+            .collect();
+        Ok(ProjectPageView {
+            project: ProjectSummary {
+                id: project.id.clone(),
+                name: project.name.clone(),
+                region_id: project.region_id.clone(),
+                hostname: project.hostname.clone(),
+                block_public_connections: project.block_public_connections,
+            },
+            org: OrgSummary {
+                id: org.id,
+                name: org.name,
+                plan: org.plan,
+                role: role.as_str().to_string(),
+            },
+            admins,
+            entitled,
+            block_public_connections: project.block_public_connections,
+            public_state: project.block_public_connections_state,
+            block_vpc_connections: project.block_vpc_connections,
+            region_name: region
+                .as_ref()
+                .map(|r| r.display_name.clone())
+                .unwrap_or_else(|| project.region_id.clone()),
+            service_names: region
+                .as_ref()
+                .map(|r| r.service_names.clone())
+                .unwrap_or_default(),
+            availability_zone_notes: region
+                .map(|r| r.availability_zone_notes)
+                .unwrap_or_default(),
+            endpoints,
+            endpoint_limit: self.config.endpoint_limit,
+            reachable_privately,
+            activity,
+            flash: None,
+        })
+    }
+
     async fn operator_orgs(&self, session: &str) -> Result<Vec<OrgSummary>, BackendError> {
         let caller = self.session_caller(session).await?;
         Ok(self
@@ -242,6 +337,52 @@ impl ConsoleBackend for Services {
 }
 
 impl Services {
+    /// Whether some accepted endpoint may reach the project: VPC connections are allowed and
+    /// the restrictions (if any) include it. Blocking public access when this is false locks
+    /// everyone out, so the console makes the admin confirm that explicitly.
+    pub fn reachable_privately(
+        &self,
+        project: &crate::store::ProjectRow,
+        endpoints: &[ProjectEndpointView],
+        restrictions: &[String],
+    ) -> bool {
+        !project.block_vpc_connections
+            && endpoints.iter().any(|e| {
+                e.state == "accepted"
+                    && (restrictions.is_empty() || restrictions.contains(&e.vpc_endpoint_id))
+            })
+    }
+
+    /// [`Services::reachable_privately`] for a project the caller can see.
+    pub async fn project_reachable_privately(
+        &self,
+        caller: &Caller,
+        project_id: &str,
+    ) -> Result<bool, ServiceError> {
+        let (project, org, _) = self.project_access(caller, project_id).await?;
+        let restrictions: Vec<String> = self
+            .store
+            .restrictions_of_project(&project.id)
+            .await?
+            .into_iter()
+            .map(|r| r.vpc_endpoint_id)
+            .collect();
+        let endpoints: Vec<ProjectEndpointView> = self
+            .store
+            .assignments_of_org(&org.id, Some(&project.region_id))
+            .await?
+            .into_iter()
+            .map(|a| ProjectEndpointView {
+                restricted: restrictions.contains(&a.vpc_endpoint_id),
+                vpc_endpoint_id: a.vpc_endpoint_id,
+                label: a.label,
+                state: a.state,
+                rejection_reason: a.state_reason,
+            })
+            .collect();
+        Ok(self.reachable_privately(&project, &endpoints, &restrictions))
+    }
+
     /// The caller behind a console session cookie; a clear error when it is not live.
     pub async fn session_caller(&self, session: &str) -> Result<Caller, ServiceError> {
         match self.session_principal(session).await? {

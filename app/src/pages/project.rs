@@ -1,0 +1,286 @@
+//! A project's Network Security page: public access and its switch (with the lockout
+//! interlock), the organization's endpoints in the project's region with their states and
+//! the project's restrictions, service-name coverage, limit usage, host name and recent
+//! activity. Admins get the forms; members see the same read-only.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::components::session::CsrfField;
+use crate::domain::{format_time, ProjectEndpointView, ProjectPageView};
+use crate::server_fns::{project_page, SIGN_IN_FIRST};
+
+#[component]
+pub fn ProjectPage() -> impl IntoView {
+    let params = use_params_map();
+    let project_id = move || params.read().get("project_id").unwrap_or_default();
+    let page = Resource::new(project_id, project_page);
+
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading the project…"</p> }>
+            {move || {
+                page.get()
+                    .map(|result| match result {
+                        Ok(view) => view! { <ProjectBody view/> }.into_any(),
+                        Err(e) if e.to_string().contains(SIGN_IN_FIRST) => {
+                            view! {
+                                <Title text="Sign in"/>
+                                <section class="panel">
+                                    <p>"Sign in to see this project."</p>
+                                    <a class="button" href="/sign-in">"Sign in"</a>
+                                </section>
+                            }
+                                .into_any()
+                        }
+                        Err(_) => view! { <crate::pages::not_found::NotFound/> }.into_any(),
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// A shield: the project can be reached over a private connection.
+#[component]
+fn PrivateBadge() -> impl IntoView {
+    view! {
+        <span class="badge private" data-testid="private-badge">
+            <svg aria-hidden="true" width="14" height="14" viewBox="0 0 24 24" fill="currentColor">
+                <path d="M12 2 4 5v6c0 5 3.4 9.7 8 11 4.6-1.3 8-6 8-11V5l-8-3z"/>
+            </svg>
+            " Private connection"
+        </span>
+    }
+}
+
+#[component]
+fn ProjectBody(view: ProjectPageView) -> impl IntoView {
+    let query = use_query_map();
+    let is_admin = view.org.role == "admin";
+    let (covered, names) = view.coverage();
+    let used = view.endpoints.len();
+    let project_url = format!("/projects/{}", view.project.id);
+    let ProjectPageView {
+        project,
+        org,
+        admins,
+        entitled,
+        block_public_connections,
+        public_state,
+        block_vpc_connections,
+        region_name,
+        service_names,
+        availability_zone_notes,
+        endpoints,
+        endpoint_limit,
+        reachable_privately,
+        activity,
+        flash,
+    } = view;
+    let restricted_count = endpoints.iter().filter(|e| e.restricted).count();
+    let admin_list = admins.join(", ");
+    let confirm = move || query.read().get("confirm");
+    let public_action = format!("{project_url}/public-access");
+    let restrict_base = project_url.clone();
+    let can_change = is_admin && entitled;
+
+    view! {
+        <Title text=format!("{} · Network security", project.name)/>
+        <section class="panel" aria-labelledby="project-heading">
+            <p class="muted"><a href=format!("/orgs/{}", org.id)>{org.name.clone()}</a>" › project"</p>
+            <h1 id="project-heading">{project.name.clone()} " — network security"</h1>
+            {reachable_privately.then(|| view! { <PrivateBadge/> })}
+            <dl class="facts">
+                <div><dt>"Host name"</dt><dd><code>{project.hostname.clone()}</code></dd></div>
+                <div><dt>"Region"</dt><dd>{format!("{} ({})", region_name, project.region_id)}</dd></div>
+                <div><dt>"Endpoint limit"</dt><dd data-testid="limit-usage">{format!("{used} of {endpoint_limit} endpoints in {}", project.region_id)}</dd></div>
+                <div><dt>"Service names covered"</dt><dd data-testid="coverage">{format!("{covered} of {names} service names have an accepted endpoint")}</dd></div>
+            </dl>
+            {(!is_admin).then(|| view! {
+                <p class="note" data-testid="read-only-note">
+                    "You can see everything here, but only the organization's admins can change it: " {admin_list.clone()} "."
+                </p>
+            })}
+            {(!entitled).then(|| view! {
+                <p class="note warn">
+                    "Private networking is not included in the " {org.plan.clone()}
+                    " plan. Existing settings stay in force; changes need the Scale, Business or Enterprise plan."
+                </p>
+            })}
+            <div role="status" aria-live="polite">
+                {flash.map(|f| view! { <p class=if f.ok { "notice" } else { "error" } data-testid="flash">{f.message}</p> })}
+            </div>
+        </section>
+
+        <section class="panel" aria-labelledby="public-heading">
+            <h2 id="public-heading">"Public internet access"</h2>
+            <p data-testid="public-state">
+                {if block_public_connections { "Blocked" } else { "Allowed" }}
+                {(public_state == "applying").then_some(" (applying…)")}
+            </p>
+            {block_vpc_connections.then(|| view! { <p class="note warn">"VPC connections are blocked for this project."</p> })}
+            {can_change.then(|| {
+                let public_action = public_action.clone();
+                let project_url = project_url.clone();
+                view! {
+                    {move || match confirm().as_deref() {
+                        Some("block") if !block_public_connections => view! {
+                            <form method="post" action=public_action.clone() class="stack confirm">
+                                <CsrfField/>
+                                <input type="hidden" name="block" value="true"/>
+                                <input type="hidden" name="confirm" value="yes"/>
+                                <p><strong>"Block connections from the public internet?"</strong>
+                                    " Only accepted VPC endpoints will reach the project."</p>
+                                {(!reachable_privately).then(|| view! {
+                                    <p class="error" role="alert">
+                                        "No accepted VPC endpoint can reach this project now. Blocking public access will lock everyone out until one can."
+                                    </p>
+                                    <label class="check">
+                                        <input type="checkbox" name="acknowledge_lockout"/>
+                                        " I understand that nobody will be able to connect"
+                                    </label>
+                                })}
+                                <div class="row">
+                                    <button type="submit" class="button danger">"Block public access"</button>
+                                    <a class="button secondary" href=project_url.clone()>"Cancel"</a>
+                                </div>
+                            </form>
+                        }.into_any(),
+                        Some("allow") if block_public_connections => view! {
+                            <form method="post" action=public_action.clone() class="stack confirm">
+                                <CsrfField/>
+                                <input type="hidden" name="block" value="false"/>
+                                <input type="hidden" name="confirm" value="yes"/>
+                                <p><strong>"Allow connections from the public internet again?"</strong>
+                                    " Anyone with the connection string and password can then connect from anywhere."</p>
+                                <div class="row">
+                                    <button type="submit" class="button">"Allow public access"</button>
+                                    <a class="button secondary" href=project_url.clone()>"Cancel"</a>
+                                </div>
+                            </form>
+                        }.into_any(),
+                        _ => if block_public_connections {
+                            view! { <a class="button secondary" href=format!("{project_url}?confirm=allow")>"Allow public access…"</a> }.into_any()
+                        } else {
+                            view! { <a class="button secondary" href=format!("{project_url}?confirm=block")>"Block public access…"</a> }.into_any()
+                        },
+                    }}
+                }
+            })}
+        </section>
+
+        <section class="panel" aria-labelledby="private-heading">
+            <h2 id="private-heading">"Private networking in " {project.region_id.clone()}</h2>
+            <p class="muted">
+                {if restricted_count == 0 {
+                    "No restrictions: every accepted endpoint of the organization in this region may connect.".to_string()
+                } else {
+                    format!("Restricted to {restricted_count} endpoint(s): only those may connect.")
+                }}
+            </p>
+            <EndpointRows endpoints can_change restrict_base restricted_count/>
+            <h3>"Service names"</h3>
+            <ul class="service-names">
+                {service_names.into_iter().map(|n| view! { <li><code>{n}</code></li> }).collect_view()}
+            </ul>
+            {(!availability_zone_notes.is_empty()).then(|| view! {
+                <ul class="muted">
+                    {availability_zone_notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+                </ul>
+            })}
+        </section>
+
+        <section class="panel" aria-labelledby="activity-heading">
+            <h2 id="activity-heading">"Recent activity"</h2>
+            {if activity.is_empty() {
+                view! { <p class="muted">"No changes yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="activity">
+                        {activity.into_iter().map(|a| view! {
+                            <li><span class="muted">{format_time(a.at_ms)}</span> " " {a.actor} ": " <code>{a.action}</code> " " {a.target}</li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn EndpointRows(
+    endpoints: Vec<ProjectEndpointView>,
+    can_change: bool,
+    restrict_base: String,
+    restricted_count: usize,
+) -> impl IntoView {
+    if endpoints.is_empty() {
+        return view! {
+            <p class="muted">"The organization has no VPC endpoints in this region yet."</p>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">"Endpoint id"</th>
+                        <th scope="col">"Label"</th>
+                        <th scope="col">"State"</th>
+                        <th scope="col">"Restricts this project"</th>
+                        {can_change.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                    </tr>
+                </thead>
+                <tbody>
+                    {endpoints.into_iter().map(|e| {
+                        let add = format!("{restrict_base}/restrictions/add");
+                        let remove = format!("{restrict_base}/restrictions/remove");
+                        let last = e.restricted && restricted_count == 1;
+                        view! {
+                            <tr>
+                                <td><code>{e.vpc_endpoint_id.clone()}</code></td>
+                                <td>{e.label.clone()}</td>
+                                <td>
+                                    <span class=format!("badge state-{}", e.state)>{e.state.clone()}</span>
+                                    {e.rejection_reason.clone().map(|r| view! { <br/><span class="muted">{r}</span> })}
+                                </td>
+                                <td>{if e.restricted { "Yes" } else { "No" }}</td>
+                                {can_change.then(|| view! {
+                                    <td>
+                                        {if e.restricted {
+                                            view! {
+                                                <form method="post" action=remove class="inline-form">
+                                                    <CsrfField/>
+                                                    <input type="hidden" name="vpc_endpoint_id" value=e.vpc_endpoint_id.clone()/>
+                                                    {last.then(|| view! {
+                                                        <label class="check">
+                                                            <input type="checkbox" name="confirm_open"/>
+                                                            " Allow every endpoint again"
+                                                        </label>
+                                                    })}
+                                                    <button type="submit" class="button secondary small"
+                                                        aria-label=format!("Lift restriction to {}", e.vpc_endpoint_id)>"Lift"</button>
+                                                </form>
+                                            }.into_any()
+                                        } else {
+                                            view! {
+                                                <form method="post" action=add class="inline-form">
+                                                    <CsrfField/>
+                                                    <input type="hidden" name="vpc_endpoint_id" value=e.vpc_endpoint_id.clone()/>
+                                                    <button type="submit" class="button secondary small"
+                                                        aria-label=format!("Restrict to {}", e.vpc_endpoint_id)>"Restrict"</button>
+                                                </form>
+                                            }.into_any()
+                                        }}
+                                    </td>
+                                })}
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
