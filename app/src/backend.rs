@@ -44,6 +44,14 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         project_id: &str,
     ) -> Result<ProjectPageView, BackendError>;
 
+    /// One step of a project's guided setup; records the step as where an admin left off.
+    async fn setup_page(
+        &self,
+        session: &str,
+        project_id: &str,
+        step: i64,
+    ) -> Result<crate::domain::SetupPageView, BackendError>;
+
     /// Every organization, for platform operators; "not found" for everyone else.
     async fn operator_orgs(&self, session: &str) -> Result<Vec<OrgSummary>, BackendError>;
 }

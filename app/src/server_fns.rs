@@ -177,3 +177,20 @@ pub async fn operator_orgs() -> Result<Vec<OrgSummary>, ServerFnError> {
         .await
         .map_err(|e| ServerFnError::new(e.message))
 }
+
+/// One step of a project's guided setup, with the outcome of the last form post (read once).
+/// Visiting a step as an admin saves it as where the setup resumes: a harmless side effect
+/// of reading, like "last viewed", that needs no form.
+#[server(prefix = "/fn", endpoint = "setup_page", input = GetUrl)]
+pub async fn setup_page(
+    project_id: String,
+    step: i64,
+) -> Result<crate::domain::SetupPageView, ServerFnError> {
+    let session = require_session()?;
+    let mut view = crate::backend::backend()?
+        .setup_page(&session, &project_id, step)
+        .await
+        .map_err(|e| ServerFnError::new(e.message))?;
+    view.page.flash = take_flash();
+    Ok(view)
+}

@@ -47,6 +47,16 @@ test("an admin restricts the project and blocks public access", async ({ page })
   await expect(page.getByTestId("flash")).toContainText("only from its restricted endpoints");
   await expect(page.getByRole("row", { name: new RegExp(first) })).toContainText("Yes");
   await expect(page.getByTestId("private-badge")).toBeVisible();
+  if (test.info().project.name === "js") {
+    // The README's screenshots of the page, wide and phone-sized.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.screenshot({ path: "../target/screenshots/network-security-1280.png", fullPage: true });
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.reload();
+    await expect(page.getByTestId("private-badge")).toBeVisible();
+    await page.screenshot({ path: "../target/screenshots/network-security-375.png", fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 720 });
+  }
 
   await page.getByRole("link", { name: "Block public access…" }).click();
   await expect(page.getByText("No accepted VPC endpoint can reach this project now")).toHaveCount(0);

@@ -1,3 +1,6 @@
 //! Small components shared by several pages.
 
+pub mod copy;
+pub mod endpoint_form;
+pub mod live;
 pub mod session;

@@ -30,6 +30,8 @@ pub struct EndpointSummary {
     pub label: String,
     pub state: String,
     pub rejection_reason: Option<String>,
+    /// Projects restricted to this endpoint, as `name (id)`.
+    pub restricted_projects: Vec<String>,
 }
 
 /// Everything the organization page shows.
@@ -44,6 +46,9 @@ pub struct OrgPageView {
     pub regions: Vec<String>,
     /// The outcome of the last form post, shown once.
     pub flash: Option<Flash>,
+    /// A digest of what the page shows; live updates carry the current one, and the page
+    /// reloads its data only when they differ.
+    pub live_version: String,
 }
 
 /// A one-time message after a form post.
@@ -137,6 +142,8 @@ pub struct ProjectPageView {
     pub reachable_privately: bool,
     pub activity: Vec<ActivityView>,
     pub flash: Option<Flash>,
+    /// A digest of what the page shows (see [`OrgPageView::live_version`]).
+    pub live_version: String,
 }
 
 impl ProjectPageView {

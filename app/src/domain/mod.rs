@@ -4,6 +4,7 @@ pub mod access;
 pub mod account;
 pub mod ids;
 pub mod region;
+pub mod setup;
 pub mod status;
 pub mod tenancy;
 
@@ -14,5 +15,6 @@ pub use account::{
 };
 pub use ids::{FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
 pub use region::{Region, RegionCatalog};
+pub use setup::{AwsDetails, SetupPageView, SetupStep};
 pub use status::{DatabaseBackend, SystemStatus};
 pub use tenancy::{private_networking_entitled, EndpointState, Plan, Role, SettingState, Trial};

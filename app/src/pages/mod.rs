@@ -6,4 +6,5 @@ pub mod operator;
 pub mod org;
 pub mod overview;
 pub mod project;
+pub mod setup;
 pub mod sign_in;

@@ -4,10 +4,12 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::components::endpoint_form::{AssignEndpointForm, RegionChoice};
+use crate::components::live::LiveUpdates;
 use crate::components::session::CsrfField;
-use crate::domain::{EndpointSummary, OrgPageView, ProjectSummary, VpcEndpointId};
+use crate::domain::{EndpointSummary, OrgPageView, ProjectSummary};
 use crate::server_fns::{org_page, SIGN_IN_FIRST};
 
 #[component]
@@ -15,9 +17,10 @@ pub fn OrgPage() -> impl IntoView {
     let params = use_params_map();
     let org_id = move || params.read().get("org_id").unwrap_or_default();
     let page = Resource::new(org_id, org_page);
+    let current = Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.live_version));
 
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading the organization…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading the organization…"</p> }>
             {move || {
                 page.get()
                     .map(|result| match result {
@@ -35,7 +38,19 @@ pub fn OrgPage() -> impl IntoView {
                         Err(_) => view! { <OrgNotFound/> }.into_any(),
                     })
             }}
-        </Suspense>
+        </Transition>
+        // Only a page that loaded follows live updates (a stream for a page the viewer may
+        // not see would only be refused).
+        <Transition fallback=|| ()>
+            <Show when=move || current.get().is_some()>
+                {move || {
+                    let id = org_id();
+                    view! {
+                        <LiveUpdates url=format!("/events/orgs/{id}") current on_change=move |_| page.refetch()/>
+                    }
+                }}
+            </Show>
+        </Transition>
     }
 }
 
@@ -67,6 +82,7 @@ fn OrgBody(view: OrgPageView) -> impl IntoView {
         endpoints,
         regions,
         flash,
+        live_version: _,
     } = view;
     let is_admin = org.role == "admin";
     let admin_list = if admins.is_empty() {
@@ -75,7 +91,7 @@ fn OrgBody(view: OrgPageView) -> impl IntoView {
         admins.join(", ")
     };
     let action = format!("/orgs/{}/endpoints/assign", org.id);
-    let remove_action = format!("/orgs/{}/endpoints/remove", org.id);
+    let org_id = org.id.clone();
     view! {
         <Title text=org.name.clone()/>
         <section class="panel" aria-labelledby="org-heading">
@@ -112,8 +128,8 @@ fn OrgBody(view: OrgPageView) -> impl IntoView {
                     "Removing an endpoint is permanent: the same endpoint id can never be assigned to this organization again."
                 </p>
             })}
-            <EndpointsTable endpoints is_admin remove_action/>
-            {(is_admin && entitled).then(|| view! { <AssignForm action regions/> })}
+            <EndpointsTable endpoints is_admin org_id/>
+            {(is_admin && entitled).then(|| view! { <AssignEndpointForm action regions=RegionChoice::Any(regions)/> })}
         </section>
     }
 }
@@ -153,12 +169,23 @@ fn ProjectsPanel(projects: Vec<ProjectSummary>) -> impl IntoView {
 fn EndpointsTable(
     endpoints: Vec<EndpointSummary>,
     is_admin: bool,
-    remove_action: String,
+    org_id: String,
 ) -> impl IntoView {
     if endpoints.is_empty() {
         return view! { <p class="muted">"No VPC endpoints are assigned yet."</p> }.into_any();
     }
+    let query = use_query_map();
+    let removing = move || query.read().get("remove");
+    let assign_action = format!("/orgs/{org_id}/endpoints/assign");
+    let remove_action = format!("/orgs/{org_id}/endpoints/remove");
+    let org_url = format!("/orgs/{org_id}");
+    let confirm_list = endpoints.clone();
     view! {
+        {move || {
+            let target = removing()?;
+            let e = confirm_list.iter().find(|e| e.vpc_endpoint_id == target)?.clone();
+            Some(view! { <RemoveConfirmation e action=remove_action.clone() cancel=org_url.clone() is_admin/> })
+        }}
         <div class="table-wrap">
             <table>
                 <thead>
@@ -167,31 +194,49 @@ fn EndpointsTable(
                         <th scope="col">"Region"</th>
                         <th scope="col">"Label"</th>
                         <th scope="col">"State"</th>
+                        <th scope="col">"Restricted projects"</th>
                         {is_admin.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
                     </tr>
                 </thead>
                 <tbody>
                     {endpoints.into_iter().map(|e| {
-                        let remove_action = remove_action.clone();
-                        let label = format!("Remove endpoint {}", e.vpc_endpoint_id);
+                        let relabel = format!("Label for {}", e.vpc_endpoint_id);
+                        let save = format!("Save the label of {}", e.vpc_endpoint_id);
+                        let remove = format!("Remove endpoint {}…", e.vpc_endpoint_id);
+                        let remove_href = format!("/orgs/{org_id}?remove={}", e.vpc_endpoint_id);
+                        let assign_action = assign_action.clone();
                         view! {
                             <tr>
                                 <td><code>{e.vpc_endpoint_id.clone()}</code></td>
                                 <td>{e.region_id.clone()}</td>
-                                <td>{e.label.clone()}</td>
+                                <td>
+                                    {if is_admin {
+                                        view! {
+                                            <form method="post" action=assign_action class="inline-form relabel">
+                                                <CsrfField/>
+                                                <input type="hidden" name="region_id" value=e.region_id.clone()/>
+                                                <input type="hidden" name="vpc_endpoint_id" value=e.vpc_endpoint_id.clone()/>
+                                                <input type="text" name="label" maxlength="64" value=e.label.clone() aria-label=relabel/>
+                                                <button type="submit" class="button secondary small" aria-label=save>"Save"</button>
+                                            </form>
+                                        }.into_any()
+                                    } else {
+                                        view! { <span>{e.label.clone()}</span> }.into_any()
+                                    }}
+                                </td>
                                 <td>
                                     <span class=format!("badge state-{}", e.state)>{e.state.clone()}</span>
-                                    {e.rejection_reason.map(|r| view! { <br/><span class="muted">{r}</span> })}
+                                    {e.rejection_reason.clone().map(|r| view! { <br/><span class="muted">{r}</span> })}
+                                </td>
+                                <td>
+                                    {if e.restricted_projects.is_empty() {
+                                        view! { <span class="muted">"None"</span> }.into_any()
+                                    } else {
+                                        view! { <span>{e.restricted_projects.join(", ")}</span> }.into_any()
+                                    }}
                                 </td>
                                 {is_admin.then(|| view! {
-                                    <td>
-                                        <form method="post" action=remove_action class="inline-form">
-                                            <CsrfField/>
-                                            <input type="hidden" name="region_id" value=e.region_id.clone()/>
-                                            <input type="hidden" name="vpc_endpoint_id" value=e.vpc_endpoint_id.clone()/>
-                                            <button type="submit" class="button danger small" aria-label=label>"Remove"</button>
-                                        </form>
-                                    </td>
+                                    <td><a class="button danger small" href=remove_href aria-label=remove>"Remove…"</a></td>
                                 })}
                             </tr>
                         }
@@ -203,44 +248,46 @@ fn EndpointsTable(
         .into_any()
 }
 
-/// Assign form. Once hydrated, the endpoint id is checked as it is typed with the same parser
-/// the server uses; the server checks it again along with ownership, limit and history.
+/// Removing is permanent, so it is confirmed on its own form; while projects restrict to the
+/// endpoint it cannot be removed at all, and the form says which projects to change first.
 #[component]
-fn AssignForm(action: String, regions: Vec<String>) -> impl IntoView {
-    let typed = RwSignal::new(String::new());
-    let problem = move || {
-        let value = typed.get();
-        if value.trim().is_empty() {
-            return None;
-        }
-        VpcEndpointId::parse(&value).err().map(|e| e.message)
-    };
+fn RemoveConfirmation(
+    e: EndpointSummary,
+    action: String,
+    cancel: String,
+    is_admin: bool,
+) -> impl IntoView {
+    if !is_admin {
+        return ().into_any();
+    }
+    let blocked = !e.restricted_projects.is_empty();
     view! {
-        <form method="post" action=action class="stack" aria-labelledby="assign-heading">
-            <h3 id="assign-heading">"Assign a VPC endpoint"</h3>
+        <form method="post" action=action class="stack confirm" aria-labelledby="remove-heading" data-testid="remove-confirmation">
+            <h3 id="remove-heading">"Remove " <code>{e.vpc_endpoint_id.clone()}</code> "?"</h3>
             <CsrfField/>
-            <label for="assign-region">"Region"</label>
-            <select id="assign-region" name="region_id">
-                {regions.into_iter().map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view()}
-            </select>
-            <label for="assign-endpoint">"VPC endpoint id"</label>
-            <input
-                id="assign-endpoint"
-                name="vpc_endpoint_id"
-                type="text"
-                required
-                placeholder="vpce-1234567890abcdef0"
-                autocomplete="off"
-                spellcheck="false"
-                aria-describedby="assign-endpoint-help"
-                on:input=move |ev| typed.set(event_target_value(&ev))
-            />
-            <p id="assign-endpoint-help" class="muted" aria-live="polite">
-                {move || problem().map(|p| view! { <span class="error">"VPC endpoint id " {p}</span> })}
-            </p>
-            <label for="assign-label">"Label (optional)"</label>
-            <input id="assign-label" name="label" type="text" maxlength="64"/>
-            <button type="submit" class="button">"Assign endpoint"</button>
+            <input type="hidden" name="region_id" value=e.region_id.clone()/>
+            <input type="hidden" name="vpc_endpoint_id" value=e.vpc_endpoint_id.clone()/>
+            {if blocked {
+                view! {
+                    <p class="error" role="alert">
+                        "It cannot be removed while these projects restrict to it: "
+                        {e.restricted_projects.join(", ")}
+                        ". Lift those restrictions first, so that no project's access changes by accident."
+                    </p>
+                    <div class="row"><a class="button secondary" href=cancel.clone()>"Back"</a></div>
+                }.into_any()
+            } else {
+                view! {
+                    <p class="error" role="alert">
+                        "This is permanent: the same endpoint id can never be assigned to this organization again. Connections through it stop."
+                    </p>
+                    <div class="row">
+                        <button type="submit" class="button danger">"Remove for good"</button>
+                        <a class="button secondary" href=cancel.clone()>"Cancel"</a>
+                    </div>
+                }.into_any()
+            }}
         </form>
     }
+    .into_any()
 }

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::components::live::LiveUpdates;
 use crate::components::session::CsrfField;
 use crate::domain::{format_time, ProjectEndpointView, ProjectPageView};
 use crate::server_fns::{project_page, SIGN_IN_FIRST};
@@ -16,33 +17,128 @@ pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let project_id = move || params.read().get("project_id").unwrap_or_default();
     let page = Resource::new(project_id, project_page);
+    let current = Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.live_version));
 
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading the project…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading the project…"</p> }>
             {move || {
                 page.get()
                     .map(|result| match result {
                         Ok(view) => view! { <ProjectBody view/> }.into_any(),
                         Err(e) if e.to_string().contains(SIGN_IN_FIRST) => {
-                            view! {
-                                <Title text="Sign in"/>
-                                <section class="panel">
-                                    <p>"Sign in to see this project."</p>
-                                    <a class="button" href="/sign-in">"Sign in"</a>
-                                </section>
-                            }
-                                .into_any()
+                            view! { <SignInFirst/> }.into_any()
                         }
                         Err(_) => view! { <crate::pages::not_found::NotFound/> }.into_any(),
                     })
             }}
-        </Suspense>
+        </Transition>
+        <Transition fallback=|| ()>
+            <Show when=move || current.get().is_some()>
+                {move || {
+                    let id = project_id();
+                    view! {
+                        <LiveUpdates url=format!("/events/projects/{id}") current on_change=move |_| page.refetch()/>
+                    }
+                }}
+            </Show>
+        </Transition>
+    }
+}
+
+/// What a project page shows to someone who is not signed in.
+#[component]
+pub fn SignInFirst() -> impl IntoView {
+    view! {
+        <Title text="Sign in"/>
+        <section class="panel">
+            <p>"Sign in to see this project."</p>
+            <a class="button" href="/sign-in">"Sign in"</a>
+        </section>
+    }
+}
+
+/// Public internet access: its state and, for admins, the switch with its confirmations.
+/// Blocking while no accepted endpoint can reach the project needs the lockout acknowledged.
+#[component]
+pub fn PublicAccess(
+    block_public_connections: bool,
+    public_state: String,
+    block_vpc_connections: bool,
+    can_change: bool,
+    reachable_privately: bool,
+    /// `/projects/{id}/public-access`.
+    action: String,
+    /// The page the confirmation links and "Cancel" lead back to.
+    here: String,
+    /// A setup step to come back to after the post.
+    #[prop(optional)]
+    return_to: Option<String>,
+) -> impl IntoView {
+    let query = use_query_map();
+    let confirm = move || query.read().get("confirm");
+    view! {
+            <p data-testid="public-state">
+                {if block_public_connections { "Blocked" } else { "Allowed" }}
+                {(public_state == "applying").then_some(" (applying…)")}
+            </p>
+            {block_vpc_connections.then(|| view! { <p class="note warn">"VPC connections are blocked for this project."</p> })}
+            {can_change.then(|| {
+                let public_action = action.clone();
+                let here = here.clone();
+                let return_to = return_to.clone();
+                view! {
+                    {move || match confirm().as_deref() {
+                        Some("block") if !block_public_connections => view! {
+                            <form method="post" action=public_action.clone() class="stack confirm">
+                                <CsrfField/>
+                                <input type="hidden" name="block" value="true"/>
+                                <input type="hidden" name="confirm" value="yes"/>
+                                {return_to.clone().map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
+                                <p><strong>"Block connections from the public internet?"</strong>
+                                    " Only accepted VPC endpoints will reach the project."</p>
+                                {(!reachable_privately).then(|| view! {
+                                    <p class="error" role="alert">
+                                        "No accepted VPC endpoint can reach this project now. Blocking public access will lock everyone out until one can."
+                                    </p>
+                                    <label class="check">
+                                        <input type="checkbox" name="acknowledge_lockout"/>
+                                        " I understand that nobody will be able to connect"
+                                    </label>
+                                })}
+                                <div class="row">
+                                    <button type="submit" class="button danger">"Block public access"</button>
+                                    <a class="button secondary" href=here.clone()>"Cancel"</a>
+                                </div>
+                            </form>
+                        }.into_any(),
+                        Some("allow") if block_public_connections => view! {
+                            <form method="post" action=public_action.clone() class="stack confirm">
+                                <CsrfField/>
+                                <input type="hidden" name="block" value="false"/>
+                                <input type="hidden" name="confirm" value="yes"/>
+                                {return_to.clone().map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
+                                <p><strong>"Allow connections from the public internet again?"</strong>
+                                    " Anyone with the connection string and password can then connect from anywhere."</p>
+                                <div class="row">
+                                    <button type="submit" class="button">"Allow public access"</button>
+                                    <a class="button secondary" href=here.clone()>"Cancel"</a>
+                                </div>
+                            </form>
+                        }.into_any(),
+                        _ => if block_public_connections {
+                            view! { <a class="button secondary" href=format!("{here}?confirm=allow")>"Allow public access…"</a> }.into_any()
+                        } else {
+                            view! { <a class="button secondary" href=format!("{here}?confirm=block")>"Block public access…"</a> }.into_any()
+                        },
+                    }}
+                }
+            })}
     }
 }
 
 /// A shield: the project can be reached over a private connection.
 #[component]
-fn PrivateBadge() -> impl IntoView {
+pub fn PrivateBadge() -> impl IntoView {
     view! {
         <span class="badge private" data-testid="private-badge">
             <svg aria-hidden="true" width="14" height="14" viewBox="0 0 24 24" fill="currentColor">
@@ -55,7 +151,6 @@ fn PrivateBadge() -> impl IntoView {
 
 #[component]
 fn ProjectBody(view: ProjectPageView) -> impl IntoView {
-    let query = use_query_map();
     let is_admin = view.org.role == "admin";
     let (covered, names) = view.coverage();
     let used = view.endpoints.len();
@@ -76,10 +171,10 @@ fn ProjectBody(view: ProjectPageView) -> impl IntoView {
         reachable_privately,
         activity,
         flash,
+        live_version: _,
     } = view;
     let restricted_count = endpoints.iter().filter(|e| e.restricted).count();
     let admin_list = admins.join(", ");
-    let confirm = move || query.read().get("confirm");
     let public_action = format!("{project_url}/public-access");
     let restrict_base = project_url.clone();
     let can_change = is_admin && entitled;
@@ -101,6 +196,11 @@ fn ProjectBody(view: ProjectPageView) -> impl IntoView {
                     "You can see everything here, but only the organization's admins can change it: " {admin_list.clone()} "."
                 </p>
             })}
+            <p>
+                <a class="button" href=format!("{project_url}/setup")>
+                    {if reachable_privately { "Review the private networking setup" } else { "Set up private networking" }}
+                </a>
+            </p>
             {(!entitled).then(|| view! {
                 <p class="note warn">
                     "Private networking is not included in the " {org.plan.clone()}
@@ -114,59 +214,15 @@ fn ProjectBody(view: ProjectPageView) -> impl IntoView {
 
         <section class="panel" aria-labelledby="public-heading">
             <h2 id="public-heading">"Public internet access"</h2>
-            <p data-testid="public-state">
-                {if block_public_connections { "Blocked" } else { "Allowed" }}
-                {(public_state == "applying").then_some(" (applying…)")}
-            </p>
-            {block_vpc_connections.then(|| view! { <p class="note warn">"VPC connections are blocked for this project."</p> })}
-            {can_change.then(|| {
-                let public_action = public_action.clone();
-                let project_url = project_url.clone();
-                view! {
-                    {move || match confirm().as_deref() {
-                        Some("block") if !block_public_connections => view! {
-                            <form method="post" action=public_action.clone() class="stack confirm">
-                                <CsrfField/>
-                                <input type="hidden" name="block" value="true"/>
-                                <input type="hidden" name="confirm" value="yes"/>
-                                <p><strong>"Block connections from the public internet?"</strong>
-                                    " Only accepted VPC endpoints will reach the project."</p>
-                                {(!reachable_privately).then(|| view! {
-                                    <p class="error" role="alert">
-                                        "No accepted VPC endpoint can reach this project now. Blocking public access will lock everyone out until one can."
-                                    </p>
-                                    <label class="check">
-                                        <input type="checkbox" name="acknowledge_lockout"/>
-                                        " I understand that nobody will be able to connect"
-                                    </label>
-                                })}
-                                <div class="row">
-                                    <button type="submit" class="button danger">"Block public access"</button>
-                                    <a class="button secondary" href=project_url.clone()>"Cancel"</a>
-                                </div>
-                            </form>
-                        }.into_any(),
-                        Some("allow") if block_public_connections => view! {
-                            <form method="post" action=public_action.clone() class="stack confirm">
-                                <CsrfField/>
-                                <input type="hidden" name="block" value="false"/>
-                                <input type="hidden" name="confirm" value="yes"/>
-                                <p><strong>"Allow connections from the public internet again?"</strong>
-                                    " Anyone with the connection string and password can then connect from anywhere."</p>
-                                <div class="row">
-                                    <button type="submit" class="button">"Allow public access"</button>
-                                    <a class="button secondary" href=project_url.clone()>"Cancel"</a>
-                                </div>
-                            </form>
-                        }.into_any(),
-                        _ => if block_public_connections {
-                            view! { <a class="button secondary" href=format!("{project_url}?confirm=allow")>"Allow public access…"</a> }.into_any()
-                        } else {
-                            view! { <a class="button secondary" href=format!("{project_url}?confirm=block")>"Block public access…"</a> }.into_any()
-                        },
-                    }}
-                }
-            })}
+            <PublicAccess
+                block_public_connections
+                public_state
+                block_vpc_connections
+                can_change
+                reachable_privately
+                action=public_action.clone()
+                here=project_url.clone()
+            />
         </section>
 
         <section class="panel" aria-labelledby="private-heading">
@@ -207,12 +263,17 @@ fn ProjectBody(view: ProjectPageView) -> impl IntoView {
     }
 }
 
+/// The organization's endpoints in the project's region, with the project's restrictions and,
+/// for admins, the forms to restrict and lift.
 #[component]
-fn EndpointRows(
+pub fn EndpointRows(
     endpoints: Vec<ProjectEndpointView>,
     can_change: bool,
     restrict_base: String,
     restricted_count: usize,
+    /// A setup step to come back to after a post.
+    #[prop(optional)]
+    return_to: Option<String>,
 ) -> impl IntoView {
     if endpoints.is_empty() {
         return view! {
@@ -252,6 +313,7 @@ fn EndpointRows(
                                             view! {
                                                 <form method="post" action=remove class="inline-form">
                                                     <CsrfField/>
+                                                    {return_to.clone().map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
                                                     <input type="hidden" name="vpc_endpoint_id" value=e.vpc_endpoint_id.clone()/>
                                                     {last.then(|| view! {
                                                         <label class="check">
@@ -267,6 +329,7 @@ fn EndpointRows(
                                             view! {
                                                 <form method="post" action=add class="inline-form">
                                                     <CsrfField/>
+                                                    {return_to.clone().map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
                                                     <input type="hidden" name="vpc_endpoint_id" value=e.vpc_endpoint_id.clone()/>
                                                     <button type="submit" class="button secondary small"
                                                         aria-label=format!("Restrict to {}", e.vpc_endpoint_id)>"Restrict"</button>

@@ -169,6 +169,8 @@ pub struct EndpointForm {
     vpc_endpoint_id: String,
     #[serde(default)]
     label: String,
+    #[serde(default)]
+    return_to: String,
 }
 
 /// `POST /orgs/{org}/endpoints/assign`: assign or relabel an endpoint.
@@ -186,16 +188,25 @@ pub async fn assign_endpoint(
         let region = app::domain::RegionId::parse(&form.region_id)?;
         let endpoint = app::domain::VpcEndpointId::parse(&form.vpc_endpoint_id)?;
         let label = app::domain::Label::parse(&form.label)?;
-        state
+        let outcome = state
             .services
             .assign_endpoint(&caller, &org_id, &region, &endpoint, &label)
             .await?;
-        Ok::<_, ServiceError>(format!(
-            "VPC endpoint {endpoint} is assigned in {region}. It stays \"new\" until the connection is accepted."
-        ))
+        Ok::<_, ServiceError>(match outcome {
+            crate::store::AssignOutcome::Created => format!(
+                "VPC endpoint {endpoint} is assigned in {region}. It stays \"new\" until the connection is accepted."
+            ),
+            crate::store::AssignOutcome::Relabelled { .. } => {
+                format!("VPC endpoint {endpoint} is now labelled \"{}\".", label.as_str())
+            }
+            _ => format!("VPC endpoint {endpoint} is already assigned in {region} with that label; nothing changed."),
+        })
     }
     .await;
-    to_org(&org, outcome)
+    match setup_return(&form.return_to, None) {
+        Some(address) => to_page(&address, outcome),
+        None => to_org(&org, outcome),
+    }
 }
 
 /// `POST /orgs/{org}/endpoints/remove`: remove an endpoint for good.
@@ -224,8 +235,26 @@ pub async fn remove_endpoint(
     to_org(&org, outcome)
 }
 
+/// Where a form that can be posted from the setup stepper goes back to: the step's address
+/// when it names one of this project's (or, from the organization form, any project's) setup
+/// steps, never anywhere else — so the field cannot be used to send people off-site.
+fn setup_return(return_to: &str, project: Option<&str>) -> Option<String> {
+    let rest = return_to.strip_prefix("/projects/")?;
+    let (id, step) = rest.split_once("/setup/")?;
+    app::domain::ProjectId::parse(id).ok()?;
+    if project.is_some_and(|p| p != id) {
+        return None;
+    }
+    app::domain::SetupStep::parse(step)?;
+    Some(return_to.to_string())
+}
+
 fn to_project(project: &str, outcome: Result<String, ServiceError>) -> Response {
-    let mut response = Redirect::to(&format!("/projects/{project}")).into_response();
+    to_page(&format!("/projects/{project}"), outcome)
+}
+
+fn to_page(address: &str, outcome: Result<String, ServiceError>) -> Response {
+    let mut response = Redirect::to(address).into_response();
     let cookie = match outcome {
         Ok(message) => flash(true, &message),
         Err(e) => flash(false, &e.message),
@@ -255,6 +284,8 @@ pub struct PublicAccessForm {
     confirm: String,
     #[serde(default)]
     acknowledge_lockout: String,
+    #[serde(default)]
+    return_to: String,
 }
 
 /// `POST /projects/{id}/public-access`: block or allow connections from the internet. Both
@@ -306,7 +337,10 @@ pub async fn public_access(
         })
     }
     .await;
-    to_project(&project, outcome)
+    match setup_return(&form.return_to, Some(&project)) {
+        Some(address) => to_page(&address, outcome),
+        None => to_project(&project, outcome),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -315,6 +349,8 @@ pub struct RestrictionForm {
     vpc_endpoint_id: String,
     #[serde(default)]
     confirm_open: String,
+    #[serde(default)]
+    return_to: String,
 }
 
 /// `POST /projects/{id}/restrictions/add`.
@@ -339,7 +375,10 @@ pub async fn restrict(
         ))
     }
     .await;
-    to_project(&project, outcome)
+    match setup_return(&form.return_to, Some(&project)) {
+        Some(address) => to_page(&address, outcome),
+        None => to_project(&project, outcome),
+    }
 }
 
 /// `POST /projects/{id}/restrictions/remove`. Removing the last restriction opens the project
@@ -378,5 +417,91 @@ pub async fn unrestrict(
         })
     }
     .await;
-    to_project(&project, outcome)
+    match setup_return(&form.return_to, Some(&project)) {
+        Some(address) => to_page(&address, outcome),
+        None => to_project(&project, outcome),
+    }
+}
+
+/// `GET /projects/{id}/setup`: resumes the guided setup at the step saved for the project.
+pub async fn resume_setup(
+    State(state): State<AppState>,
+    axum::extract::Path(project): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(caller) = caller(&state, &headers).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let step = match state.services.setup_progress(&caller, &project).await {
+        Ok(progress) => progress.step,
+        // Outsiders get the same "not found" page as for any unknown project.
+        Err(_) => return Redirect::to(&format!("/projects/{project}")).into_response(),
+    };
+    let mut response = Redirect::to(&format!("/projects/{project}/setup/{step}")).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AwsDetailsForm {
+    #[serde(default)]
+    vpc_id: String,
+    #[serde(default)]
+    subnet_ids: String,
+    #[serde(default)]
+    security_group_id: String,
+}
+
+/// `POST /projects/{id}/setup/aws`: saves the VPC, subnets and security group of step 2, so
+/// the commands are filled in (also without JavaScript) and the values are there next time.
+pub async fn save_aws_details(
+    State(state): State<AppState>,
+    axum::extract::Path(project): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<AwsDetailsForm>,
+) -> Response {
+    let Some(caller) = caller(&state, &headers).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let outcome = state
+        .services
+        .save_setup_aws_details(
+            &caller,
+            &project,
+            &form.vpc_id,
+            &form.subnet_ids,
+            &form.security_group_id,
+        )
+        .await
+        .map(|_| {
+            "Saved. The commands below are filled in with your VPC, subnets and security group."
+                .to_string()
+        });
+    let address = setup_return(&format!("/projects/{project}/setup/2"), Some(&project))
+        .unwrap_or_else(|| "/".to_string());
+    to_page(&address, outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::setup_return;
+
+    #[test]
+    fn only_setup_steps_of_the_project_are_return_addresses() {
+        assert_eq!(
+            setup_return("/projects/p-1/setup/3", Some("p-1")).as_deref(),
+            Some("/projects/p-1/setup/3")
+        );
+        assert_eq!(setup_return("/projects/p-1/setup/3", Some("p-2")), None);
+        assert_eq!(setup_return("/projects/p-1/setup/9", None), None);
+        assert_eq!(
+            setup_return("https://evil.example/projects/p/setup/1", None),
+            None
+        );
+        assert_eq!(setup_return("//evil.example/setup/1", None), None);
+        assert_eq!(setup_return("/projects/../x/setup/1", None), None);
+        assert_eq!(setup_return("", None), None);
+    }
 }

@@ -6,6 +6,7 @@ mod console_auth;
 mod console_forms;
 pub mod csrf;
 mod health;
+mod live;
 pub(crate) mod request_id;
 pub mod security;
 
@@ -78,6 +79,16 @@ pub fn router(state: AppState) -> Router {
             "/projects/{project_id}/restrictions/remove",
             axum::routing::post(console_forms::unrestrict),
         )
+        .route(
+            "/projects/{project_id}/setup",
+            get(console_forms::resume_setup),
+        )
+        .route(
+            "/projects/{project_id}/setup/aws",
+            axum::routing::post(console_forms::save_aws_details),
+        )
+        .route("/events/projects/{project_id}", get(live::project_events))
+        .route("/events/orgs/{org_id}", get(live::org_events))
         .leptos_routes_with_context(&state, routes, console_context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -9,6 +9,7 @@ mod names;
 mod network;
 mod principal;
 mod sessions;
+mod setup;
 
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use app::backend::{BackendError, ConsoleBackend};
 use app::domain::{
     ActivityView, ApiKeyView, ApiKeysView, EndpointSummary, OrgId, OrgPageView, OrgSummary,
     ProjectEndpointView, ProjectPageView, ProjectSummary, RegionCatalog, RegionId, Role,
-    SystemStatus,
+    SetupPageView, SetupStep, SystemStatus,
 };
 use app::session::SessionUser;
 
@@ -26,8 +27,10 @@ pub use accounts::{CreatedApiKey, KeyOwner};
 pub use clock::Clock;
 pub use error::{ErrorKind, ServiceError};
 pub use network::{EndpointDetails, ProjectPage, ProjectRef};
+use principal::project_not_found as network_project_not_found;
 pub use principal::{Caller, Principal};
 pub use sessions::{SignedIn, SIGN_IN_WINDOW_MS};
+pub use setup::SetupProgress;
 
 /// Settings the rules depend on.
 #[derive(Clone, Debug)]
@@ -178,7 +181,7 @@ impl ConsoleBackend for Services {
             .map(|(email, _)| email)
             .collect();
         let entitled = self.require_entitlement(&org).is_ok();
-        let projects = self
+        let projects: Vec<ProjectSummary> = self
             .list_projects(&caller, &org_id, None, 400)
             .await?
             .projects
@@ -191,18 +194,33 @@ impl ConsoleBackend for Services {
                 block_public_connections: p.block_public_connections,
             })
             .collect();
-        let endpoints = self
-            .list_org_endpoints(&caller, &org_id, None)
-            .await?
-            .into_iter()
-            .map(|a| EndpointSummary {
+        let project_names: std::collections::HashMap<&str, &str> = projects
+            .iter()
+            .map(|p: &ProjectSummary| (p.id.as_str(), p.name.as_str()))
+            .collect();
+        let mut endpoints = Vec::new();
+        for a in self.list_org_endpoints(&caller, &org_id, None).await? {
+            // Endpoint limits keep this to a few queries per region.
+            let restricted_projects = self
+                .store
+                .projects_restricted_to(&a.vpc_endpoint_id)
+                .await
+                .map_err(ServiceError::from)?
+                .into_iter()
+                .map(|id| match project_names.get(id.as_str()) {
+                    Some(name) => format!("{name} ({id})"),
+                    None => id,
+                })
+                .collect();
+            endpoints.push(EndpointSummary {
                 vpc_endpoint_id: a.vpc_endpoint_id,
                 region_id: a.region_id,
                 label: a.label,
                 state: a.state,
                 rejection_reason: a.state_reason,
-            })
-            .collect();
+                restricted_projects,
+            });
+        }
         let regions = self
             .catalog
             .regions
@@ -223,7 +241,9 @@ impl ConsoleBackend for Services {
             endpoints,
             regions,
             flash: None,
-        })
+            live_version: String::new(),
+        }
+        .with_live_version())
     }
 
     async fn project_page(
@@ -317,6 +337,35 @@ impl ConsoleBackend for Services {
             reachable_privately,
             activity,
             flash: None,
+            live_version: String::new(),
+        }
+        .with_live_version())
+    }
+
+    async fn setup_page(
+        &self,
+        session: &str,
+        project_id: &str,
+        step: i64,
+    ) -> Result<SetupPageView, BackendError> {
+        let page = self.project_page(session, project_id).await?;
+        let caller = self.session_caller(session).await?;
+        let Some(step) = SetupStep::from_number(step) else {
+            return Err(network_project_not_found(project_id).into());
+        };
+        self.record_setup_step(&caller, project_id, step).await?;
+        let progress = self.setup_progress(&caller, project_id).await?;
+        let aws_region = RegionId::parse(&page.project.region_id)
+            .ok()
+            .and_then(|id| self.catalog.get(&id).map(|r| r.cloud_region().to_string()))
+            .unwrap_or_else(|| page.project.region_id.clone());
+        Ok(SetupPageView {
+            page,
+            aws_region,
+            saved_step: progress.step,
+            vpc_id: progress.vpc_id,
+            subnet_ids: progress.subnet_ids,
+            security_group_id: progress.security_group_id,
         })
     }
 
@@ -333,6 +382,43 @@ impl ConsoleBackend for Services {
                 role: String::new(),
             })
             .collect())
+    }
+}
+
+/// Stamps a page view with a digest of its content (flash and digest left out), so live
+/// updates can tell an open page whether what it shows is still current.
+trait LiveVersion: serde::Serialize + Sized {
+    fn blank(&mut self);
+    fn set_version(&mut self, version: String);
+
+    fn with_live_version(mut self) -> Self {
+        use sha2::{Digest, Sha256};
+        self.blank();
+        let bytes = serde_json::to_vec(&self).unwrap_or_default();
+        let digest = Sha256::digest(&bytes);
+        let version = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        self.set_version(version);
+        self
+    }
+}
+
+impl LiveVersion for OrgPageView {
+    fn blank(&mut self) {
+        self.flash = None;
+        self.live_version.clear();
+    }
+    fn set_version(&mut self, version: String) {
+        self.live_version = version;
+    }
+}
+
+impl LiveVersion for ProjectPageView {
+    fn blank(&mut self) {
+        self.flash = None;
+        self.live_version.clear();
+    }
+    fn set_version(&mut self, version: String) {
+        self.live_version = version;
     }
 }
 

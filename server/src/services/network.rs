@@ -103,7 +103,7 @@ impl Services {
         })
     }
 
-    /// Assigns an endpoint to the organization in a region, or relabels it.
+    /// Assigns an endpoint to the organization in a region, or relabels it; says which.
     pub async fn assign_endpoint(
         &self,
         caller: &Caller,
@@ -111,7 +111,7 @@ impl Services {
         region_id: &RegionId,
         vpc_endpoint_id: &VpcEndpointId,
         label: &Label,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<AssignOutcome, ServiceError> {
         let (org, role) = self.org_access(caller, org_id.as_str()).await?;
         Self::require_admin(&org, role)?;
         self.require_entitlement(&org)?;
@@ -137,9 +137,9 @@ impl Services {
             other => other?,
         };
         match outcome {
-            AssignOutcome::Created
+            done @ (AssignOutcome::Created
             | AssignOutcome::Relabelled { .. }
-            | AssignOutcome::Unchanged => Ok(()),
+            | AssignOutcome::Unchanged) => Ok(done),
             AssignOutcome::RemovedBefore => conflict(
                 "vpc_endpoint_removed",
                 format!(

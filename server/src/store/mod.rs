@@ -40,6 +40,7 @@ mod audit;
 mod error;
 mod network;
 mod sessions;
+mod setup;
 
 pub use accounts::{
     ApiKeyRow, MemberOrganizationRow, NewApiKey, NewUser, OrganizationRow, ProjectRow, UserRow,
@@ -51,6 +52,7 @@ pub use network::{
     SettingsChange,
 };
 pub use sessions::SessionRow;
+pub use setup::SetupProgressRow;
 
 use audit::insert_audit;
 

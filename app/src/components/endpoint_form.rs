@@ -1,0 +1,76 @@
+//! The form that assigns a VPC endpoint to an organization, used on the organization page
+//! and in the setup stepper. Once hydrated, the id is checked as it is typed with the parser
+//! the server uses; the server checks it again along with ownership, limit and history.
+
+use leptos::prelude::*;
+
+use crate::components::session::CsrfField;
+use crate::domain::VpcEndpointId;
+
+/// Where the endpoint goes: a choice of regions, or one fixed region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegionChoice {
+    Any(Vec<String>),
+    Fixed(String),
+}
+
+#[component]
+pub fn AssignEndpointForm(
+    /// `/orgs/{org}/endpoints/assign`.
+    action: String,
+    regions: RegionChoice,
+    /// A setup step to come back to after the post, if posted from the stepper.
+    #[prop(optional)]
+    return_to: Option<String>,
+    #[prop(into, default = "Assign a VPC endpoint".to_string())] heading: String,
+) -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    let problem = move || {
+        let value = typed.get();
+        if value.trim().is_empty() {
+            return None;
+        }
+        VpcEndpointId::parse(&value).err().map(|e| e.message)
+    };
+    let region_control = match regions {
+        RegionChoice::Any(regions) => view! {
+            <label for="assign-region">"Region"</label>
+            <select id="assign-region" name="region_id">
+                {regions.into_iter().map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view()}
+            </select>
+        }
+        .into_any(),
+        RegionChoice::Fixed(region) => view! {
+            <input type="hidden" name="region_id" value=region.clone()/>
+            <p class="muted">"Region: " <code>{region}</code></p>
+        }
+        .into_any(),
+    };
+    view! {
+        <form method="post" action=action class="stack" aria-labelledby="assign-heading">
+            <h3 id="assign-heading">{heading}</h3>
+            <CsrfField/>
+            {return_to.map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
+            {region_control}
+            <label for="assign-endpoint">"VPC endpoint id"</label>
+            <input
+                id="assign-endpoint"
+                name="vpc_endpoint_id"
+                type="text"
+                required
+                placeholder="vpce-1234567890abcdef0"
+                autocomplete="off"
+                spellcheck="false"
+                aria-describedby="assign-endpoint-help"
+                aria-invalid=move || problem().is_some().to_string()
+                on:input=move |ev| typed.set(event_target_value(&ev))
+            />
+            <p id="assign-endpoint-help" class="muted" aria-live="polite">
+                {move || problem().map(|p| view! { <span class="error">"VPC endpoint id " {p}</span> })}
+            </p>
+            <label for="assign-label">"Label (optional)"</label>
+            <input id="assign-label" name="label" type="text" maxlength="64"/>
+            <button type="submit" class="button">"Assign endpoint"</button>
+        </form>
+    }
+}

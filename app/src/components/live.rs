@@ -1,0 +1,124 @@
+//! Live status: keeps an open page current with server-sent events (see the server's
+//! `http::live`). The server sends a digest of the page's data whenever it changes, and once
+//! on every (re)connection; when it differs from what the page shows, the page reloads its
+//! data. A dropped connection is retried, and the digest sent on reconnecting catches up on
+//! whatever changed meanwhile.
+
+use leptos::prelude::*;
+
+/// The state of the live connection, shown to the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveStatus {
+    /// Before the page is interactive (and without JavaScript).
+    Off,
+    Connecting,
+    Live,
+    Reconnecting,
+}
+
+/// Subscribes to `url` while mounted; calls `on_change` when the server's digest differs
+/// from `current` (the digest of the data on the page).
+#[component]
+pub fn LiveUpdates(
+    #[prop(into)] url: String,
+    #[prop(into)] current: Signal<Option<String>>,
+    #[prop(into)] on_change: Callback<()>,
+) -> impl IntoView {
+    let status = RwSignal::new(LiveStatus::Off);
+    let updated = RwSignal::new(0u32);
+
+    #[cfg(feature = "hydrate")]
+    {
+        let (cancel_tx, cancel_rx) = futures::channel::oneshot::channel::<()>();
+        let cancel_tx = std::sync::Mutex::new(Some(cancel_tx));
+        on_cleanup(move || {
+            if let Some(tx) = cancel_tx.lock().ok().and_then(|mut t| t.take()) {
+                let _ = tx.send(());
+            }
+        });
+        leptos::task::spawn_local(follow(url, current, on_change, status, updated, cancel_rx));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (url, current, on_change);
+
+    view! {
+        <p class="live-status muted" data-testid="live-status" data-live=move || format!("{:?}", status.get()).to_lowercase()>
+            <span class="live-dot" aria-hidden="true"></span>
+            {move || match status.get() {
+                LiveStatus::Off => "Reload the page to see changes.",
+                LiveStatus::Connecting => "Connecting to live updates…",
+                LiveStatus::Live => "Live: changes appear here as they happen.",
+                LiveStatus::Reconnecting => "Live updates interrupted; reconnecting…",
+            }}
+        </p>
+        <p class="visually-hidden" role="status" aria-live="polite">
+            {move || (updated.get() > 0).then_some("The page was updated with the latest state.")}
+        </p>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+async fn follow(
+    url: String,
+    current: Signal<Option<String>>,
+    on_change: Callback<()>,
+    status: RwSignal<LiveStatus>,
+    updated: RwSignal<u32>,
+    cancel: futures::channel::oneshot::Receiver<()>,
+) {
+    use futures::{future::Either, StreamExt};
+    use gloo_net::eventsource::{futures::EventSource, State};
+
+    let mut cancel = cancel;
+    let mut delay_ms = 1_000;
+    loop {
+        status.set(LiveStatus::Connecting);
+        let Ok(mut source) = EventSource::new(&url) else {
+            return;
+        };
+        let Ok(mut events) = source.subscribe("change") else {
+            return;
+        };
+        loop {
+            match futures::future::select(events.next(), &mut cancel).await {
+                Either::Right(_) => {
+                    source.close();
+                    return;
+                }
+                Either::Left((Some(Ok((_, message))), _)) => {
+                    delay_ms = 1_000;
+                    status.set(LiveStatus::Live);
+                    let digest = message.data().as_string();
+                    if digest.is_some() && digest != current.get_untracked() {
+                        on_change.run(());
+                        updated.update(|n| *n += 1);
+                    }
+                }
+                // The browser retries a dropped connection by itself; once it gives up (the
+                // server answered with an error, or ended the stream), try again ourselves.
+                Either::Left((Some(Err(_)), _)) => {
+                    if source.state() != State::Closed {
+                        status.set(LiveStatus::Reconnecting);
+                        continue;
+                    }
+                    break;
+                }
+                Either::Left((None, _)) => break,
+            }
+        }
+        status.set(LiveStatus::Reconnecting);
+        drop(events);
+        source.close();
+        let (tx, rx) = futures::channel::oneshot::channel::<()>();
+        set_timeout(
+            move || {
+                let _ = tx.send(());
+            },
+            std::time::Duration::from_millis(delay_ms),
+        );
+        if let Either::Right(_) = futures::future::select(rx, &mut cancel).await {
+            return;
+        }
+        delay_ms = (delay_ms * 2).min(30_000);
+    }
+}

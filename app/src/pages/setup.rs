@@ -1,0 +1,421 @@
+//! The guided setup of private networking for one project (SPEC §6): six steps, each at its
+//! own address (`/projects/{id}/setup/{n}`), with back and next links. The server remembers
+//! the step an admin was on, so `/projects/{id}/setup` resumes there. Every form is a plain
+//! post that works before (and without) hydration; once hydrated, ids are checked and
+//! commands filled in as the admin types, and endpoint states update live.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::copy::CopyBlock;
+use crate::components::endpoint_form::{AssignEndpointForm, RegionChoice};
+use crate::components::live::LiveUpdates;
+use crate::components::session::CsrfField;
+use crate::domain::setup::{
+    create_endpoint_commands, enable_private_dns_command, nslookup_command, psql_command,
+    security_group_rule_command,
+};
+use crate::domain::{AwsDetails, ProjectEndpointView, SetupPageView, SetupStep};
+use crate::pages::project::{EndpointRows, PrivateBadge, PublicAccess, SignInFirst};
+use crate::server_fns::{setup_page, SIGN_IN_FIRST};
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let params = use_params_map();
+    let project_id = move || params.read().get("project_id").unwrap_or_default();
+    let step = move || {
+        params
+            .read()
+            .get("step")
+            .and_then(|s| SetupStep::parse(&s))
+            .map_or(0, SetupStep::number)
+    };
+    let page = Resource::new(
+        move || (project_id(), step()),
+        |(project_id, step)| setup_page(project_id, step),
+    );
+    let current =
+        Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.page.live_version));
+
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading the setup…"</p> }>
+            {move || {
+                page.get()
+                    .map(|result| match result {
+                        Ok(view) => {
+                            let step = SetupStep::from_number(step()).unwrap_or(SetupStep::RegionAndServiceNames);
+                            view! { <SetupBody view step/> }.into_any()
+                        }
+                        Err(e) if e.to_string().contains(SIGN_IN_FIRST) => view! { <SignInFirst/> }.into_any(),
+                        Err(_) => view! { <crate::pages::not_found::NotFound/> }.into_any(),
+                    })
+            }}
+        </Transition>
+        <Transition fallback=|| ()>
+            <Show when=move || current.get().is_some()>
+                {move || {
+                    let id = project_id();
+                    view! {
+                        <LiveUpdates url=format!("/events/projects/{id}") current on_change=move |_| page.refetch()/>
+                    }
+                }}
+            </Show>
+        </Transition>
+    }
+}
+
+#[component]
+fn SetupBody(view: SetupPageView, step: SetupStep) -> impl IntoView {
+    let SetupPageView {
+        page,
+        aws_region,
+        saved_step: _,
+        vpc_id,
+        subnet_ids,
+        security_group_id,
+    } = view;
+    let base = format!("/projects/{}/setup", page.project.id);
+    let project_url = format!("/projects/{}", page.project.id);
+    let is_admin = page.org.role == "admin";
+    let can_change = is_admin && page.entitled;
+    let here = format!("{base}/{}", step.number());
+
+    let content = match step {
+        SetupStep::RegionAndServiceNames => {
+            view! { <StepRegion page=page.clone() aws_region/> }.into_any()
+        }
+        SetupStep::CreateEndpoint => view! {
+            <StepCreate page=page.clone() aws_region is_admin vpc_id subnet_ids security_group_id/>
+        }
+        .into_any(),
+        SetupStep::AssignEndpoints => {
+            view! { <StepAssign page=page.clone() can_change here=here.clone()/> }.into_any()
+        }
+        SetupStep::AwaitAcceptance => view! { <StepAwait page=page.clone()/> }.into_any(),
+        SetupStep::EnablePrivateDns => view! { <StepDns page=page.clone() aws_region/> }.into_any(),
+        SetupStep::RestrictAndBlock => {
+            view! { <StepRestrict page=page.clone() can_change here=here.clone()/> }.into_any()
+        }
+    };
+
+    view! {
+        <Title text=format!("{} · Setup step {} of 6", page.project.name, step.number())/>
+        <section class="panel" aria-labelledby="setup-heading">
+            <p class="muted">
+                <a href=format!("/orgs/{}", page.org.id)>{page.org.name.clone()}</a>
+                " › " <a href=project_url.clone()>{page.project.name.clone()}</a> " › setup"
+            </p>
+            <h1 id="setup-heading">"Set up private networking"</h1>
+            {page.reachable_privately.then(|| view! { <PrivateBadge/> })}
+            <nav aria-label="Setup steps">
+                <ol class="stepper">
+                    {SetupStep::ALL.into_iter().map(|s| {
+                        let current = s == step;
+                        view! {
+                            <li class:current=current>
+                                <a href=format!("{base}/{}", s.number()) aria-current=current.then_some("step")>
+                                    <span class="step-number">{s.number()}</span>
+                                    <span class="step-title">{s.title()}</span>
+                                </a>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+            </nav>
+            {(!is_admin).then(|| view! {
+                <p class="note" data-testid="read-only-note">
+                    "You can follow every step, but only the organization's admins can make changes: "
+                    {page.admins.join(", ")} "."
+                </p>
+            })}
+            {(!page.entitled).then(|| view! {
+                <p class="note warn">
+                    "Private networking is not included in the " {page.org.plan.clone()}
+                    " plan, so endpoints cannot be assigned. It is part of the Scale, Business and Enterprise plans."
+                </p>
+            })}
+            <div role="status" aria-live="polite">
+                {page.flash.clone().map(|f| view! { <p class=if f.ok { "notice" } else { "error" } data-testid="flash">{f.message}</p> })}
+            </div>
+        </section>
+        <section class="panel" aria-labelledby="step-heading">
+            <h2 id="step-heading">"Step " {step.number()} " of 6: " {step.title()}</h2>
+            {content}
+            <div class="row step-nav">
+                {step.previous().map(|p| view! {
+                    <a class="button secondary" href=format!("{base}/{}", p.number()) rel="prev">"Back: " {p.title()}</a>
+                })}
+                {match step.next() {
+                    Some(n) => view! {
+                        <a class="button" href=format!("{base}/{}", n.number()) rel="next">"Next: " {n.title()}</a>
+                    }.into_any(),
+                    None => view! { <a class="button" href=project_url.clone()>"Finish: back to network security"</a> }.into_any(),
+                }}
+            </div>
+        </section>
+    }
+}
+
+/// Step 1: the region, its endpoint service names and the availability-zone notes.
+#[component]
+fn StepRegion(page: crate::domain::ProjectPageView, aws_region: String) -> impl IntoView {
+    let count = page.service_names.len();
+    view! {
+        <p>
+            "The project runs in " <strong>{page.region_name.clone()}</strong> " (" <code>{page.project.region_id.clone()}</code>
+            ", AWS region " <code>{aws_region}</code> "). Your application's VPC must be in the same AWS region."
+        </p>
+        <p>
+            {format!("Create {count} VPC endpoint{} in that VPC, one for each service name:", if count == 1 { "" } else { "s" })}
+        </p>
+        <ol class="service-names">
+            {page.service_names.iter().enumerate().map(|(i, name)| view! {
+                <li><CopyBlock label=format!("service name {}", i + 1) text=name.clone()/></li>
+            }).collect_view()}
+        </ol>
+        {(!page.availability_zone_notes.is_empty()).then(|| view! {
+            <h3>"Notes for this region"</h3>
+            <ul>
+                {page.availability_zone_notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}
+            </ul>
+        })}
+    }
+}
+
+/// Step 2: the admin's VPC, subnets and security group, and the AWS CLI commands filled in
+/// with them (as typed once hydrated; after "Save" without JavaScript).
+#[component]
+fn StepCreate(
+    page: crate::domain::ProjectPageView,
+    aws_region: String,
+    is_admin: bool,
+    vpc_id: String,
+    subnet_ids: String,
+    security_group_id: String,
+) -> impl IntoView {
+    let vpc = RwSignal::new(vpc_id);
+    let subnets = RwSignal::new(subnet_ids);
+    let sg = RwSignal::new(security_group_id);
+    let parsed = Memo::new(move |_| AwsDetails::parse(&vpc.get(), &subnets.get(), &sg.get()));
+    let typed = move || !(vpc.get().trim().is_empty() && subnets.get().trim().is_empty());
+    let problem = move |field: &'static str| {
+        move || match parsed.get() {
+            Err(e) if e.field == field && typed() => {
+                Some(view! { <span class="error">{e.message}</span> })
+            }
+            _ => None,
+        }
+    };
+    let details = Memo::new(move |_| {
+        parsed.get().unwrap_or_else(|_| AwsDetails {
+            vpc_id: "<vpc-id>".into(),
+            subnet_ids: vec!["<subnet-id>".into()],
+            security_group_id: Some("<security-group-id>".into()),
+        })
+    });
+    let names = page.service_names.clone();
+    let action = format!("/projects/{}/setup/aws", page.project.id);
+    let region = aws_region.clone();
+    let rule = Signal::derive(move || {
+        security_group_rule_command(&region, &details.get()).unwrap_or_default()
+    });
+    let has_sg = move || details.get().security_group_id.is_some();
+
+    view! {
+        <p class="note warn" role="note">
+            <strong>"Do not enable private DNS names yet."</strong>
+            " Enable them in step 5, after the endpoints are assigned and accepted; AWS refuses private DNS before that."
+        </p>
+        <form method="post" action=action class="stack" aria-labelledby="aws-heading">
+            <h3 id="aws-heading">"Your VPC"</h3>
+            <CsrfField/>
+            <label for="vpc-id">"VPC id"</label>
+            <input id="vpc-id" name="vpc_id" type="text" placeholder="vpc-0a1b2c3d4e5f67890" autocomplete="off" spellcheck="false"
+                prop:value=move || vpc.get() on:input=move |ev| vpc.set(event_target_value(&ev))
+                aria-describedby="vpc-id-help" disabled=!is_admin/>
+            <p id="vpc-id-help" class="muted" aria-live="polite">{problem("vpc_id")}</p>
+            <label for="subnet-ids">"Subnet ids (one per availability zone, separated by spaces)"</label>
+            <input id="subnet-ids" name="subnet_ids" type="text" placeholder="subnet-0a1b2c3d4e5f67890 subnet-…" autocomplete="off" spellcheck="false"
+                prop:value=move || subnets.get() on:input=move |ev| subnets.set(event_target_value(&ev))
+                aria-describedby="subnet-ids-help" disabled=!is_admin/>
+            <p id="subnet-ids-help" class="muted" aria-live="polite">{problem("subnet_ids")}</p>
+            <label for="security-group-id">"Security group id (optional; the VPC's default group otherwise)"</label>
+            <input id="security-group-id" name="security_group_id" type="text" placeholder="sg-0a1b2c3d4e5f67890" autocomplete="off" spellcheck="false"
+                prop:value=move || sg.get() on:input=move |ev| sg.set(event_target_value(&ev))
+                aria-describedby="security-group-id-help" disabled=!is_admin/>
+            <p id="security-group-id-help" class="muted" aria-live="polite">{problem("security_group_id")}</p>
+            {is_admin.then(|| view! { <button type="submit" class="button secondary">"Save and fill in the commands"</button> })}
+        </form>
+        <h3>"Create the endpoints"</h3>
+        <p>"Run one command per service name with the AWS CLI, then note each endpoint id (" <code>"vpce-…"</code> ") it prints:"</p>
+        {names.iter().enumerate().map(|(i, name)| {
+            let names = names.clone();
+            let region = aws_region.clone();
+            let text = Signal::derive(move || {
+                create_endpoint_commands(&region, &names, &details.get()).get(i).cloned().unwrap_or_default()
+            });
+            view! { <CopyBlock label=format!("create-vpc-endpoint command for {name}") text/> }
+        }).collect_view()}
+        <Show when=has_sg>
+            <h3>"Allow Postgres through the security group"</h3>
+            <p>"Let the VPC reach the endpoint on port 5432:"</p>
+            <CopyBlock label="security group rule command" text=rule/>
+        </Show>
+    }
+}
+
+/// Endpoints in a simple, read-only table with their states (and, when rejected, why).
+#[component]
+fn EndpointStates(endpoints: Vec<ProjectEndpointView>) -> impl IntoView {
+    if endpoints.is_empty() {
+        return view! { <p class="muted">"No endpoints are assigned in this region yet."</p> }
+            .into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">"Endpoint id"</th>
+                        <th scope="col">"Label"</th>
+                        <th scope="col">"State"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {endpoints.into_iter().map(|e| view! {
+                        <tr>
+                            <td><code>{e.vpc_endpoint_id.clone()}</code></td>
+                            <td>{e.label.clone()}</td>
+                            <td>
+                                <span class=format!("badge state-{}", e.state) data-testid=format!("state-{}", e.vpc_endpoint_id)>{e.state.clone()}</span>
+                                {e.rejection_reason.clone().map(|r| view! {
+                                    <p class="error">{r}</p>
+                                    <p class="muted">
+                                        "To fix it: create a new endpoint in AWS from the organization's account in this region, assign the new id in step 3, and remove this one on the organization page."
+                                    </p>
+                                })}
+                            </td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// Step 3: the endpoint ids, assigned to the organization in the project's region.
+#[component]
+fn StepAssign(
+    page: crate::domain::ProjectPageView,
+    can_change: bool,
+    here: String,
+) -> impl IntoView {
+    let used = page.endpoints.len();
+    let names = page.service_names.len();
+    view! {
+        <p>
+            {format!("Assign each endpoint you created ({names} in all, one per service name). ")}
+            "Enter the VPC endpoint id (" <code>"vpce-…"</code> "), not the VPC id (" <code>"vpc-…"</code> ")."
+        </p>
+        <p class="muted" data-testid="limit-usage">{format!("{used} of {} endpoints in {}", page.endpoint_limit, page.project.region_id)}</p>
+        <EndpointStates endpoints=page.endpoints.clone()/>
+        {can_change.then(|| view! {
+            <AssignEndpointForm
+                action=format!("/orgs/{}/endpoints/assign", page.org.id)
+                regions=RegionChoice::Fixed(page.project.region_id.clone())
+                return_to=here
+                heading="Assign an endpoint"
+            />
+        })}
+    }
+}
+
+/// Step 4: each endpoint's state, live; rejected ones with the reason and the fix.
+#[component]
+fn StepAwait(page: crate::domain::ProjectPageView) -> impl IntoView {
+    let total = page.endpoints.len();
+    let accepted = page
+        .endpoints
+        .iter()
+        .filter(|e| e.state == "accepted")
+        .count();
+    let summary = if total == 0 {
+        "Nothing to wait for yet: assign the endpoints in step 3 first.".to_string()
+    } else if accepted == total {
+        format!("All {total} endpoint(s) are accepted. Go on to enable private DNS.")
+    } else {
+        format!("{accepted} of {total} endpoint(s) accepted. New endpoints are usually accepted within a minute; this page updates by itself.")
+    };
+    view! {
+        <p data-testid="acceptance-summary">{summary}</p>
+        <EndpointStates endpoints=page.endpoints.clone()/>
+    }
+}
+
+/// Step 5: private DNS for each accepted endpoint, then checks from inside the VPC.
+#[component]
+fn StepDns(page: crate::domain::ProjectPageView, aws_region: String) -> impl IntoView {
+    let accepted: Vec<ProjectEndpointView> = page
+        .endpoints
+        .iter()
+        .filter(|e| e.state == "accepted")
+        .cloned()
+        .collect();
+    let hostname = page.project.hostname.clone();
+    view! {
+        {if accepted.is_empty() {
+            view! { <p class="note warn">"No endpoint is accepted yet; come back once step 4 shows them accepted."</p> }.into_any()
+        } else {
+            view! {
+                <p>"Turn on private DNS for each accepted endpoint:"</p>
+                {accepted.into_iter().map(|e| {
+                    let text = enable_private_dns_command(&aws_region, &e.vpc_endpoint_id);
+                    view! { <CopyBlock label=format!("private DNS command for {}", e.vpc_endpoint_id) text/> }
+                }).collect_view()}
+            }.into_any()
+        }}
+        <h3>"Verify from inside the VPC"</h3>
+        <p>"The project's host name should resolve to private addresses (10.x, 172.16–31.x or 192.168.x):"</p>
+        <CopyBlock label="nslookup command" text=nslookup_command(&hostname)/>
+        <p>"Then connect as usual; the connection string does not change:"</p>
+        <CopyBlock label="psql command" text=psql_command(&hostname)/>
+    }
+}
+
+/// Step 6: restrict the project to its endpoints and block the public internet, both
+/// optional; blocking asks for confirmation, and for more when it would lock everyone out.
+#[component]
+fn StepRestrict(
+    page: crate::domain::ProjectPageView,
+    can_change: bool,
+    here: String,
+) -> impl IntoView {
+    let restricted_count = page.endpoints.iter().filter(|e| e.restricted).count();
+    let project_url = format!("/projects/{}", page.project.id);
+    view! {
+        <p>
+            "Optional: allow only some of the organization's endpoints to reach this project. Without restrictions, every accepted endpoint of the organization in "
+            <code>{page.project.region_id.clone()}</code> " may connect."
+        </p>
+        <EndpointRows
+            endpoints=page.endpoints.clone()
+            can_change
+            restrict_base=project_url.clone()
+            restricted_count
+            return_to=here.clone()
+        />
+        <h3>"Public internet access"</h3>
+        <PublicAccess
+            block_public_connections=page.block_public_connections
+            public_state=page.public_state.clone()
+            block_vpc_connections=page.block_vpc_connections
+            can_change
+            reachable_privately=page.reachable_privately
+            action=format!("{project_url}/public-access")
+            here=here.clone()
+            return_to=here
+        />
+    }
+}
