@@ -13,7 +13,7 @@ CHROMIUM := /usr/bin/chromium
 TEST_DATABASE_URL ?=
 export TEST_DATABASE_URL
 
-.PHONY: help run build test tools browser e2e-deps fmt-check clippy test-rust e2e screenshots clean-e2e api-conformance conformance-deps
+.PHONY: bench help run build test tools browser e2e-deps fmt-check clippy test-rust e2e screenshots clean-e2e api-conformance conformance-deps
 
 help:
 	@echo "make run   - build a release and serve Enclave on http://127.0.0.1:3000 (SQLite in data/)"
@@ -82,6 +82,11 @@ api-conformance: build conformance-deps
 	scripts/api-conformance.sh target/release/enclave $(SCHEMATHESIS_VENV)/bin/st
 
 test: tools browser e2e-deps conformance-deps fmt-check clippy test-rust api-conformance e2e
+
+# Figures, printed (never asserted): hydrate wasm size (raw and gzip) and the server time to
+# render a project's Network Security page.
+bench: build
+	python3 scripts/bench.py target/release/enclave target/site
 
 # Copies the screenshots the last browser run took into docs/ (run by hand, then commit).
 screenshots:

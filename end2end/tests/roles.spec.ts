@@ -37,9 +37,18 @@ test("an admin assigns and removes an endpoint, and cannot add it back", async (
   await page.getByLabel("Label (optional)").fill("prod-vpc");
   await page.getByRole("button", { name: "Assign endpoint" }).click();
   await expect(page.getByTestId("flash")).toContainText(`VPC endpoint ${endpoint} is assigned in aws-us-east-2`);
-  await expect(page.getByRole("row", { name: new RegExp(endpoint) })).toContainText("prod-vpc");
+  await expect(page.getByLabel(`Label for ${endpoint}`)).toHaveValue("prod-vpc");
 
-  await page.getByRole("button", { name: `Remove endpoint ${endpoint}` }).click();
+  // Relabelling in place.
+  await page.getByLabel(`Label for ${endpoint}`).fill("payments-vpc");
+  await page.getByRole("button", { name: `Save the label of ${endpoint}` }).click();
+  await expect(page.getByTestId("flash")).toContainText(`${endpoint} is now labelled "payments-vpc"`);
+  await expect(page.getByLabel(`Label for ${endpoint}`)).toHaveValue("payments-vpc");
+
+  // Removing is permanent, so it is confirmed first.
+  await page.getByRole("link", { name: `Remove endpoint ${endpoint}…` }).click();
+  await expect(page.getByTestId("remove-confirmation")).toContainText("can never be assigned to this organization again");
+  await page.getByRole("button", { name: "Remove for good" }).click();
   await expect(page.getByTestId("flash")).toContainText("can never be assigned to this organization again");
   await expect(page.getByRole("row", { name: new RegExp(endpoint) })).toHaveCount(0);
 

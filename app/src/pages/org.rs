@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::components::endpoint_form::{AssignEndpointForm, RegionChoice};
 use crate::components::live::LiveUpdates;
 use crate::components::session::CsrfField;
-use crate::domain::{EndpointSummary, OrgPageView, ProjectSummary};
+use crate::domain::{EndpointSummary, Flash, OrgPageView, ProjectSummary};
 use crate::server_fns::{org_page, SIGN_IN_FIRST};
 
 #[component]
@@ -17,6 +17,8 @@ pub fn OrgPage() -> impl IntoView {
     let params = use_params_map();
     let org_id = move || params.read().get("org_id").unwrap_or_default();
     let page = Resource::new(org_id, org_page);
+    // The outcome of the last form post outlives live reloads of the data (which carry none).
+    let flash = RwSignal::new(None::<Flash>);
     let current = Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.live_version));
 
     view! {
@@ -24,7 +26,12 @@ pub fn OrgPage() -> impl IntoView {
             {move || {
                 page.get()
                     .map(|result| match result {
-                        Ok(view) => view! { <OrgBody view/> }.into_any(),
+                        Ok(view) => {
+                            if view.flash.is_some() {
+                                flash.set(view.flash.clone());
+                            }
+                            view! { <OrgBody view flash/> }.into_any()
+                        }
                         Err(e) if e.to_string().contains(SIGN_IN_FIRST) => {
                             view! {
                                 <Title text="Sign in"/>
@@ -73,7 +80,7 @@ fn OrgNotFound() -> impl IntoView {
 }
 
 #[component]
-fn OrgBody(view: OrgPageView) -> impl IntoView {
+fn OrgBody(view: OrgPageView, flash: RwSignal<Option<Flash>>) -> impl IntoView {
     let OrgPageView {
         org,
         admins,
@@ -81,7 +88,7 @@ fn OrgBody(view: OrgPageView) -> impl IntoView {
         projects,
         endpoints,
         regions,
-        flash,
+        flash: _,
         live_version: _,
     } = view;
     let is_admin = org.role == "admin";
@@ -115,7 +122,7 @@ fn OrgBody(view: OrgPageView) -> impl IntoView {
                 </p>
             })}
             <div role="status" aria-live="polite">
-                {flash.map(|f| view! {
+                {move || flash.get().map(|f| view! {
                     <p class=if f.ok { "notice" } else { "error" } data-testid="flash">{f.message}</p>
                 })}
             </div>

@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::live::LiveUpdates;
 use crate::components::session::CsrfField;
-use crate::domain::{format_time, ProjectEndpointView, ProjectPageView};
+use crate::domain::{format_time, Flash, ProjectEndpointView, ProjectPageView};
 use crate::server_fns::{project_page, SIGN_IN_FIRST};
 
 #[component]
@@ -17,6 +17,8 @@ pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let project_id = move || params.read().get("project_id").unwrap_or_default();
     let page = Resource::new(project_id, project_page);
+    // The outcome of the last form post outlives live reloads of the data (which carry none).
+    let flash = RwSignal::new(None::<Flash>);
     let current = Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.live_version));
 
     view! {
@@ -24,7 +26,12 @@ pub fn ProjectPage() -> impl IntoView {
             {move || {
                 page.get()
                     .map(|result| match result {
-                        Ok(view) => view! { <ProjectBody view/> }.into_any(),
+                        Ok(view) => {
+                            if view.flash.is_some() {
+                                flash.set(view.flash.clone());
+                            }
+                            view! { <ProjectBody view flash/> }.into_any()
+                        }
                         Err(e) if e.to_string().contains(SIGN_IN_FIRST) => {
                             view! { <SignInFirst/> }.into_any()
                         }
@@ -150,7 +157,7 @@ pub fn PrivateBadge() -> impl IntoView {
 }
 
 #[component]
-fn ProjectBody(view: ProjectPageView) -> impl IntoView {
+fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl IntoView {
     let is_admin = view.org.role == "admin";
     let (covered, names) = view.coverage();
     let used = view.endpoints.len();
@@ -170,7 +177,7 @@ fn ProjectBody(view: ProjectPageView) -> impl IntoView {
         endpoint_limit,
         reachable_privately,
         activity,
-        flash,
+        flash: _,
         live_version: _,
     } = view;
     let restricted_count = endpoints.iter().filter(|e| e.restricted).count();
@@ -208,7 +215,7 @@ fn ProjectBody(view: ProjectPageView) -> impl IntoView {
                 </p>
             })}
             <div role="status" aria-live="polite">
-                {flash.map(|f| view! { <p class=if f.ok { "notice" } else { "error" } data-testid="flash">{f.message}</p> })}
+                {move || flash.get().map(|f| view! { <p class=if f.ok { "notice" } else { "error" } data-testid="flash">{f.message}</p> })}
             </div>
         </section>
 

@@ -16,7 +16,7 @@ use crate::domain::setup::{
     create_endpoint_commands, enable_private_dns_command, nslookup_command, psql_command,
     security_group_rule_command,
 };
-use crate::domain::{AwsDetails, ProjectEndpointView, SetupPageView, SetupStep};
+use crate::domain::{AwsDetails, Flash, ProjectEndpointView, SetupPageView, SetupStep};
 use crate::pages::project::{EndpointRows, PrivateBadge, PublicAccess, SignInFirst};
 use crate::server_fns::{setup_page, SIGN_IN_FIRST};
 
@@ -37,6 +37,8 @@ pub fn SetupPage() -> impl IntoView {
     );
     let current =
         Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.page.live_version));
+    // The outcome of the last form post outlives live reloads of the data (which carry none).
+    let flash = RwSignal::new(None::<Flash>);
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the setup…"</p> }>
@@ -45,7 +47,10 @@ pub fn SetupPage() -> impl IntoView {
                     .map(|result| match result {
                         Ok(view) => {
                             let step = SetupStep::from_number(step()).unwrap_or(SetupStep::RegionAndServiceNames);
-                            view! { <SetupBody view step/> }.into_any()
+                            if view.page.flash.is_some() {
+                                flash.set(view.page.flash.clone());
+                            }
+                            view! { <SetupBody view step flash/> }.into_any()
                         }
                         Err(e) if e.to_string().contains(SIGN_IN_FIRST) => view! { <SignInFirst/> }.into_any(),
                         Err(_) => view! { <crate::pages::not_found::NotFound/> }.into_any(),
@@ -66,7 +71,11 @@ pub fn SetupPage() -> impl IntoView {
 }
 
 #[component]
-fn SetupBody(view: SetupPageView, step: SetupStep) -> impl IntoView {
+fn SetupBody(
+    view: SetupPageView,
+    step: SetupStep,
+    flash: RwSignal<Option<Flash>>,
+) -> impl IntoView {
     let SetupPageView {
         page,
         aws_region,
@@ -136,7 +145,7 @@ fn SetupBody(view: SetupPageView, step: SetupStep) -> impl IntoView {
                 </p>
             })}
             <div role="status" aria-live="polite">
-                {page.flash.clone().map(|f| view! { <p class=if f.ok { "notice" } else { "error" } data-testid="flash">{f.message}</p> })}
+                {move || flash.get().map(|f| view! { <p class=if f.ok { "notice" } else { "error" } data-testid="flash">{f.message}</p> })}
             </div>
         </section>
         <section class="panel" aria-labelledby="step-heading">
@@ -232,17 +241,17 @@ fn StepCreate(
             <CsrfField/>
             <label for="vpc-id">"VPC id"</label>
             <input id="vpc-id" name="vpc_id" type="text" placeholder="vpc-0a1b2c3d4e5f67890" autocomplete="off" spellcheck="false"
-                prop:value=move || vpc.get() on:input=move |ev| vpc.set(event_target_value(&ev))
+                value=vpc.get_untracked() on:input=move |ev| vpc.set(event_target_value(&ev))
                 aria-describedby="vpc-id-help" disabled=!is_admin/>
             <p id="vpc-id-help" class="muted" aria-live="polite">{problem("vpc_id")}</p>
             <label for="subnet-ids">"Subnet ids (one per availability zone, separated by spaces)"</label>
             <input id="subnet-ids" name="subnet_ids" type="text" placeholder="subnet-0a1b2c3d4e5f67890 subnet-…" autocomplete="off" spellcheck="false"
-                prop:value=move || subnets.get() on:input=move |ev| subnets.set(event_target_value(&ev))
+                value=subnets.get_untracked() on:input=move |ev| subnets.set(event_target_value(&ev))
                 aria-describedby="subnet-ids-help" disabled=!is_admin/>
             <p id="subnet-ids-help" class="muted" aria-live="polite">{problem("subnet_ids")}</p>
             <label for="security-group-id">"Security group id (optional; the VPC's default group otherwise)"</label>
             <input id="security-group-id" name="security_group_id" type="text" placeholder="sg-0a1b2c3d4e5f67890" autocomplete="off" spellcheck="false"
-                prop:value=move || sg.get() on:input=move |ev| sg.set(event_target_value(&ev))
+                value=sg.get_untracked() on:input=move |ev| sg.set(event_target_value(&ev))
                 aria-describedby="security-group-id-help" disabled=!is_admin/>
             <p id="security-group-id-help" class="muted" aria-live="polite">{problem("security_group_id")}</p>
             {is_admin.then(|| view! { <button type="submit" class="button secondary">"Save and fill in the commands"</button> })}

@@ -1,0 +1,248 @@
+// The guided setup, as a person follows it: a fresh organization per run (made with the
+// operator CLI, so runs never share endpoints or limits), the whole stepper in aws-us-east-2
+// with two endpoints going from `new` to `accepted` (live, without reloading, once the page
+// is interactive), restriction and blocking from the last step, a rejected endpoint with its
+// reason, the limit and re-add refusals, ids checked as typed, and a member's read-only view.
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import type { Page } from "@playwright/test";
+import { test, expect, waitForHydration } from "./fixtures";
+
+const root = path.resolve(__dirname, "../..");
+const env = {
+  ...process.env,
+  DATABASE_URL: "sqlite://" + path.join(root, "target/e2e/db/enclave.db"),
+  ENCLAVE_LOG: "warn",
+};
+const PASSWORD = "setup-test-password";
+
+function enclave(args: string[], input?: string): string {
+  return execFileSync(path.join(root, "target/release/enclave"), args, { env, encoding: "utf8", input }).trim();
+}
+
+/** 17 hexadecimal digits after `vpce-`, unique to this run. */
+function endpointId(prefix = ""): string {
+  return `vpce-${(prefix + randomBytes(9).toString("hex")).slice(0, 17)}`;
+}
+
+type World = { org: string; project: string; admin: string; member: string; key: string };
+
+function freshOrg(): World {
+  const tag = randomBytes(4).toString("hex");
+  const org = enclave(["org", "create", "--name", `Setup ${tag}`, "--plan", "scale"]);
+  const admin = `admin-${tag}@setup.test`;
+  const member = `member-${tag}@setup.test`;
+  enclave(["user", "create", "--email", admin], `${PASSWORD}\n`);
+  enclave(["user", "create", "--email", member], `${PASSWORD}\n`);
+  enclave(["org", "add-member", "--org", org, "--email", admin, "--role", "admin"]);
+  enclave(["org", "add-member", "--org", org, "--email", member, "--role", "member"]);
+  const project = enclave(["project", "create", "--org", org, "--name", "orders", "--region", "aws-us-east-2"]).split(" ")[0];
+  const key = enclave(["api-key", "create", "--user", admin, "--name", "setup-test"]);
+  return { org, project, admin, member, key };
+}
+
+async function signIn(page: Page, email: string) {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("signed-in-as")).toHaveText(email);
+}
+
+const js = () => test.info().project.name === "js";
+
+/** Waits for an endpoint's state: live on an interactive page, by reloading without JS. */
+async function expectState(page: Page, endpoint: string, state: string) {
+  const badge = page.getByTestId(`state-${endpoint}`);
+  if (js()) {
+    await expect(badge).toHaveText(state, { timeout: 20_000 });
+  } else {
+    await expect(async () => {
+      await page.reload();
+      await expect(badge).toHaveText(state, { timeout: 500 });
+    }).toPass({ timeout: 20_000 });
+  }
+}
+
+async function assign(page: Page, endpoint: string, label: string) {
+  await page.getByLabel("VPC endpoint id").fill(endpoint);
+  await page.getByLabel("Label (optional)").fill(label);
+  await page.getByRole("button", { name: "Assign endpoint" }).click();
+}
+
+test("an admin follows the whole setup in aws-us-east-2", async ({ page }) => {
+  const w = freshOrg();
+  const first = endpointId("a");
+  const second = endpointId("b");
+  await signIn(page, w.admin);
+  await page.goto(`/projects/${w.project}`);
+  await page.getByRole("link", { name: "Set up private networking" }).click();
+
+  // 1: region and service names, with copy buttons.
+  await expect(page).toHaveURL(new RegExp(`/projects/${w.project}/setup/1$`));
+  await expect(page.getByRole("heading", { level: 2 })).toHaveText("Step 1 of 6: Region and service names");
+  await expect(page.getByText("com.amazonaws.vpce.us-east-2.vpce-svc-010736480bcef5824")).toBeVisible();
+  await expect(page.getByText("com.amazonaws.vpce.us-east-2.vpce-svc-0465c21ce8ba95fb2")).toBeVisible();
+  await expect(page.getByRole("button", { name: /^Copy the service name/ })).toHaveCount(2);
+  await page.getByRole("link", { name: /^Next:/ }).click();
+
+  // 2: the commands are filled in with the admin's VPC.
+  await expect(page).toHaveURL(/\/setup\/2$/);
+  await expect(page.getByText("Do not enable private DNS names yet.")).toBeVisible();
+  await page.getByLabel("VPC id").fill("vpc-0a1b2c3d4e5f67890");
+  await page.getByLabel(/^Subnet ids/).fill("subnet-0a1b2c3d4e5f67890 subnet-0a1b2c3d4e5f67891");
+  await page.getByLabel(/^Security group id/).fill("sg-0a1b2c3d4e5f67890");
+  if (js()) {
+    // Filled in as typed, before anything is saved.
+    await expect(page.getByLabel(/^create-vpc-endpoint command for .*010736480bcef5824$/)).toContainText(
+      "--vpc-id vpc-0a1b2c3d4e5f67890",
+    );
+  }
+  await page.getByRole("button", { name: "Save and fill in the commands" }).click();
+  await expect(page.getByTestId("flash")).toContainText("Saved.");
+  const create = page.getByLabel(/^create-vpc-endpoint command for /);
+  await expect(create).toHaveCount(2);
+  await expect(create.first()).toContainText("aws ec2 create-vpc-endpoint --region us-east-2");
+  await expect(create.first()).toContainText("--subnet-ids subnet-0a1b2c3d4e5f67890 subnet-0a1b2c3d4e5f67891");
+  await expect(create.first()).toContainText("--no-private-dns-enabled");
+  await expect(page.getByLabel("security group rule command")).toContainText("--port 5432");
+
+  // Leaving and coming back resumes where the admin was, with what they entered.
+  await page.goto(`/projects/${w.project}`);
+  await page.getByRole("link", { name: "Set up private networking" }).click();
+  await expect(page).toHaveURL(/\/setup\/2$/);
+  await expect(page.getByLabel("VPC id")).toHaveValue("vpc-0a1b2c3d4e5f67890");
+  await page.getByRole("link", { name: /^Next:/ }).click();
+
+  // 3: ids are checked as typed (and by the server), then assigned.
+  await expect(page).toHaveURL(/\/setup\/3$/);
+  if (js()) {
+    await waitForHydration(page);
+    await page.getByLabel("VPC endpoint id").fill("vpc-0a1b2c3d4e5f67890");
+    await expect(page.getByText("this is a VPC id; enter the VPC endpoint id (vpce-…)")).toBeVisible();
+    await page.getByLabel("VPC endpoint id").fill("vpce-12345");
+    await expect(page.getByText("has 5 hexadecimal digits after vpce-")).toBeVisible();
+  } else {
+    await assign(page, "vpc-0a1b2c3d4e5f67890", "");
+    await expect(page.getByTestId("flash")).toContainText("this is a VPC id");
+  }
+  await assign(page, first, "app-a");
+  await expect(page.getByTestId("flash")).toContainText(`${first} is assigned in aws-us-east-2`);
+  await expect(page).toHaveURL(/\/setup\/3$/);
+  await assign(page, second, "app-b");
+  await expect(page.getByTestId("flash")).toContainText(`${second} is assigned`);
+  await expect(page.getByTestId("limit-usage")).toHaveText("2 of 10 endpoints in aws-us-east-2");
+  // Just assigned: `new` until the provider accepts it, which the open page shows by itself.
+  await expect(page.getByTestId(`state-${second}`)).toHaveText("new");
+  if (js()) {
+    await expect(page.getByTestId("live-status")).toHaveAttribute("data-live", "live");
+  }
+  await expectState(page, second, "accepted");
+  if (js()) {
+    // The live reload keeps the outcome of the post on screen.
+    await expect(page.getByTestId("flash")).toContainText(`${second} is assigned`);
+  }
+
+  // 4: every endpoint accepted.
+  await page.getByRole("link", { name: /^Next:/ }).click();
+  await expect(page).toHaveURL(/\/setup\/4$/);
+  await expectState(page, first, "accepted");
+  await expectState(page, second, "accepted");
+  await expect(page.getByTestId("acceptance-summary")).toContainText("All 2 endpoint(s) are accepted");
+
+  // 5: private DNS and the checks, filled in.
+  await page.getByRole("link", { name: /^Next:/ }).click();
+  await expect(page.getByLabel(`private DNS command for ${first}`)).toContainText(
+    `--vpc-endpoint-id ${first}`,
+  );
+  await expect(page.getByLabel(`private DNS command for ${second}`)).toContainText("--private-dns-enabled");
+  await expect(page.getByLabel("nslookup command")).toContainText(/nslookup ep-[a-z0-9-]+\.us-east-2\.aws\./);
+  await expect(page.getByLabel("psql command")).toContainText("sslmode=require");
+
+  // 6: restrict to the first endpoint, then block the public internet.
+  await page.getByRole("link", { name: /^Next:/ }).click();
+  await expect(page).toHaveURL(/\/setup\/6$/);
+  await page.getByRole("button", { name: `Restrict to ${first}` }).click();
+  await expect(page).toHaveURL(/\/setup\/6$/);
+  await expect(page.getByTestId("flash")).toContainText("only from its restricted endpoints");
+  await expect(page.getByTestId("private-badge")).toBeVisible();
+  await page.getByRole("link", { name: "Block public access…" }).click();
+  await page.getByRole("button", { name: "Block public access" }).click();
+  await expect(page).toHaveURL(/\/setup\/6$/);
+  await expect(page.getByTestId("flash")).toContainText("Public access is being blocked");
+  await expect(page.getByTestId("public-state")).toContainText("Blocked");
+  if (js()) {
+    // `applying` turns into `applied` on the open page.
+    await expect(page.getByTestId("public-state")).toHaveText("Blocked", { timeout: 10_000 });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.screenshot({ path: "../target/screenshots/setup-1280.png", fullPage: true });
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.screenshot({ path: "../target/screenshots/setup-375.png", fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 720 });
+  }
+  await page.getByRole("link", { name: "Finish: back to network security" }).click();
+  await expect(page.getByTestId("private-badge")).toBeVisible();
+
+  // The organization page lists the restricted project next to its endpoint, and will not
+  // remove that endpoint while the restriction stands.
+  await page.goto(`/orgs/${w.org}`);
+  await expect(page.getByRole("row", { name: new RegExp(first) })).toContainText(`orders (${w.project})`);
+  await page.getByRole("link", { name: `Remove endpoint ${first}…` }).click();
+  await expect(page.getByTestId("remove-confirmation")).toContainText("cannot be removed while these projects restrict to it");
+  await expect(page.getByRole("button", { name: "Remove for good" })).toHaveCount(0);
+});
+
+test("a rejected endpoint shows why, and the limit and re-add refusals are explained", async ({ page, request }) => {
+  const w = freshOrg();
+  const rejected = endpointId("0bad");
+  await signIn(page, w.admin);
+  await page.goto(`/projects/${w.project}/setup/3`);
+  await assign(page, rejected, "wrong-account");
+  await expect(page.getByTestId("flash")).toContainText(`${rejected} is assigned`);
+  await page.goto(`/projects/${w.project}/setup/4`);
+  await expectState(page, rejected, "rejected");
+  await expect(page.getByRole("row", { name: new RegExp(rejected) })).toContainText("not allowed to connect");
+  await expect(page.getByRole("row", { name: new RegExp(rejected) })).toContainText("To fix it: create a new endpoint");
+
+  // Fill the region up to its limit through the API, then try one more in the console.
+  const api = (method: "POST" | "DELETE", id: string) =>
+    request.fetch(`/api/v2/organizations/${w.org}/vpc/region/aws-us-east-2/vpc_endpoints/${id}`, {
+      method,
+      headers: { authorization: `Bearer ${w.key}` },
+      data: method === "POST" ? { label: "filler" } : undefined,
+    });
+  const fillers: string[] = [];
+  for (let i = 0; i < 9; i++) {
+    const id = endpointId("f");
+    expect((await api("POST", id)).status()).toBe(200);
+    fillers.push(id);
+  }
+  await page.goto(`/projects/${w.project}/setup/3`);
+  await expect(page.getByTestId("limit-usage")).toHaveText("10 of 10 endpoints in aws-us-east-2");
+  await assign(page, endpointId("e"), "");
+  await expect(page.getByTestId("flash")).toContainText("already has 10 of 10 VPC endpoints in region aws-us-east-2");
+
+  // A removed endpoint can never come back.
+  expect((await api("DELETE", fillers[0])).status()).toBe(200);
+  await page.goto(`/projects/${w.project}/setup/3`);
+  await assign(page, fillers[0], "");
+  await expect(page.getByTestId("flash")).toContainText("can never be added back");
+});
+
+test("a member follows the setup read-only", async ({ page }) => {
+  const w = freshOrg();
+  await signIn(page, w.member);
+  for (const step of [2, 3, 6]) {
+    await page.goto(`/projects/${w.project}/setup/${step}`);
+    await expect(page.getByTestId("read-only-note")).toContainText(w.admin);
+  }
+  await page.goto(`/projects/${w.project}/setup/3`);
+  await expect(page.getByRole("button", { name: "Assign endpoint" })).toHaveCount(0);
+  await page.goto(`/projects/${w.project}/setup/2`);
+  await expect(page.getByLabel("VPC id")).toBeDisabled();
+  await expect(page.getByRole("button", { name: "Save and fill in the commands" })).toHaveCount(0);
+  await page.goto(`/projects/${w.project}/setup/6`);
+  await expect(page.getByRole("main").locator("form")).toHaveCount(0);
+  await expect(page.getByRole("link", { name: /public access…/ })).toHaveCount(0);
+});
