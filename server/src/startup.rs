@@ -42,6 +42,8 @@ pub struct Application {
     services: Services,
     reconcile_interval: std::time::Duration,
     simulator: Simulator,
+    /// Tells long-lived responses (live-status streams) that the server is stopping.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -72,7 +74,9 @@ impl Application {
         })?;
         let local_addr = listener.local_addr()?;
         let leptos_options = leptos_options(config, local_addr);
+        let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
         let state = AppState {
+            stopping: stopping_rx,
             leptos_options,
             services: services.clone(),
             data_plane_token: config
@@ -91,6 +95,7 @@ impl Application {
                 config.reconciler.reconcile_interval_ms.max(10),
             ),
             simulator: Simulator::from_config(&config.reconciler),
+            stopping,
         })
     }
 
@@ -119,7 +124,14 @@ impl Application {
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown({
+            let stopping = self.stopping.clone();
+            async move {
+                shutdown_signal().await;
+                // Open event streams end now, or they would hold the shutdown open.
+                let _ = stopping.send(true);
+            }
+        })
         .await?;
         let _ = stop_tx.send(true);
         let _ = reconciler.await;

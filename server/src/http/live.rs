@@ -52,36 +52,45 @@ async fn version(
     }
 }
 
-fn changes(
+/// What an open stream carries from one look to the next.
+struct Watch {
     services: Services,
     session: String,
     subject: Subject,
     id: String,
-    first: String,
-) -> impl Stream<Item = Result<Event, Infallible>> {
-    // State: the last digest sent, and whether the opening event went out.
-    stream::unfold(
-        (services, session, id, first, false),
-        move |(services, session, id, last, opened)| async move {
-            if !opened {
-                let event = Event::default().event("change").data(last.clone());
-                return Some((Ok(event), (services, session, id, last, true)));
+    /// The last digest sent.
+    last: String,
+    opened: bool,
+    stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+fn changes(watch: Watch) -> impl Stream<Item = Result<Event, Infallible>> {
+    stream::unfold(watch, |mut watch| async move {
+        if !watch.opened {
+            watch.opened = true;
+            let event = Event::default().event("change").data(watch.last.clone());
+            return Some((Ok(event), watch));
+        }
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(POLL) => {}
+                // The server is stopping: end the stream (the browser reconnects to whichever
+                // server comes back).
+                _ = watch.stopping.wait_for(|s| *s) => return None,
             }
-            loop {
-                tokio::time::sleep(POLL).await;
-                match version(&services, &session, subject, &id).await {
-                    Ok(current) if current != last => {
-                        let event = Event::default().event("change").data(current.clone());
-                        return Some((Ok(event), (services, session, id, current, true)));
-                    }
-                    Ok(_) => continue,
-                    // Signed out, expired, or access lost: end the stream. The browser's
-                    // reconnect then gets a 401/404 and stops.
-                    Err(_) => return None,
+            match version(&watch.services, &watch.session, watch.subject, &watch.id).await {
+                Ok(current) if current != watch.last => {
+                    watch.last = current.clone();
+                    let event = Event::default().event("change").data(current);
+                    return Some((Ok(event), watch));
                 }
+                Ok(_) => continue,
+                // Signed out, expired, or access lost: end the stream. The browser's
+                // reconnect then gets a 401/404 and stops.
+                Err(_) => return None,
             }
-        },
-    )
+        }
+    })
 }
 
 async fn open(state: AppState, headers: HeaderMap, subject: Subject, id: String) -> Response {
@@ -100,7 +109,15 @@ async fn open(state: AppState, headers: HeaderMap, subject: Subject, id: String)
         }
         Err(e) => return (StatusCode::NOT_FOUND, e.message).into_response(),
     };
-    let stream = changes(state.services.clone(), session, subject, id, first);
+    let stream = changes(Watch {
+        services: state.services.clone(),
+        session,
+        subject,
+        id,
+        last: first,
+        opened: false,
+        stopping: state.stopping.clone(),
+    });
     let mut response = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response();

@@ -28,6 +28,8 @@ pub struct AppState {
     pub data_plane_token: Option<Arc<str>>,
     /// Mark cookies `Secure` even when the request does not say it came over HTTPS.
     pub secure_cookies: bool,
+    /// Becomes `true` when the server starts shutting down.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Builds the complete router for one application instance.
