@@ -52,6 +52,12 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         step: i64,
     ) -> Result<crate::domain::SetupPageView, BackendError>;
 
+    /// Trial requests for review (operators only; "not found" for everyone else).
+    async fn operator_trials(
+        &self,
+        session: &str,
+    ) -> Result<crate::domain::OperatorTrialsView, BackendError>;
+
     /// Every organization, for platform operators; "not found" for everyone else.
     async fn operator_orgs(&self, session: &str) -> Result<Vec<OrgSummary>, BackendError>;
 }

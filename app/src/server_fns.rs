@@ -194,3 +194,15 @@ pub async fn setup_page(
     view.page.flash = take_flash();
     Ok(view)
 }
+
+/// The operator area's trial review, with the outcome of the last form post (read once).
+#[server(prefix = "/fn", endpoint = "operator_trials", input = GetUrl)]
+pub async fn operator_trials() -> Result<crate::domain::OperatorTrialsView, ServerFnError> {
+    let session = require_session()?;
+    let mut view = crate::backend::backend()?
+        .operator_trials(&session)
+        .await
+        .map_err(|e| ServerFnError::new(e.message))?;
+    view.flash = take_flash();
+    Ok(view)
+}

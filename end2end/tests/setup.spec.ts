@@ -106,7 +106,7 @@ test("an admin follows the whole setup in aws-us-east-2", async ({ page }) => {
   await expect(create.first()).toContainText("aws ec2 create-vpc-endpoint --region us-east-2");
   await expect(create.first()).toContainText("--subnet-ids subnet-0a1b2c3d4e5f67890 subnet-0a1b2c3d4e5f67891");
   await expect(create.first()).toContainText("--no-private-dns-enabled");
-  await expect(page.getByLabel("security group rule command")).toContainText("--port 5432");
+  await expect(page.getByLabel("security group rule command", { exact: true })).toContainText("--port 5432");
 
   // Leaving and coming back resumes where the admin was, with what they entered.
   await page.goto(`/projects/${w.project}`);
@@ -153,12 +153,12 @@ test("an admin follows the whole setup in aws-us-east-2", async ({ page }) => {
 
   // 5: private DNS and the checks, filled in.
   await page.getByRole("link", { name: /^Next:/ }).click();
-  await expect(page.getByLabel(`private DNS command for ${first}`)).toContainText(
+  await expect(page.getByLabel(`private DNS command for ${first}`, { exact: true })).toContainText(
     `--vpc-endpoint-id ${first}`,
   );
-  await expect(page.getByLabel(`private DNS command for ${second}`)).toContainText("--private-dns-enabled");
-  await expect(page.getByLabel("nslookup command")).toContainText(/nslookup ep-[a-z0-9-]+\.us-east-2\.aws\./);
-  await expect(page.getByLabel("psql command")).toContainText("sslmode=require");
+  await expect(page.getByLabel(`private DNS command for ${second}`, { exact: true })).toContainText("--private-dns-enabled");
+  await expect(page.getByLabel("nslookup command", { exact: true })).toContainText(/nslookup ep-[a-z0-9-]+\.us-east-2\.aws\./);
+  await expect(page.getByLabel("psql command", { exact: true })).toContainText("sslmode=require");
 
   // 6: restrict to the first endpoint, then block the public internet.
   await page.getByRole("link", { name: /^Next:/ }).click();

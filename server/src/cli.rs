@@ -69,6 +69,64 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Review private-networking trial requests.
+    #[command(subcommand)]
+    Trial(TrialCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TrialCommand {
+    /// List trial requests (pending ones unless --status says otherwise).
+    List {
+        /// pending, approved, declined or all.
+        #[arg(long, default_value = "pending")]
+        status: String,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+    /// Approve a pending request; the trial ends after --days (default 14) or on --ends-on.
+    Approve {
+        id: String,
+        /// The last day of the trial (YYYY-MM-DD, UTC; the trial ends at the end of that day).
+        #[arg(long, conflicts_with = "days")]
+        ends_on: Option<chrono::NaiveDate>,
+        /// How many days from now the trial lasts.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=366))]
+        days: Option<u32>,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+    /// Decline a pending request; the reason is shown to the organization's admins.
+    Decline {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+}
+
+/// The end of the trial chosen by date: the end of that day, UTC.
+pub fn end_of_day_ms(day: chrono::NaiveDate) -> i64 {
+    day.and_hms_opt(23, 59, 59)
+        .map(|t| t.and_utc().timestamp_millis() + 999)
+        .unwrap_or_default()
+}
+
+fn trial_json(r: &crate::store::TrialRequestRow) -> serde_json::Value {
+    json!({
+        "id": r.id,
+        "org_id": r.org_id,
+        "status": r.status,
+        "use_case": r.use_case,
+        "regions": r.regions.split_whitespace().collect::<Vec<_>>(),
+        "expected_endpoints": r.expected_endpoints,
+        "requested_by": r.requested_by,
+        "requested_at": app::domain::format_time(r.requested_at),
+        "reviewed_by": r.reviewed_by,
+        "decline_reason": r.decline_reason,
+        "trial_ends_at": r.trial_ends_at.map(app::domain::format_time),
+    })
 }
 
 /// What every operator command needs: the database and the rules' settings.
@@ -421,6 +479,78 @@ async fn run_operator(command: Command, output: Output) -> anyhow::Result<()> {
                 format!("revoked {id}"),
                 json!({"id": id, "revoked": true}),
             );
+        }
+        Command::Trial(TrialCommand::List { status, context }) => {
+            let services = operator_services(&context).await?;
+            let filter = (status != "all").then_some(status.as_str());
+            let rows = services
+                .list_trial_requests(&caller, filter)
+                .await
+                .map_err(failed)?;
+            let text = rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}\t{}\t{} ({})\t{}\t{}",
+                        r.request.id,
+                        r.request.status,
+                        r.org_name,
+                        r.org_plan,
+                        r.request.requested_by,
+                        r.request.use_case.replace('\n', " ")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let list: Vec<_> = rows
+                .iter()
+                .map(|r| {
+                    let mut v = trial_json(&r.request);
+                    v["org_name"] = json!(r.org_name);
+                    v["org_plan"] = json!(r.org_plan);
+                    v
+                })
+                .collect();
+            print(output, text, json!({ "trial_requests": list }));
+        }
+        Command::Trial(TrialCommand::Approve {
+            id,
+            ends_on,
+            days,
+            context,
+        }) => {
+            let services = operator_services(&context).await?;
+            let ends_at = match (ends_on, days) {
+                (Some(day), _) => Some(end_of_day_ms(day)),
+                (None, Some(days)) => {
+                    Some(services.clock().now_ms() + i64::from(days) * 86_400_000)
+                }
+                (None, None) => None,
+            };
+            let row = services
+                .approve_trial(&caller, &id, ends_at)
+                .await
+                .map_err(failed)?;
+            print(
+                output,
+                format!(
+                    "approved {id}: the trial ends {}",
+                    app::domain::format_time(row.trial_ends_at.unwrap_or_default())
+                ),
+                trial_json(&row),
+            );
+        }
+        Command::Trial(TrialCommand::Decline {
+            id,
+            reason,
+            context,
+        }) => {
+            let services = operator_services(&context).await?;
+            let row = services
+                .decline_trial(&caller, &id, &reason)
+                .await
+                .map_err(failed)?;
+            print(output, format!("declined {id}"), trial_json(&row));
         }
         Command::Serve(_) | Command::Migrate(_) => unreachable!("handled by run"),
     }

@@ -304,7 +304,88 @@ async fn failures_exit_with_codes_scripts_can_tell_apart(db: TestDb) {
     assert_eq!(nobody.code, 3);
 }
 
+/// `enclave trial list|approve|decline` against requests an admin filed.
+async fn operators_review_trials_from_the_cli(db: TestDb) {
+    use app::domain::Plan;
+    use enclave::services::{Caller, TrialApplication};
+    let app = spawn_app(&db).await;
+    let cli = Caller::operator_cli();
+    let s = &app.services;
+    let application = TrialApplication {
+        use_case: "orders".into(),
+        regions: vec!["aws-us-east-2".into()],
+        expected_endpoints: "1".into(),
+    };
+    let mut ids = Vec::new();
+    for name in ["Free one", "Free two"] {
+        let org = s.create_organization(&cli, name, Plan::Free).await.unwrap();
+        ids.push(
+            s.request_trial(&cli, &org.id, &application)
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let list = json(&enclave(&db, &["trial", "list", "--output", "json"], None));
+    assert_eq!(list["trial_requests"].as_array().unwrap().len(), 2);
+    assert_eq!(list["trial_requests"][0]["status"], "pending");
+
+    let last_day = (chrono::Utc::now() + chrono::Duration::days(30))
+        .format("%Y-%m-%d")
+        .to_string();
+    let approved = json(&enclave(
+        &db,
+        &[
+            "trial",
+            "approve",
+            &ids[0],
+            "--ends-on",
+            &last_day,
+            "--output",
+            "json",
+        ],
+        None,
+    ));
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["trial_ends_at"], format!("{last_day} 23:59 UTC"));
+
+    // A decline needs a reason; clap says so before anything changes.
+    let no_reason = enclave(&db, &["trial", "decline", &ids[1]], None);
+    assert_eq!(no_reason.code, 2, "{}", no_reason.stderr);
+    let declined = json(&enclave(
+        &db,
+        &[
+            "trial",
+            "decline",
+            &ids[1],
+            "--reason",
+            "Which account?",
+            "--output",
+            "json",
+        ],
+        None,
+    ));
+    assert_eq!(declined["decline_reason"], "Which account?");
+    // Reviewed requests are settled: a second decision is a conflict (exit code 4).
+    let again = enclave(&db, &["trial", "approve", &ids[1]], None);
+    assert_eq!(again.code, 4, "{}", again.stderr);
+    assert!(
+        again.stderr.contains("already declined"),
+        "{}",
+        again.stderr
+    );
+    let pending = json(&enclave(&db, &["trial", "list", "--output", "json"], None));
+    assert!(pending["trial_requests"].as_array().unwrap().is_empty());
+    let all = json(&enclave(
+        &db,
+        &["trial", "list", "--status", "all", "--output", "json"],
+        None,
+    ));
+    assert_eq!(all["trial_requests"].as_array().unwrap().len(), 2);
+}
+
 on_both_backends!(
     an_operator_sets_up_an_organization_from_a_script,
     failures_exit_with_codes_scripts_can_tell_apart,
+    operators_review_trials_from_the_cli,
 );

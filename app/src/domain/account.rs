@@ -144,6 +144,47 @@ pub struct ProjectPageView {
     pub flash: Option<Flash>,
     /// A digest of what the page shows (see [`OrgPageView::live_version`]).
     pub live_version: String,
+    /// The organization's plan includes private networking (no trial needed).
+    pub plan_includes_feature: bool,
+    /// The organization's latest trial request, if any.
+    pub trial: Option<TrialView>,
+    /// Regions offering private networking (for the trial request form).
+    pub offered_regions: Vec<String>,
+}
+
+/// An organization's latest trial request, as its members see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrialView {
+    /// `pending`, `active`, `declined` or `expired`.
+    pub status: String,
+    pub requested_by: String,
+    pub requested_at_ms: i64,
+    pub use_case: String,
+    pub regions: Vec<String>,
+    pub expected_endpoints: i64,
+    pub ends_at_ms: Option<i64>,
+    /// Whole days left in an active trial (at least 1 while it runs).
+    pub days_left: Option<i64>,
+    pub decline_reason: Option<String>,
+}
+
+/// A trial request as operators review it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrialReviewView {
+    pub id: String,
+    pub org_id: String,
+    pub org_name: String,
+    pub org_plan: String,
+    pub request: TrialView,
+}
+
+/// The operator area's trial review: requests, newest first, and the last post's outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorTrialsView {
+    pub trials: Vec<TrialReviewView>,
+    /// The default end date offered for approvals (`YYYY-MM-DD`, 14 days from now).
+    pub default_end_date: String,
+    pub flash: Option<Flash>,
 }
 
 impl ProjectPageView {

@@ -8,3 +8,4 @@ pub mod overview;
 pub mod project;
 pub mod setup;
 pub mod sign_in;
+pub mod trial;

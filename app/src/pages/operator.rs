@@ -1,46 +1,152 @@
-//! The operator area: platform staff only (everyone else gets "not found"). Trial review
-//! builds on it.
+//! The operator area: platform staff only (everyone else gets "not found"). Trial requests
+//! to review — approve with an end date (14 days unless changed) or decline with a reason —
+//! and every organization on the control plane.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::server_fns::operator_orgs;
+use crate::components::session::CsrfField;
+use crate::domain::{format_time, OrgSummary, TrialReviewView};
+use crate::server_fns::{operator_orgs, operator_trials};
 
 #[component]
 pub fn OperatorPage() -> impl IntoView {
     let orgs = Resource::new(|| (), |_| operator_orgs());
+    let trials = Resource::new(|| (), |_| operator_trials());
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
-                orgs.get()
-                    .map(|result| match result {
-                        Ok(list) => view! {
-                            <Title text="Operator area"/>
-                            <section class="panel" aria-labelledby="operator-heading">
-                                <h1 id="operator-heading">"Operator area"</h1>
-                                <p class="muted">"Platform staff only. Every organization on this control plane:"</p>
-                                <div class="table-wrap">
-                                    <table>
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">"Organization"</th>
-                                                <th scope="col">"Id"</th>
-                                                <th scope="col">"Plan"</th>
-                                            </tr>
-                                        </thead>
-                                        <tbody>
-                                            {list.into_iter().map(|o| view! {
-                                                <tr><td>{o.name}</td><td><code>{o.id}</code></td><td>{o.plan}</td></tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                            </section>
-                        }
-                            .into_any(),
-                        Err(_) => view! { <crate::pages::not_found::NotFound/> }.into_any(),
-                    })
+                let orgs = orgs.get()?;
+                let trials = trials.get()?;
+                Some(match (orgs, trials) {
+                    (Ok(orgs), Ok(trials)) => view! {
+                        <Title text="Operator area"/>
+                        <section class="panel" aria-labelledby="operator-heading">
+                            <h1 id="operator-heading">"Operator area"</h1>
+                            <p class="muted">"Platform staff only."</p>
+                            <div role="status" aria-live="polite">
+                                {trials.flash.clone().map(|f| view! {
+                                    <p class=if f.ok { "notice" } else { "error" } data-testid="flash">{f.message}</p>
+                                })}
+                            </div>
+                        </section>
+                        <TrialReview trials=trials.trials default_end_date=trials.default_end_date/>
+                        <Organizations orgs/>
+                    }
+                    .into_any(),
+                    _ => view! { <crate::pages::not_found::NotFound/> }.into_any(),
+                })
             }}
         </Suspense>
+    }
+}
+
+#[component]
+fn TrialReview(trials: Vec<TrialReviewView>, default_end_date: String) -> impl IntoView {
+    let (pending, reviewed): (Vec<_>, Vec<_>) = trials
+        .into_iter()
+        .partition(|t| t.request.status == "pending");
+    view! {
+        <section class="panel" aria-labelledby="trials-heading">
+            <h2 id="trials-heading">"Trial requests waiting for review"</h2>
+            {if pending.is_empty() {
+                view! { <p class="muted" data-testid="no-pending-trials">"No requests are waiting."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="trial-list">
+                        {pending.into_iter().map(|t| {
+                            let end = default_end_date.clone();
+                            view! { <PendingTrial t end/> }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {(!reviewed.is_empty()).then(|| view! {
+                <h3>"Reviewed"</h3>
+                <div class="table-wrap">
+                    <table>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Organization"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Decision"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {reviewed.into_iter().map(|t| view! {
+                                <tr>
+                                    <td>{t.org_name.clone()}<br/><code class="muted">{t.org_id.clone()}</code></td>
+                                    <td>{t.request.status.clone()}</td>
+                                    <td>{match t.request.status.as_str() {
+                                        "declined" => t.request.decline_reason.clone().unwrap_or_default(),
+                                        _ => format!("until {}", t.request.ends_at_ms.map(format_time).unwrap_or_default()),
+                                    }}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn PendingTrial(t: TrialReviewView, end: String) -> impl IntoView {
+    let approve = format!("/operator/trials/{}/approve", t.id);
+    let decline = format!("/operator/trials/{}/decline", t.id);
+    let end_id = format!("ends-on-{}", t.id);
+    let reason_id = format!("reason-{}", t.id);
+    let regions = if t.request.regions.is_empty() {
+        "none named".to_string()
+    } else {
+        t.request.regions.join(", ")
+    };
+    view! {
+        <li class="trial-request" data-testid=format!("trial-{}", t.org_id)>
+            <h3>{t.org_name.clone()} " " <span class="muted">"(" {t.org_plan.clone()} " plan)"</span></h3>
+            <p class="muted">"Requested " {format_time(t.request.requested_at_ms)} " by " {t.request.requested_by.clone()}</p>
+            <p><strong>"Use case: "</strong>{t.request.use_case.clone()}</p>
+            <p>"Regions: " {regions} " · expected endpoints: " {t.request.expected_endpoints}</p>
+            <div class="row review-forms">
+                <form method="post" action=approve class="stack">
+                    <CsrfField/>
+                    <label for=end_id.clone()>"Trial ends on"</label>
+                    <input id=end_id type="date" name="ends_on" value=end required/>
+                    <button type="submit" class="button" aria-label=format!("Approve the trial of {}", t.org_name)>"Approve"</button>
+                </form>
+                <form method="post" action=decline class="stack">
+                    <CsrfField/>
+                    <label for=reason_id.clone()>"Reason for declining"</label>
+                    <input id=reason_id type="text" name="reason" required maxlength="500"/>
+                    <button type="submit" class="button danger" aria-label=format!("Decline the trial of {}", t.org_name)>"Decline"</button>
+                </form>
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn Organizations(orgs: Vec<OrgSummary>) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="orgs-heading">
+            <h2 id="orgs-heading">"Organizations"</h2>
+            <div class="table-wrap">
+                <table>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Organization"</th>
+                            <th scope="col">"Id"</th>
+                            <th scope="col">"Plan"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {orgs.into_iter().map(|o| view! {
+                            <tr><td>{o.name}</td><td><code>{o.id}</code></td><td>{o.plan}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
     }
 }

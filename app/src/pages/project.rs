@@ -179,6 +179,9 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
         activity,
         flash: _,
         live_version: _,
+        plan_includes_feature,
+        trial,
+        offered_regions,
     } = view;
     let restricted_count = endpoints.iter().filter(|e| e.restricted).count();
     let admin_list = admins.join(", ");
@@ -204,20 +207,33 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
                 </p>
             })}
             <p>
-                <a class="button" href=format!("{project_url}/setup")>
+                // A server redirect to the saved step, not a console route: full navigation.
+                <a class="button" href=format!("{project_url}/setup") rel="external">
                     {if reachable_privately { "Review the private networking setup" } else { "Set up private networking" }}
                 </a>
             </p>
             {(!entitled).then(|| view! {
-                <p class="note warn">
-                    "Private networking is not included in the " {org.plan.clone()}
-                    " plan. Existing settings stay in force; changes need the Scale, Business or Enterprise plan."
+                <p class="note warn" data-testid="not-entitled">
+                    "Private networking is not available to this organization now (" {org.plan.clone()}
+                    " plan). Existing settings stay in force; changes need the Scale, Business or Enterprise plan, or a trial."
                 </p>
             })}
             <div role="status" aria-live="polite">
                 {move || flash.get().map(|f| view! { <p class=if f.ok { "notice" } else { "error" } data-testid="flash">{f.message}</p> })}
             </div>
         </section>
+
+        {(!plan_includes_feature).then(|| view! {
+            <crate::pages::trial::TrialPanel
+                trial=trial.clone()
+                plan=org.plan.clone()
+                is_admin
+                admins=admins.clone()
+                org_id=org.id.clone()
+                project_id=project.id.clone()
+                offered_regions=offered_regions.clone()
+            />
+        })}
 
         <section class="panel" aria-labelledby="public-heading">
             <h2 id="public-heading">"Public internet access"</h2>

@@ -505,3 +505,105 @@ mod tests {
         assert_eq!(setup_return("", None), None);
     }
 }
+
+/// `POST /orgs/{org}/trial`: an admin requests a trial. The form repeats `regions` once per
+/// ticked box, so the body is read as pairs rather than into a struct.
+pub async fn request_trial(
+    State(state): State<AppState>,
+    axum::extract::Path(org): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Some(caller) = caller(&state, &headers).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let mut application = crate::services::TrialApplication::default();
+    let mut return_to = String::new();
+    for (key, value) in form_urlencoded::parse(&body) {
+        match key.as_ref() {
+            "use_case" => application.use_case = value.into_owned(),
+            "regions" => application.regions.push(value.into_owned()),
+            "expected_endpoints" => application.expected_endpoints = value.into_owned(),
+            "return_to" => return_to = value.into_owned(),
+            _ => {}
+        }
+    }
+    let outcome = state
+        .services
+        .request_trial(&caller, &org, &application)
+        .await
+        .map(|_| {
+            "Your trial request is sent. A platform operator reviews it; the decision appears on this page.".to_string()
+        });
+    // Back to the project page it came from (only a project page), else the organization.
+    let back = return_to
+        .strip_prefix("/projects/")
+        .filter(|id| app::domain::ProjectId::parse(id).is_ok())
+        .map(|id| format!("/projects/{id}"))
+        .unwrap_or_else(|| format!("/orgs/{org}"));
+    to_page(&back, outcome)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApproveTrialForm {
+    /// `YYYY-MM-DD`: the last day of the trial.
+    #[serde(default)]
+    ends_on: String,
+}
+
+/// `POST /operator/trials/{id}/approve`.
+pub async fn approve_trial(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<ApproveTrialForm>,
+) -> Response {
+    let Some(caller) = caller(&state, &headers).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let outcome = async {
+        let ends_at = match form.ends_on.trim() {
+            "" => None,
+            day => Some(crate::cli::end_of_day_ms(
+                chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| {
+                    ServiceError::new(
+                        crate::services::ErrorKind::BadRequest,
+                        "invalid_input",
+                        "Invalid ends_on: enter the trial's last day as YYYY-MM-DD.",
+                    )
+                })?,
+            )),
+        };
+        let row = state.services.approve_trial(&caller, &id, ends_at).await?;
+        Ok::<_, ServiceError>(format!(
+            "Trial {id} approved; it ends {}.",
+            app::domain::format_time(row.trial_ends_at.unwrap_or_default())
+        ))
+    }
+    .await;
+    to_page("/operator", outcome)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeclineTrialForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /operator/trials/{id}/decline`.
+pub async fn decline_trial(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<DeclineTrialForm>,
+) -> Response {
+    let Some(caller) = caller(&state, &headers).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let outcome = state
+        .services
+        .decline_trial(&caller, &id, &form.reason)
+        .await
+        .map(|_| format!("Trial {id} declined; the organization's admins see your reason."));
+    to_page("/operator", outcome)
+}

@@ -89,6 +89,18 @@ pub fn router(state: AppState) -> Router {
             "/projects/{project_id}/setup/aws",
             axum::routing::post(console_forms::save_aws_details),
         )
+        .route(
+            "/orgs/{org_id}/trial",
+            axum::routing::post(console_forms::request_trial),
+        )
+        .route(
+            "/operator/trials/{id}/approve",
+            axum::routing::post(console_forms::approve_trial),
+        )
+        .route(
+            "/operator/trials/{id}/decline",
+            axum::routing::post(console_forms::decline_trial),
+        )
         .route("/events/projects/{project_id}", get(live::project_events))
         .route("/events/orgs/{org_id}", get(live::org_events))
         .leptos_routes_with_context(&state, routes, console_context.clone(), {

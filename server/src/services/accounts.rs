@@ -44,7 +44,7 @@ fn token_hash(token: &str) -> String {
         .collect()
 }
 
-fn require_operator(caller: &Caller) -> Result<(), ServiceError> {
+pub(crate) fn require_operator(caller: &Caller) -> Result<(), ServiceError> {
     match caller.principal {
         Principal::OperatorCli => Ok(()),
         Principal::User {

@@ -10,14 +10,15 @@ mod network;
 mod principal;
 mod sessions;
 mod setup;
+mod trials;
 
 use std::sync::Arc;
 
 use app::backend::{BackendError, ConsoleBackend};
 use app::domain::{
-    ActivityView, ApiKeyView, ApiKeysView, EndpointSummary, OrgId, OrgPageView, OrgSummary,
-    ProjectEndpointView, ProjectPageView, ProjectSummary, RegionCatalog, RegionId, Role,
-    SetupPageView, SetupStep, SystemStatus,
+    ActivityView, ApiKeyView, ApiKeysView, EndpointSummary, OperatorTrialsView, OrgId, OrgPageView,
+    OrgSummary, ProjectEndpointView, ProjectPageView, ProjectSummary, RegionCatalog, RegionId,
+    Role, SetupPageView, SetupStep, SystemStatus, TrialReviewView,
 };
 use app::session::SessionUser;
 
@@ -31,6 +32,7 @@ use principal::project_not_found as network_project_not_found;
 pub use principal::{Caller, Principal};
 pub use sessions::{SignedIn, SIGN_IN_WINDOW_MS};
 pub use setup::SetupProgress;
+pub use trials::{TrialApplication, TrialStatus, DEFAULT_TRIAL_DAYS};
 
 /// Settings the rules depend on.
 #[derive(Clone, Debug)]
@@ -289,6 +291,17 @@ impl ConsoleBackend for Services {
             })
             .collect();
         let reachable_privately = self.reachable_privately(&project, &endpoints, &restrictions);
+        let plan_includes_feature = app::domain::Plan::parse(&org.plan)
+            .map(|p| p.includes_private_networking())
+            .unwrap_or(false);
+        let trial = self.trial_view(self.trial_status(&caller, &org.id).await?);
+        let offered_regions = self
+            .catalog
+            .regions
+            .iter()
+            .filter(|r| r.private_networking)
+            .map(|r| r.id.to_string())
+            .collect();
         let activity = self
             .store
             .audit_of_project(&project.id, 10)
@@ -338,6 +351,9 @@ impl ConsoleBackend for Services {
             activity,
             flash: None,
             live_version: String::new(),
+            plan_includes_feature,
+            trial,
+            offered_regions,
         }
         .with_live_version())
     }
@@ -366,6 +382,39 @@ impl ConsoleBackend for Services {
             vpc_id: progress.vpc_id,
             subnet_ids: progress.subnet_ids,
             security_group_id: progress.security_group_id,
+        })
+    }
+
+    async fn operator_trials(&self, session: &str) -> Result<OperatorTrialsView, BackendError> {
+        let caller = self.session_caller(session).await?;
+        let rows = self.list_trial_requests(&caller, None).await.map_err(|e| {
+            // Everyone but operators: the same "not found" as for any unknown page.
+            if e.code == "permission_denied" {
+                ServiceError::not_found("There is nothing at this address.")
+            } else {
+                e
+            }
+        })?;
+        let trials = rows
+            .into_iter()
+            .map(|r| TrialReviewView {
+                id: r.request.id.clone(),
+                org_id: r.request.org_id.clone(),
+                org_name: r.org_name,
+                org_plan: r.org_plan,
+                request: self
+                    .trial_view(self.status_of_row(r.request))
+                    .expect("a request is never TrialStatus::None"),
+            })
+            .collect();
+        let default_end = self.clock.now_ms() + DEFAULT_TRIAL_DAYS * 86_400_000;
+        let default_end_date = chrono::DateTime::from_timestamp_millis(default_end)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        Ok(OperatorTrialsView {
+            trials,
+            default_end_date,
+            flash: None,
         })
     }
 

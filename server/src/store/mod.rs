@@ -41,6 +41,7 @@ mod error;
 mod network;
 mod sessions;
 mod setup;
+mod trials;
 
 pub use accounts::{
     ApiKeyRow, MemberOrganizationRow, NewApiKey, NewUser, OrganizationRow, ProjectRow, UserRow,
@@ -53,6 +54,7 @@ pub use network::{
 };
 pub use sessions::SessionRow;
 pub use setup::SetupProgressRow;
+pub use trials::{TrialDecision, TrialRequestRow, TrialReviewRow};
 
 use audit::insert_audit;
 
