@@ -83,8 +83,9 @@ api-conformance: build conformance-deps
 
 test: tools browser e2e-deps conformance-deps fmt-check clippy test-rust api-conformance e2e
 
-# Figures, printed (never asserted): hydrate wasm size (raw and gzip) and the server time to
-# render a project's Network Security page.
+# Figures, printed (never asserted): hydrate wasm size (raw and gzip), the server time to
+# render a project's Network Security page, and Postgres connections per second through
+# `enclave proxy` and directly (needs the local Postgres on 127.0.0.1:5432).
 bench: build
 	python3 scripts/bench.py target/release/enclave target/site
 

@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
-"""`make bench`: figures for the console, printed, never asserted.
+"""`make bench`: figures, printed, never asserted.
 
 - the hydrate wasm as served (raw and gzip -9 sizes);
 - the server's time to render a project's Network Security page (full SSR response, signed
-  in as the demo admin), over repeated requests on one keep-alive connection.
+  in as the demo admin), over repeated requests on one keep-alive connection;
+- new Postgres connections per second through `enclave proxy` (PROXY v2 header, startup,
+  access decision, relay to the local Postgres on 127.0.0.1:5432, trust auth) and straight to
+  that Postgres, in the same run, with their ratio. Skipped when no Postgres listens there.
 
 Usage: bench.py <enclave binary> <site root>
 """
 import gzip
 import http.client
+import socket
+import struct
 import os
 import re
 import shutil
@@ -49,6 +54,96 @@ class Client:
             else:
                 self.cookies.pop(name, None)
         return response.status, data
+
+
+def startup(user, database, endpoint=None):
+    params = [("user", user), ("database", database)]
+    if endpoint:
+        params.append(("options", f"endpoint={endpoint}"))
+    body = struct.pack("!I", 196608)
+    for k, v in params:
+        body += k.encode() + b"\0" + v.encode() + b"\0"
+    body += b"\0"
+    return struct.pack("!I", len(body) + 4) + body
+
+
+def proxy_header(source=("198.51.100.20", 40000)):
+    sig = b"\x0d\x0a\x0d\x0a\x00\x0d\x0a\x51\x55\x49\x54\x0a"
+    addr = socket.inet_aton(source[0]) + socket.inet_aton("10.0.0.1") + struct.pack("!HH", source[1], 5432)
+    return sig + bytes([0x21, 0x11]) + struct.pack("!H", len(addr)) + addr
+
+
+def connect_once(port, first):
+    """One connection: send `first`, read until ReadyForQuery, say goodbye."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(first)
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                raise RuntimeError(f"closed early: {data[:200]!r}")
+            data += chunk
+            # Messages: type byte, 4-byte length. Walk them to find 'Z' (or 'E').
+            i = 0
+            while i + 5 <= len(data):
+                kind = data[i:i + 1]
+                length = struct.unpack("!I", data[i + 1:i + 5])[0]
+                if i + 1 + length > len(data):
+                    break
+                if kind == b"E":
+                    raise RuntimeError(data[i:i + 1 + length].decode("utf-8", "replace"))
+                if kind == b"Z":
+                    s.sendall(b"X\0\0\0\4")
+                    return
+                i += 1 + length
+
+
+def rate(port, first, seconds=3.0):
+    for _ in range(20):
+        connect_once(port, first)
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        connect_once(port, first)
+        n += 1
+    return n / (time.perf_counter() - start)
+
+
+def proxy_bench(binary, workdir):
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+    except OSError:
+        print("proxy: skipped (no Postgres on 127.0.0.1:5432)")
+        return
+    env = dict(os.environ, DATABASE_URL=f"sqlite://{workdir}/proxy.db", ENCLAVE_LOG="warn")
+    run = lambda *a: subprocess.run([binary, *a], env=env, check=True, capture_output=True, text=True).stdout.strip()
+    org = run("org", "create", "--name", "Bench", "--plan", "scale")
+    project, hostname = run("project", "create", "--org", org, "--name", "bench", "--region", "aws-us-east-2").split()[:2]
+    run("project", "set-upstream", "--project", project, "--address", "127.0.0.1:5432")
+    port = 3191
+    proxy = subprocess.Popen(
+        [binary, "proxy", "--listen", f"127.0.0.1:{port}", "--proxy-protocol", "required"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        user = os.environ.get("BENCH_PG_USER", "postgres")
+        database = os.environ.get("BENCH_PG_DATABASE", "postgres")
+        endpoint = hostname.split(".")[0]
+        through = rate(port, proxy_header() + startup(user, database, endpoint))
+        direct = rate(5432, startup(user, database))
+        print(
+            f"connections/s (connect, startup, ReadyForQuery, close; one client): "
+            f"through the proxy {through:.0f}, direct {direct:.0f}, ratio {through / direct:.2f}"
+        )
+    finally:
+        proxy.terminate()
+        proxy.wait()
 
 
 def main():
@@ -110,6 +205,9 @@ def main():
     finally:
         server.terminate()
         server.wait()
+    try:
+        proxy_bench(binary, workdir)
+    finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 

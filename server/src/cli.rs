@@ -5,7 +5,7 @@
 
 use std::io::Read;
 
-use app::domain::{OrgId, Plan, RegionId, Role};
+use app::domain::{OrgId, Plan, ProjectId, RegionId, Role};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
@@ -72,6 +72,8 @@ pub enum Command {
     /// Review private-networking trial requests.
     #[command(subcommand)]
     Trial(TrialCommand),
+    /// Run the data-plane proxy in front of Postgres (applies every access decision).
+    Proxy(crate::proxy::ProxyConfig),
 }
 
 #[derive(Subcommand, Debug)]
@@ -204,6 +206,17 @@ pub enum ProjectCommand {
         #[command(flatten)]
         context: OperatorContext,
     },
+    /// Set where the project's Postgres listens; `enclave proxy` relays allowed connections
+    /// there.
+    SetUpstream {
+        #[arg(long, value_parser = parse_project)]
+        project: ProjectId,
+        /// host:port, e.g. 10.0.3.12:5432.
+        #[arg(long)]
+        address: String,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -277,6 +290,10 @@ fn parse_role(value: &str) -> Result<Role, String> {
 
 fn parse_org(value: &str) -> Result<OrgId, String> {
     OrgId::parse(value).map_err(|e| e.message)
+}
+
+fn parse_project(value: &str) -> Result<ProjectId, String> {
+    ProjectId::parse(value).map_err(|e| e.message)
 }
 
 fn parse_region(value: &str) -> Result<RegionId, String> {
@@ -552,7 +569,25 @@ async fn run_operator(command: Command, output: Output) -> anyhow::Result<()> {
                 .map_err(failed)?;
             print(output, format!("declined {id}"), trial_json(&row));
         }
-        Command::Serve(_) | Command::Migrate(_) => unreachable!("handled by run"),
+        Command::Project(ProjectCommand::SetUpstream {
+            project,
+            address,
+            context,
+        }) => {
+            let services = operator_services(&context).await?;
+            services
+                .set_project_upstream(&caller, &project, &address)
+                .await
+                .map_err(failed)?;
+            print(
+                output,
+                format!("{project} is served from {address}"),
+                json!({"project_id": project.as_str(), "upstream": address.trim()}),
+            );
+        }
+        Command::Serve(_) | Command::Migrate(_) | Command::Proxy(_) => {
+            unreachable!("handled by run")
+        }
     }
     Ok(())
 }
@@ -599,6 +634,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::Proxy(config) => crate::proxy::run(config).await,
         operator => run_operator(operator, cli.output).await,
     }
 }

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod proxy;
 pub mod reconciler;
 pub mod services;
 pub mod startup;

@@ -80,6 +80,18 @@ impl AccessDecision {
     }
 }
 
+impl AccessDecision {
+    /// The answer for a connection whose load balancer named an endpoint id that is not one
+    /// (a VPC endpoint id can never be allowed unless it parses).
+    pub fn invalid_endpoint(given: &str) -> Self {
+        let shown: String = given.chars().take(40).collect();
+        Self::new(
+            AccessReason::VpcEndpointNotAssigned,
+            format!("The connection came through {shown:?}, which is not a valid VPC endpoint id."),
+        )
+    }
+}
+
 /// Decides whether a connection may reach the project.
 pub fn decide(input: &AccessInput<'_>) -> AccessDecision {
     let project = input.project_id;

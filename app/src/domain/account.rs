@@ -150,6 +150,18 @@ pub struct ProjectPageView {
     pub trial: Option<TrialView>,
     /// Regions offering private networking (for the trial request form).
     pub offered_regions: Vec<String>,
+    /// Connections the data-plane proxy refused recently, newest first.
+    pub denied: Vec<DeniedConnectionView>,
+}
+
+/// A connection the proxy refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeniedConnectionView {
+    pub at_ms: i64,
+    /// The VPC endpoint it came through; `None` for the public internet.
+    pub vpc_endpoint_id: Option<String>,
+    pub client_addr: String,
+    pub reason: String,
 }
 
 /// An organization's latest trial request, as its members see it.

@@ -182,6 +182,7 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
         plan_includes_feature,
         trial,
         offered_regions,
+        denied,
     } = view;
     let restricted_count = endpoints.iter().filter(|e| e.restricted).count();
     let admin_list = admins.join(", ");
@@ -267,6 +268,41 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
                     {availability_zone_notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
                 </ul>
             })}
+        </section>
+
+        <section class="panel" aria-labelledby="denied-heading">
+            <h2 id="denied-heading">"Refused connections"</h2>
+            {if denied.is_empty() {
+                view! { <p class="muted" data-testid="no-denied">"The proxy has refused no connections to this project recently."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table data-testid="denied">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"When"</th>
+                                    <th scope="col">"From"</th>
+                                    <th scope="col">"Client"</th>
+                                    <th scope="col">"Why"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {denied.into_iter().map(|d| view! {
+                                    <tr>
+                                        <td>{format_time(d.at_ms)}</td>
+                                        <td>{match d.vpc_endpoint_id {
+                                            Some(id) => view! { <code>{id}</code> }.into_any(),
+                                            None => view! { <span>"public internet"</span> }.into_any(),
+                                        }}</td>
+                                        <td><code>{d.client_addr}</code></td>
+                                        <td>{d.reason.replace('_', " ")}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
         </section>
 
         <section class="panel" aria-labelledby="activity-heading">

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod clock;
+mod data_plane;
 mod error;
 mod names;
 mod network;
@@ -26,6 +27,7 @@ use crate::store::Store;
 
 pub use accounts::{CreatedApiKey, KeyOwner};
 pub use clock::Clock;
+pub use data_plane::ConnectionTarget;
 pub use error::{ErrorKind, ServiceError};
 pub use network::{EndpointDetails, ProjectPage, ProjectRef};
 use principal::project_not_found as network_project_not_found;
@@ -295,6 +297,19 @@ impl ConsoleBackend for Services {
             .map(|p| p.includes_private_networking())
             .unwrap_or(false);
         let trial = self.trial_view(self.trial_status(&caller, &org.id).await?);
+        let denied = self
+            .store
+            .denied_connections(&project.id, 10)
+            .await
+            .map_err(ServiceError::from)?
+            .into_iter()
+            .map(|d| app::domain::DeniedConnectionView {
+                at_ms: d.at,
+                vpc_endpoint_id: d.vpc_endpoint_id,
+                client_addr: d.client_addr,
+                reason: d.reason,
+            })
+            .collect();
         let offered_regions = self
             .catalog
             .regions
@@ -354,6 +369,7 @@ impl ConsoleBackend for Services {
             plan_includes_feature,
             trial,
             offered_regions,
+            denied,
         }
         .with_live_version())
     }

@@ -79,7 +79,7 @@ pub struct NewApiKey<'a> {
     pub at_ms: i64,
 }
 
-const PROJECT_COLUMNS: &str = "id, org_id, name, region_id, hostname, block_public_connections, \
+pub(crate) const PROJECT_COLUMNS: &str = "id, org_id, name, region_id, hostname, block_public_connections, \
      block_vpc_connections, block_public_connections_state, block_vpc_connections_state, created_at";
 
 impl Store {

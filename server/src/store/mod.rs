@@ -37,6 +37,7 @@ macro_rules! on_pool {
 
 mod accounts;
 mod audit;
+mod data_plane;
 mod error;
 mod network;
 mod sessions;
@@ -47,6 +48,7 @@ pub use accounts::{
     ApiKeyRow, MemberOrganizationRow, NewApiKey, NewUser, OrganizationRow, ProjectRow, UserRow,
 };
 pub use audit::{AuditActor, AuditEntry, AuditRow};
+pub use data_plane::DeniedConnectionRow;
 pub use error::StoreError;
 pub use network::{
     AssignOutcome, AssignRequest, AssignmentRow, RemoveOutcome, RestrictOutcome, RestrictionRow,
