@@ -26,8 +26,9 @@ import urllib.parse
 
 
 def wasm_sizes(site_root):
-    path = os.path.join(site_root, "pkg", "enclave_bg.wasm")
-    raw = open(path, "rb").read()
+    pkg = os.path.join(site_root, "pkg")
+    name = next(n for n in sorted(os.listdir(pkg)) if n.endswith(".wasm"))
+    raw = open(os.path.join(pkg, name), "rb").read()
     return len(raw), len(gzip.compress(raw, compresslevel=9))
 
 
