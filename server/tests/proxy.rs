@@ -36,6 +36,7 @@ struct World {
     stats: ProxyStats,
     project: ProjectId,
     endpoint: String,
+    hostname: String,
     /// `user`, `dbname` and a password-less role on the upstream (trust auth).
     upstream: Option<(String, String)>,
 }
@@ -54,6 +55,10 @@ fn upstream() -> Option<(String, String, String)> {
 }
 
 async fn world(db: TestDb, mode: &str) -> World {
+    world_with(db, mode, &[]).await
+}
+
+async fn world_with(db: TestDb, mode: &str, extra: &[&str]) -> World {
     let app = spawn_app(&db).await;
     let cli = Caller::operator_cli();
     let s = &app.services;
@@ -97,7 +102,7 @@ async fn world(db: TestDb, mode: &str) -> World {
         #[command(flatten)]
         proxy: ProxyConfig,
     }
-    let config = Wrapper::parse_from([
+    let mut args = vec![
         "proxy",
         "--listen",
         "127.0.0.1:0",
@@ -107,14 +112,17 @@ async fn world(db: TestDb, mode: &str) -> World {
         "2000",
         "--database-url",
         &db.url,
-    ])
-    .proxy;
+    ];
+    args.extend_from_slice(extra);
+    let config = Wrapper::parse_from(args).proxy;
     let proxy = Proxy::bind(&config, s.clone()).await.unwrap();
     let addr = proxy.local_addr();
     let stats = proxy.stats();
     tokio::spawn(proxy.run());
     let endpoint = project.hostname.split('.').next().unwrap().to_string();
+    let hostname = project.hostname.clone();
     World {
+        hostname,
         app,
         _db: db,
         proxy: addr,
@@ -281,9 +289,38 @@ async fn every_access_decision_reaches_the_client(db: TestDb) {
 
 async fn a_change_applies_to_new_connections_within_two_seconds(db: TestDb) {
     let w = world(db, "required").await;
-    // Warm the cache with an allowed decision, then block public access.
+    // Warm the cache with an allowed decision, then block public access through the REST
+    // API, as automation would.
     let _ = w.connect(None).await;
-    w.settings(Some(true), None).await;
+    let project = w
+        .app
+        .store
+        .project(w.project.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    let key = w
+        .app
+        .services
+        .create_api_key(
+            &Caller::operator_cli(),
+            &enclave::services::KeyOwner::Org(OrgId::parse(&project.org_id).unwrap()),
+            "automation",
+            None,
+        )
+        .await
+        .unwrap()
+        .token;
+    let res = w
+        .app
+        .client
+        .patch(w.app.url(&format!("/api/v2/projects/{}", w.project)))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"project": {"settings": {"block_public_connections": true}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
     let changed = std::time::Instant::now();
     loop {
         let outcome = w.connect(None).await;
@@ -362,7 +399,99 @@ async fn optional_and_rejected_modes(db: TestDb) {
     );
 }
 
+/// TLS with SNI: the client asks for TLS, the proxy presents the configured certificate, and
+/// the project is the one the server name names (no endpoint option needed).
+async fn tls_clients_are_identified_by_sni(db: TestDb) {
+    use std::sync::Arc;
+    let dir = std::env::temp_dir().join(format!("enclave-tls-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["*.us-east-2.aws.db.enclave.internal".to_string()])
+            .unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, certified.cert.pem()).unwrap();
+    std::fs::write(&key_path, certified.key_pair.serialize_pem()).unwrap();
+    let w = world_with(
+        db,
+        "required",
+        &[
+            "--tls-cert",
+            cert_path.to_str().unwrap(),
+            "--tls-key",
+            key_path.to_str().unwrap(),
+        ],
+    )
+    .await;
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(certified.cert.der().clone()).unwrap();
+    let client_config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config));
+
+    let connect = |endpoint: Option<&'static str>| {
+        let connector = connector.clone();
+        let header = w.header(endpoint);
+        let hostname = w.hostname.clone();
+        let (user, dbname) = w
+            .upstream
+            .clone()
+            .unwrap_or_else(|| ("postgres".into(), "postgres".into()));
+        let proxy = w.proxy;
+        async move {
+            let mut tcp = TcpStream::connect(proxy).await.unwrap();
+            tcp.write_all(&header).await.unwrap();
+            let mut ssl_request = 8u32.to_be_bytes().to_vec();
+            ssl_request.extend_from_slice(&pg::SSL_REQUEST.to_be_bytes());
+            tcp.write_all(&ssl_request).await.unwrap();
+            let mut answer = [0u8; 1];
+            tcp.read_exact(&mut answer).await.unwrap();
+            assert_eq!(&answer, b"S", "the proxy accepts TLS");
+            let name = rustls::pki_types::ServerName::try_from(hostname).unwrap();
+            let tls = connector.connect(name, tcp).await.expect("TLS handshake");
+            let mut config = tokio_postgres::Config::new();
+            config.user(&user).dbname(&dbname);
+            match config.connect_raw(tls, tokio_postgres::NoTls).await {
+                Ok((client, connection)) => {
+                    tokio::spawn(connection);
+                    client.simple_query("select 1").await.unwrap();
+                    Outcome::Connected
+                }
+                Err(e) => match e.as_db_error() {
+                    Some(db) => {
+                        Outcome::Refused(db.code().code().to_string(), db.message().to_string())
+                    }
+                    None => Outcome::Closed,
+                },
+            }
+        }
+    };
+    match connect(None).await {
+        Outcome::Connected => assert!(w.upstream.is_some()),
+        // No upstream to relay to in this run: the project was still found by its name.
+        Outcome::Refused(code, message) => {
+            assert!(w.upstream.is_none(), "{code} {message}");
+            assert_eq!(code, "08001", "{message}");
+        }
+        Outcome::Closed => panic!("closed"),
+    }
+    w.settings(Some(true), None).await;
+    w.settle().await;
+    refused(
+        &connect(None).await,
+        "28000",
+        "public internet are not allowed",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 on_both_backends!(
+    tls_clients_are_identified_by_sni,
     every_access_decision_reaches_the_client,
     a_change_applies_to_new_connections_within_two_seconds,
     bad_headers_are_closed_cleanly,

@@ -27,7 +27,7 @@ use std::{
 use app::domain::{AccessDecision, ProjectId, VpcEndpointId};
 use clap::{Args, ValueEnum};
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
     net::{TcpListener, TcpStream},
     sync::Semaphore,
 };
@@ -72,6 +72,13 @@ pub struct ProxyConfig {
     /// How long an access decision is reused, in milliseconds (changes apply within it).
     #[arg(long, env = "ENCLAVE_PROXY_DECISION_CACHE_MS", default_value_t = 1000)]
     pub decision_cache_ms: u64,
+    /// TLS certificate chain (PEM) for clients that ask for TLS; the project is then named by
+    /// the SNI host name. Without it, TLS requests are declined.
+    #[arg(long, env = "ENCLAVE_PROXY_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "ENCLAVE_PROXY_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub database: DatabaseConfig,
     #[command(flatten)]
@@ -90,6 +97,30 @@ struct Shared {
     decisions: Mutex<HashMap<DecisionKey, (AccessDecision, Instant)>>,
     slots: Arc<Semaphore>,
     denied: AtomicU64,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// The TLS acceptor for the configured certificate and key.
+fn tls_acceptor(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| {
+            anyhow::anyhow!("could not read the TLS certificate {}: {e}", cert.display())
+        })?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| anyhow::anyhow!("could not read the TLS key {}: {e}", key.display()))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .map_err(|e| anyhow::anyhow!("the TLS certificate and key do not fit: {e}"))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 /// A bound proxy, ready to run.
@@ -110,6 +141,10 @@ impl ProxyStats {
 
 impl Proxy {
     pub async fn bind(config: &ProxyConfig, services: Services) -> anyhow::Result<Self> {
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
+            _ => None,
+        };
         let listener = TcpListener::bind(config.listen).await.map_err(|e| {
             anyhow::anyhow!("could not listen on {}: {e} (set --listen)", config.listen)
         })?;
@@ -125,6 +160,7 @@ impl Proxy {
                 decisions: Mutex::new(HashMap::new()),
                 slots: Arc::new(Semaphore::new(config.max_connections.max(1))),
                 denied: AtomicU64::new(0),
+                tls,
             }),
         })
     }
@@ -177,6 +213,17 @@ enum Closed {
     Refused(String),
 }
 
+/// A client ready to be relayed: its stream (plain or TLS), the upstream, and the bytes to
+/// send the upstream first.
+enum Ready {
+    Plain(TcpStream, TcpStream, Vec<u8>),
+    Tls(
+        Box<tokio_rustls::server::TlsStream<TcpStream>>,
+        TcpStream,
+        Vec<u8>,
+    ),
+}
+
 async fn serve(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr) {
     let Ok(_slot) = shared.slots.clone().try_acquire_owned() else {
         let _ = stream
@@ -188,12 +235,12 @@ async fn serve(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr) {
         tracing::warn!(%peer, "connection refused: connection limit reached");
         return;
     };
-    let handshake = tokio::time::timeout(
+    let ready = match tokio::time::timeout(
         shared.handshake_timeout,
-        handshake(&shared, &mut stream, peer),
+        handshake(&shared, stream, peer),
     )
-    .await;
-    let (mut upstream, pending) = match handshake {
+    .await
+    {
         Err(_) => {
             tracing::info!(%peer, "connection closed: handshake timed out");
             return;
@@ -205,17 +252,31 @@ async fn serve(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr) {
         }
         Ok(Ok(ready)) => ready,
     };
-    if let Err(e) = upstream.write_all(&pending).await {
-        tracing::warn!(%peer, error = %e, "upstream write failed");
-        return;
-    }
-    if let Err(e) = tokio::io::copy_bidirectional(&mut stream, &mut upstream).await {
+    let result = match ready {
+        Ready::Plain(mut client, upstream, pending) => relay(&mut client, upstream, pending).await,
+        Ready::Tls(mut client, upstream, pending) => relay(&mut *client, upstream, pending).await,
+    };
+    if let Err(e) = result {
         tracing::debug!(%peer, error = %e, "relay ended with an error");
     }
 }
 
+async fn relay<S: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut S,
+    mut upstream: TcpStream,
+    pending: Vec<u8>,
+) -> std::io::Result<()> {
+    upstream.write_all(&pending).await?;
+    tokio::io::copy_bidirectional(client, &mut upstream).await?;
+    Ok(())
+}
+
 /// Reads at least one more byte into `buf`, refusing to grow it past `limit`.
-async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>, limit: usize) -> Result<(), Closed> {
+async fn read_more<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> Result<(), Closed> {
     if buf.len() >= limit {
         return Err(Closed::Refused("handshake too large".into()));
     }
@@ -229,14 +290,12 @@ async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>, limit: usize) -> R
     Ok(())
 }
 
-/// PROXY header, TLS/GSS refusals, startup message, decision, upstream connection. Returns
-/// the upstream stream and the bytes to send it first (the startup message and anything the
-/// client already sent after it).
+/// PROXY header, then TLS (when configured and asked for) or not, then [`startup`].
 async fn handshake(
     shared: &Shared,
-    stream: &mut TcpStream,
+    mut stream: TcpStream,
     peer: SocketAddr,
-) -> Result<(TcpStream, Vec<u8>), Closed> {
+) -> Result<Ready, Closed> {
     let mut buf = Vec::with_capacity(512);
     let limit = proxy_protocol::MAX_HEADER + pg::MAX_STARTUP;
 
@@ -248,7 +307,7 @@ async fn handshake(
             // Enough bytes to tell the signature from a Postgres message.
             while buf.len() < proxy_protocol::SIGNATURE.len() && proxy_protocol::may_be_header(&buf)
             {
-                read_more(stream, &mut buf, limit).await?;
+                read_more(&mut stream, &mut buf, limit).await?;
             }
             proxy_protocol::may_be_header(&buf)
         }
@@ -256,7 +315,7 @@ async fn handshake(
     let (client, vpc_endpoint_id) = if read_header {
         loop {
             match proxy_protocol::parse(&buf)? {
-                Parse::Incomplete(_) => read_more(stream, &mut buf, limit).await?,
+                Parse::Incomplete(_) => read_more(&mut stream, &mut buf, limit).await?,
                 Parse::Complete { header, len } => {
                     buf.drain(..len);
                     match header {
@@ -272,9 +331,64 @@ async fn handshake(
     } else {
         (peer, None)
     };
+    let conn = Conn {
+        client,
+        vpc_endpoint_id,
+        sni: None,
+    };
 
-    // 2. The first Postgres message; TLS and GSS encryption are declined (`N`), after which
-    // clients go on in plain text (or give up, when they require encryption).
+    // 2. TLS, if the client asks and a certificate is configured.
+    loop {
+        match pg::parse_first(&buf)? {
+            None => read_more(&mut stream, &mut buf, limit).await?,
+            Some((FirstMessage::SslRequest, len)) => {
+                buf.drain(..len);
+                let Some(acceptor) = &shared.tls else {
+                    stream.write_all(b"N").await?;
+                    continue;
+                };
+                // Bytes sent before the TLS handshake could be injected by anyone on the path.
+                if !buf.is_empty() {
+                    return Err(Closed::Refused("data after the TLS request".into()));
+                }
+                stream.write_all(b"S").await?;
+                let mut tls = acceptor.accept(stream).await?;
+                let sni = tls.get_ref().1.server_name().map(str::to_ascii_lowercase);
+                let (upstream, pending) =
+                    startup(shared, &mut tls, Vec::new(), Conn { sni, ..conn }).await?;
+                return Ok(Ready::Tls(Box::new(tls), upstream, pending));
+            }
+            Some(_) => {
+                let (upstream, pending) = startup(shared, &mut stream, buf, conn).await?;
+                return Ok(Ready::Plain(stream, upstream, pending));
+            }
+        }
+    }
+}
+
+/// What is known about a connection before its startup message.
+struct Conn {
+    client: SocketAddr,
+    vpc_endpoint_id: Option<String>,
+    /// The TLS server name the client asked for.
+    sni: Option<String>,
+}
+
+/// The startup message, the decision, the upstream connection. Returns the upstream and the
+/// bytes to send it first (the startup message without the endpoint option, and anything the
+/// client already sent after it).
+async fn startup<S: AsyncRead + AsyncWrite + Unpin>(
+    shared: &Shared,
+    stream: &mut S,
+    mut buf: Vec<u8>,
+    conn: Conn,
+) -> Result<(TcpStream, Vec<u8>), Closed> {
+    let limit = pg::MAX_STARTUP;
+    let Conn {
+        client,
+        vpc_endpoint_id,
+        sni,
+    } = conn;
     let (params, startup_len) = loop {
         match pg::parse_first(&buf)? {
             None => read_more(stream, &mut buf, limit).await?,
@@ -287,22 +401,39 @@ async fn handshake(
         }
     };
 
-    // 3. Which project, and may this connection reach it?
-    let Some(endpoint) = pg::endpoint_option(&params) else {
+    // 3. Which project, and may this connection reach it? The SNI host name's first label
+    // names the endpoint; the options do when there is no TLS (or the name is not a project's).
+    let candidates: Vec<String> = sni
+        .as_deref()
+        .and_then(|h| h.split('.').next())
+        .map(str::to_owned)
+        .into_iter()
+        .chain(pg::endpoint_option(&params))
+        .collect();
+    if candidates.is_empty() {
         return refuse(
             stream,
             "08004",
-            "Endpoint ID is not specified: pass it as a parameter, e.g. options=endpoint=<endpoint-id> \
-             (the first part of the project's host name).",
+            "Endpoint ID is not specified: connect with TLS to the project's host name, or pass \
+             it as a parameter, e.g. options=endpoint=<endpoint-id> (the first part of the \
+             project's host name).",
         )
         .await;
-    };
-    let Some(target) = target(shared, &endpoint).await? else {
+    }
+    let mut found = None;
+    for endpoint in &candidates {
+        if let Some(t) = target(shared, endpoint).await? {
+            found = Some(t);
+            break;
+        }
+    }
+    let Some(target) = found else {
         return refuse(
             stream,
             "08004",
             &format!(
-                "Endpoint {endpoint} was not found; check the host name in your connection string."
+                "Endpoint {} was not found; check the host name in your connection string.",
+                candidates.join(" / ")
             ),
         )
         .await;
@@ -360,7 +491,11 @@ async fn handshake(
     }
 }
 
-async fn refuse<T>(stream: &mut TcpStream, sqlstate: &str, message: &str) -> Result<T, Closed> {
+async fn refuse<S: AsyncWrite + Unpin, T>(
+    stream: &mut S,
+    sqlstate: &str,
+    message: &str,
+) -> Result<T, Closed> {
     stream
         .write_all(&pg::error_response(sqlstate, message))
         .await?;
