@@ -55,7 +55,7 @@ fn upstream() -> Option<(String, String, String)> {
 }
 
 async fn world(db: TestDb, mode: &str) -> World {
-    world_with(db, mode, &[]).await
+    world_with(db, mode, &["--handshake-timeout-ms", "2000"]).await
 }
 
 async fn world_with(db: TestDb, mode: &str, extra: &[&str]) -> World {
@@ -108,8 +108,6 @@ async fn world_with(db: TestDb, mode: &str, extra: &[&str]) -> World {
         "127.0.0.1:0",
         "--proxy-protocol",
         mode,
-        "--handshake-timeout-ms",
-        "2000",
         "--database-url",
         &db.url,
     ];
@@ -285,6 +283,90 @@ async fn every_access_decision_reaches_the_client(db: TestDb) {
     assert_eq!(denied[0].reason, "vpc_connections_blocked");
     assert_eq!(denied[0].client_addr, "198.51.100.20:40000");
     assert_eq!(denied[0].vpc_endpoint_id.as_deref(), Some(ALLOWED));
+
+    // …and the project's Network Security page shows them to its members.
+    let email = "viewer@acme.test";
+    w.app
+        .services
+        .create_user(
+            &Caller::operator_cli(),
+            email,
+            Some("a long enough password"),
+            false,
+        )
+        .await
+        .unwrap();
+    let project = w
+        .app
+        .store
+        .project(w.project.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    w.app
+        .services
+        .add_member(
+            &Caller::operator_cli(),
+            &OrgId::parse(&project.org_id).unwrap(),
+            email,
+            app::domain::Role::Member,
+        )
+        .await
+        .unwrap();
+    let session = w
+        .app
+        .services
+        .sign_in(email, "a long enough password", "test", None)
+        .await
+        .unwrap()
+        .token;
+    use app::backend::ConsoleBackend;
+    let page = w
+        .app
+        .services
+        .project_page(&session, w.project.as_str())
+        .await
+        .unwrap();
+    assert_eq!(page.denied.len(), 5);
+    assert_eq!(page.denied[0].reason, "vpc_connections_blocked");
+    assert_eq!(
+        page.denied
+            .iter()
+            .filter(|d| d.vpc_endpoint_id.is_none())
+            .count(),
+        1
+    );
+}
+
+/// Over `--max-connections` a client is told so; a client that says nothing is closed when
+/// the handshake time is up.
+async fn limits_and_timeouts(db: TestDb) {
+    let w = world_with(
+        db,
+        "required",
+        &["--max-connections", "1", "--handshake-timeout-ms", "300"],
+    )
+    .await;
+    let idle = TcpStream::connect(w.proxy).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut second = TcpStream::connect(w.proxy).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), second.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(answer.first(), Some(&b'E'));
+    assert!(String::from_utf8_lossy(&answer).contains("53300"));
+    // The idle one is closed after the handshake timeout, freeing its slot.
+    let mut idle = idle;
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), idle.read_to_end(&mut rest))
+        .await
+        .expect("closed within the handshake timeout")
+        .unwrap();
+    assert!(rest.is_empty());
+    let outcome = w.connect(None).await;
+    assert!(!matches!(outcome, Outcome::Closed), "{outcome:?}");
 }
 
 async fn a_change_applies_to_new_connections_within_two_seconds(db: TestDb) {
@@ -491,6 +573,7 @@ async fn tls_clients_are_identified_by_sni(db: TestDb) {
 }
 
 on_both_backends!(
+    limits_and_timeouts,
     tls_clients_are_identified_by_sni,
     every_access_decision_reaches_the_client,
     a_change_applies_to_new_connections_within_two_seconds,
