@@ -344,7 +344,7 @@ async fn limits_and_timeouts(db: TestDb) {
     let w = world_with(
         db,
         "required",
-        &["--max-connections", "1", "--handshake-timeout-ms", "300"],
+        &["--max-connections", "1", "--handshake-timeout-ms", "1000"],
     )
     .await;
     let idle = TcpStream::connect(w.proxy).await.unwrap();
