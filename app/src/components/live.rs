@@ -122,3 +122,21 @@ async fn follow(
         delay_ms = (delay_ms * 2).min(30_000);
     }
 }
+
+/// [`LiveUpdates`] for a page whose data is in `current`: mounted only once the page loaded
+/// (a stream for a page the viewer may not see would only be refused), and reconnected when
+/// `url` changes (client-side navigation to another project or organization).
+#[component]
+pub fn FollowLive(
+    #[prop(into)] url: Signal<String>,
+    #[prop(into)] current: Signal<Option<String>>,
+    #[prop(into)] on_change: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <Transition fallback=|| ()>
+            <Show when=move || current.get().is_some()>
+                {move || view! { <LiveUpdates url=url.get() current on_change/> }}
+            </Show>
+        </Transition>
+    }
+}

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::endpoint_form::{AssignEndpointForm, RegionChoice};
-use crate::components::live::LiveUpdates;
+use crate::components::live::FollowLive;
 use crate::components::session::CsrfField;
 use crate::domain::{EndpointSummary, Flash, OrgPageView, ProjectSummary};
 use crate::server_fns::{org_page, SIGN_IN_FIRST};
@@ -46,18 +46,7 @@ pub fn OrgPage() -> impl IntoView {
                     })
             }}
         </Transition>
-        // Only a page that loaded follows live updates (a stream for a page the viewer may
-        // not see would only be refused).
-        <Transition fallback=|| ()>
-            <Show when=move || current.get().is_some()>
-                {move || {
-                    let id = org_id();
-                    view! {
-                        <LiveUpdates url=format!("/events/orgs/{id}") current on_change=move |_| page.refetch()/>
-                    }
-                }}
-            </Show>
-        </Transition>
+        <FollowLive url=Signal::derive(move || format!("/events/orgs/{}", org_id())) current on_change=move |_| page.refetch()/>
     }
 }
 

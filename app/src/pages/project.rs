@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::live::LiveUpdates;
+use crate::components::live::FollowLive;
 use crate::components::session::CsrfField;
 use crate::domain::{format_time, Flash, ProjectEndpointView, ProjectPageView};
 use crate::server_fns::{project_page, SIGN_IN_FIRST};
@@ -39,16 +39,7 @@ pub fn ProjectPage() -> impl IntoView {
                     })
             }}
         </Transition>
-        <Transition fallback=|| ()>
-            <Show when=move || current.get().is_some()>
-                {move || {
-                    let id = project_id();
-                    view! {
-                        <LiveUpdates url=format!("/events/projects/{id}") current on_change=move |_| page.refetch()/>
-                    }
-                }}
-            </Show>
-        </Transition>
+        <FollowLive url=Signal::derive(move || format!("/events/projects/{}", project_id())) current on_change=move |_| page.refetch()/>
     }
 }
 

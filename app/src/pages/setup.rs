@@ -10,7 +10,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::copy::CopyBlock;
 use crate::components::endpoint_form::{AssignEndpointForm, RegionChoice};
-use crate::components::live::LiveUpdates;
+use crate::components::live::FollowLive;
 use crate::components::session::CsrfField;
 use crate::domain::setup::{
     create_endpoint_commands, enable_private_dns_command, nslookup_command, psql_command,
@@ -57,16 +57,7 @@ pub fn SetupPage() -> impl IntoView {
                     })
             }}
         </Transition>
-        <Transition fallback=|| ()>
-            <Show when=move || current.get().is_some()>
-                {move || {
-                    let id = project_id();
-                    view! {
-                        <LiveUpdates url=format!("/events/projects/{id}") current on_change=move |_| page.refetch()/>
-                    }
-                }}
-            </Show>
-        </Transition>
+        <FollowLive url=Signal::derive(move || format!("/events/projects/{}", project_id())) current on_change=move |_| page.refetch()/>
     }
 }
 
