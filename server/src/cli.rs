@@ -214,6 +214,10 @@ pub enum ProjectCommand {
         /// host:port, e.g. 10.0.3.12:5432.
         #[arg(long)]
         address: String,
+        /// Set the project's connection pooler instead (reached through the `-pooler` form
+        /// of its host name).
+        #[arg(long)]
+        pooler: bool,
         #[command(flatten)]
         context: OperatorContext,
     },
@@ -572,17 +576,19 @@ async fn run_operator(command: Command, output: Output) -> anyhow::Result<()> {
         Command::Project(ProjectCommand::SetUpstream {
             project,
             address,
+            pooler,
             context,
         }) => {
             let services = operator_services(&context).await?;
             services
-                .set_project_upstream(&caller, &project, &address)
+                .set_project_upstream(&caller, &project, &address, pooler)
                 .await
                 .map_err(failed)?;
+            let what = if pooler { "pooler" } else { "upstream" };
             print(
                 output,
-                format!("{project} is served from {address}"),
-                json!({"project_id": project.as_str(), "upstream": address.trim()}),
+                format!("{project}'s {what} is {address}"),
+                json!({"project_id": project.as_str(), what: address.trim()}),
             );
         }
         Command::Serve(_) | Command::Migrate(_) | Command::Proxy(_) => {

@@ -42,6 +42,12 @@ pub struct ServeConfig {
     #[arg(long)]
     pub demo: bool,
 
+    /// Also run a data-plane proxy on this address (Postgres clients connect here), talking
+    /// to this server through its data-plane API like any other proxy. Without a
+    /// `--data-plane-token` a random one is made for it.
+    #[arg(long, env = "ENCLAVE_EMBEDDED_PROXY")]
+    pub embedded_proxy: Option<SocketAddr>,
+
     #[command(flatten)]
     pub control_plane: ControlPlaneConfig,
 
@@ -76,6 +82,20 @@ pub struct ControlPlaneConfig {
     /// A console session ends this many hours after sign-in, active or not.
     #[arg(long, env = "ENCLAVE_SESSION_MAX_HOURS", default_value_t = 168, value_parser = clap::value_parser!(i64).range(1..=2_160))]
     pub session_max_hours: i64,
+
+    /// A data-plane proxy counts as live this long after its last heartbeat, in
+    /// milliseconds; a change is `applied` once every live proxy has acknowledged it.
+    #[arg(long, env = "ENCLAVE_PROXY_LIVE_WINDOW_MS", default_value_t = 10_000, value_parser = clap::value_parser!(i64).range(1_000..=600_000))]
+    pub proxy_live_window_ms: i64,
+
+    /// Stored connection-evidence rows per project (aggregated per endpoint, reason and
+    /// client network), at most.
+    #[arg(long, env = "ENCLAVE_EVIDENCE_PER_PROJECT", default_value_t = 500, value_parser = clap::value_parser!(i64).range(10..=100_000))]
+    pub evidence_per_project: i64,
+
+    /// Connection evidence and change-feed events are kept this many hours.
+    #[arg(long, env = "ENCLAVE_EVIDENCE_RETENTION_HOURS", default_value_t = 168, value_parser = clap::value_parser!(i64).range(1..=8_760))]
+    pub evidence_retention_hours: i64,
 }
 
 impl ControlPlaneConfig {

@@ -4,7 +4,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod data_plane_api;
 pub mod demo;
+pub mod feed;
 pub mod http;
 pub mod proxy;
 pub mod reconciler;

@@ -1,8 +1,8 @@
 //! The reconciler: a background task that drives what the cloud side decides. It asks a
-//! [`Provider`] about endpoints in state `new` and applies changed network settings to the
-//! data plane. The built-in [`Simulator`] stands in for AWS locally and in tests; a real AWS
-//! provider implements the same trait (accepting connections on the endpoint service and
-//! pushing settings to the proxies).
+//! [`Provider`] about endpoints in state `new`, and now and then prunes old data-plane
+//! evidence and feed events. The built-in [`Simulator`] stands in for AWS locally and in
+//! tests; a real AWS provider implements the same trait. Settings reach the data plane
+//! through the change feed, not through here: they are `applied` when the proxies say so.
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::{
     config::ReconcilerConfig,
     services::{Caller, ServiceError, Services},
-    store::{AssignmentRow, ProjectRow},
+    store::AssignmentRow,
 };
 
 /// The provider's view of an endpoint connection.
@@ -36,13 +36,10 @@ pub trait Provider: Send + Sync + 'static {
         endpoint: &VpcEndpointId,
         age_ms: i64,
     ) -> anyhow::Result<Review>;
-
-    /// Pushes a project's network settings to the data plane; `Ok` once they are in force.
-    async fn apply_settings(&self, project: &ProjectRow) -> anyhow::Result<()>;
 }
 
 /// Accepts every endpoint after a delay, except ids matching a pattern, which it rejects with
-/// a reason; settings apply at the next tick. Every state can be shown and tested with it.
+/// a reason. Every state can be shown and tested with it.
 #[derive(Clone, Debug)]
 pub struct Simulator {
     pub accept_delay_ms: i64,
@@ -99,10 +96,6 @@ impl Provider for Simulator {
             Review::Pending
         })
     }
-
-    async fn apply_settings(&self, _project: &ProjectRow) -> anyhow::Result<()> {
-        Ok(())
-    }
 }
 
 /// One pass over the outstanding work. Returns how many changes it made.
@@ -116,17 +109,6 @@ pub async fn reconcile_once(
     for assignment in services.store().assignments_awaiting_review(100).await? {
         if settle(services, provider, &caller, &assignment, now).await? {
             changes += 1;
-        }
-    }
-    for project in services.store().projects_applying(100).await? {
-        match provider.apply_settings(&project).await {
-            Ok(()) => {
-                services.store().mark_settings_applied(&project).await?;
-                changes += 1;
-            }
-            Err(e) => {
-                tracing::warn!(project = %project.id, error = %e, "applying settings failed; will retry")
-            }
         }
     }
     Ok(changes)
@@ -179,9 +161,16 @@ pub async fn run(
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut stop = stop;
+    let mut last_prune: Option<std::time::Instant> = None;
     loop {
         if let Err(e) = reconcile_once(&services, provider.as_ref()).await {
             tracing::warn!(error = %e, "reconciler pass failed; will retry");
+        }
+        if last_prune.is_none_or(|t| t.elapsed() > Duration::from_secs(300)) {
+            last_prune = Some(std::time::Instant::now());
+            if let Err(e) = services.prune_data_plane().await {
+                tracing::warn!(error = %e, "pruning data-plane evidence failed; will retry");
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}

@@ -30,6 +30,9 @@ pub fn services(
             .to_ascii_lowercase(),
         session_idle_ms: config.session_idle_minutes * 60_000,
         session_absolute_ms: config.session_max_hours * 3_600_000,
+        proxy_live_window_ms: config.proxy_live_window_ms,
+        evidence_per_project: config.evidence_per_project,
+        evidence_retention_ms: config.evidence_retention_hours * 3_600_000,
     };
     Ok(Services::new(store, catalog, service_config, clock))
 }
@@ -44,6 +47,8 @@ pub struct Application {
     simulator: Simulator,
     /// Tells long-lived responses (live-status streams) that the server is stopping.
     stopping: tokio::sync::watch::Sender<bool>,
+    /// A proxy to run beside the server (`--embedded-proxy`).
+    embedded_proxy: Option<crate::proxy::Proxy>,
 }
 
 impl Application {
@@ -75,15 +80,26 @@ impl Application {
         let local_addr = listener.local_addr()?;
         let leptos_options = leptos_options(config, local_addr);
         let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
+        let mut data_plane_token = config.data_plane_token.clone().filter(|t| !t.is_empty());
+        if config.embedded_proxy.is_some() && data_plane_token.is_none() {
+            data_plane_token = Some(uuid::Uuid::new_v4().simple().to_string());
+        }
+        let embedded_proxy = match (config.embedded_proxy, &data_plane_token) {
+            (Some(listen), Some(token)) => {
+                let proxy_config = crate::proxy::ProxyConfig::embedded(
+                    listen,
+                    &format!("http://{local_addr}"),
+                    token,
+                );
+                Some(crate::proxy::Proxy::bind(&proxy_config).await?)
+            }
+            _ => None,
+        };
         let state = AppState {
             stopping: stopping_rx,
             leptos_options,
             services: services.clone(),
-            data_plane_token: config
-                .data_plane_token
-                .clone()
-                .filter(|t| !t.is_empty())
-                .map(std::sync::Arc::<str>::from),
+            data_plane_token: data_plane_token.map(std::sync::Arc::<str>::from),
             secure_cookies: config.secure_cookies,
         };
         Ok(Self {
@@ -96,6 +112,7 @@ impl Application {
             ),
             simulator: Simulator::from_config(&config.reconciler),
             stopping,
+            embedded_proxy,
         })
     }
 
@@ -119,6 +136,10 @@ impl Application {
             self.reconcile_interval,
             stop_rx,
         ));
+        let proxy = self.embedded_proxy.map(|proxy| {
+            tracing::info!(addr = %proxy.local_addr(), "embedded data-plane proxy listening");
+            tokio::spawn(proxy.run())
+        });
         axum::serve(
             self.listener,
             self.router
@@ -135,6 +156,9 @@ impl Application {
         .await?;
         let _ = stop_tx.send(true);
         let _ = reconciler.await;
+        if let Some(proxy) = proxy {
+            proxy.abort();
+        }
         self.store.close().await;
         Ok(())
     }

@@ -429,9 +429,10 @@ async fn answers_have_the_neon_shapes(db: TestDb) {
         patched.body["project"]["settings"]["block_public_connections"],
         true
     );
+    // No data-plane proxy runs in this test: nothing claims the change is in force.
     assert_eq!(
         patched.body["project"]["network_settings_state"]["block_public_connections"],
-        "applying"
+        "no_data_plane"
     );
     let project = w.get(&w.member_a, &format!("/projects/{p}")).await;
     assert_eq!(project.body["project"]["id"], p.as_str());
@@ -830,7 +831,8 @@ async fn the_simulator_accepts_and_rejects(db: TestDb) {
     reconcile_once(&w.app.services, &simulator).await.unwrap();
     assert_eq!(state(E1).await["state"], "accepted");
 
-    // Settings go applying -> applied.
+    // Settings are not the reconciler's to apply: without a proxy they stay unconfirmed
+    // (tests/proxy.rs shows them applied by proxies).
     let p = w.project_a.clone();
     w.call(
         Some(&w.admin_a),
@@ -843,7 +845,7 @@ async fn the_simulator_accepts_and_rejects(db: TestDb) {
     let project = w.get(&w.admin_a, &format!("/projects/{p}")).await;
     assert_eq!(
         project.body["project"]["network_settings_state"]["block_public_connections"],
-        "applied"
+        "no_data_plane"
     );
 
     // Every change is in the audit log, with who did it.

@@ -1,6 +1,7 @@
 //! `enclave proxy` with a real client: tokio-postgres through the proxy to the real Postgres
 //! on 127.0.0.1:5432 (the one `TEST_DATABASE_URL` names), with the test playing the load
-//! balancer by writing PROXY v2 headers first. The control plane runs on each database in
+//! balancer by writing PROXY v2 headers first. The proxy talks to the control plane only
+//! through its data-plane API (HTTP, token); the control plane runs on each database in
 //! turn. Without `TEST_DATABASE_URL` there is no upstream to relay to, and the relaying
 //! scenarios say they are skipped; the refusals are checked regardless.
 
@@ -10,14 +11,14 @@ use std::{net::SocketAddr, time::Duration};
 
 use app::domain::{Label, OrgId, Plan, ProjectId, RegionId, VpcEndpointId};
 use clap::Parser;
-use common::{spawn_app, TestApp, TestDb};
+use common::{spawn_app_with, TestApp, TestDb};
 use enclave::{
     proxy::{
         pg,
         proxy_protocol::{encode, ProxyHeader},
         Proxy, ProxyConfig, ProxyStats,
     },
-    services::Caller,
+    services::{Caller, Clock},
     store::SettingsChange,
 };
 use tokio::{
@@ -28,8 +29,21 @@ use tokio::{
 const ALLOWED: &str = "vpce-0a0000000000000a1";
 const OTHER: &str = "vpce-0a0000000000000b2";
 const PENDING: &str = "vpce-0a0000000000000c3";
+const TOKEN: &str = "data-plane-token-for-tests";
+const LOOPBACK: &str = "127.0.0.0/8";
+
+/// Flood tests run alone: they load the machine enough to make the 2-second checks of the
+/// other scenarios flaky. Every other scenario holds a read lock for its duration.
+static HEAVY: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+#[allow(dead_code)]
+enum Lock {
+    Shared(tokio::sync::RwLockReadGuard<'static, ()>),
+    Exclusive(tokio::sync::RwLockWriteGuard<'static, ()>),
+}
 
 struct World {
+    _lock: Lock,
     app: TestApp,
     _db: TestDb,
     proxy: SocketAddr,
@@ -59,7 +73,26 @@ async fn world(db: TestDb, mode: &str) -> World {
 }
 
 async fn world_with(db: TestDb, mode: &str, extra: &[&str]) -> World {
-    let app = spawn_app(&db).await;
+    world_trusting(db, mode, LOOPBACK, extra).await
+}
+
+/// The control plane, an organization with three endpoints (two accepted), a project whose
+/// upstream is the test Postgres, and a proxy believing PROXY headers from `trusted`.
+async fn world_trusting(db: TestDb, mode: &str, trusted: &str, extra: &[&str]) -> World {
+    let lock = Lock::Shared(HEAVY.read().await);
+    build_world(lock, db, mode, trusted, extra).await
+}
+
+/// A world for a flood: nothing else runs meanwhile.
+async fn exclusive_world(db: TestDb, extra: &[&str]) -> World {
+    let lock = Lock::Exclusive(HEAVY.write().await);
+    let mut args = vec!["--handshake-timeout-ms", "2000"];
+    args.extend_from_slice(extra);
+    build_world(lock, db, "required", LOOPBACK, &args).await
+}
+
+async fn build_world(lock: Lock, db: TestDb, mode: &str, trusted: &str, extra: &[&str]) -> World {
+    let app = spawn_app_with(&db, &["--data-plane-token", TOKEN], Clock::system()).await;
     let cli = Caller::operator_cli();
     let s = &app.services;
     let org = s
@@ -93,10 +126,48 @@ async fn world_with(db: TestDb, mode: &str, extra: &[&str]) -> World {
     }
     let upstream = upstream();
     if let Some((_, host, _)) = &upstream {
-        s.set_project_upstream(&cli, &project_id, host)
+        s.set_project_upstream(&cli, &project_id, host, false)
             .await
             .unwrap();
     }
+    let (addr, stats) = start_proxy(&app.base, mode, trusted, extra).await;
+    let endpoint = project.hostname.split('.').next().unwrap().to_string();
+    let hostname = project.hostname.clone();
+    World {
+        _lock: lock,
+        hostname,
+        app,
+        _db: db,
+        proxy: addr,
+        stats,
+        project: project_id,
+        endpoint,
+        upstream: upstream.map(|(u, _, d)| (u, d)),
+    }
+}
+
+/// A proxy for the control plane at `base`, started and following its change feed.
+async fn start_proxy(
+    base: &str,
+    mode: &str,
+    trusted: &str,
+    extra: &[&str],
+) -> (SocketAddr, ProxyStats) {
+    let (proxy, stats) = bind_proxy(base, mode, trusted, extra).await;
+    let addr = proxy.local_addr();
+    tokio::spawn(proxy.run());
+    let started = std::time::Instant::now();
+    while stats.applied_version().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the proxy never connected to the change feed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (addr, stats)
+}
+
+async fn bind_proxy(base: &str, mode: &str, trusted: &str, extra: &[&str]) -> (Proxy, ProxyStats) {
     #[derive(Parser)]
     struct Wrapper {
         #[command(flatten)]
@@ -108,27 +179,25 @@ async fn world_with(db: TestDb, mode: &str, extra: &[&str]) -> World {
         "127.0.0.1:0",
         "--proxy-protocol",
         mode,
-        "--database-url",
-        &db.url,
+        "--control-plane-url",
+        base,
+        "--data-plane-token",
+        TOKEN,
+        "--metrics-listen",
+        "127.0.0.1:0",
+        "--report-interval-ms",
+        "100",
+        "--heartbeat-interval-ms",
+        "200",
     ];
+    if !trusted.is_empty() {
+        args.extend_from_slice(&["--trusted-proxies", trusted]);
+    }
     args.extend_from_slice(extra);
     let config = Wrapper::parse_from(args).proxy;
-    let proxy = Proxy::bind(&config, s.clone()).await.unwrap();
-    let addr = proxy.local_addr();
+    let proxy = Proxy::bind(&config).await.unwrap();
     let stats = proxy.stats();
-    tokio::spawn(proxy.run());
-    let endpoint = project.hostname.split('.').next().unwrap().to_string();
-    let hostname = project.hostname.clone();
-    World {
-        hostname,
-        app,
-        _db: db,
-        proxy: addr,
-        stats,
-        project: project_id,
-        endpoint,
-        upstream: upstream.map(|(u, _, d)| (u, d)),
-    }
+    (proxy, stats)
 }
 
 /// What the client saw.
@@ -209,9 +278,38 @@ impl World {
             .unwrap();
     }
 
-    /// Waits out the decision cache (1 s by default) so the next connection sees changes.
+    /// Waits until the proxy has applied every change made so far (it follows the feed).
     async fn settle(&self) {
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let head = self.app.store.feed_head().await.unwrap();
+        let started = std::time::Instant::now();
+        while self.stats.applied_version().unwrap_or(-1) < head {
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "the proxy did not apply version {head} within 2 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits for the proxy's evidence to reach the control plane.
+    async fn flushed(&self, outcome: &str, at_least: i64) -> Vec<enclave::store::EvidenceRow> {
+        let started = std::time::Instant::now();
+        loop {
+            let rows = self
+                .app
+                .store
+                .evidence_of_project(self.project.as_str(), outcome, 500)
+                .await
+                .unwrap();
+            if rows.iter().map(|r| r.count).sum::<i64>() >= at_least {
+                return rows;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "evidence not flushed: {rows:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
 
@@ -271,18 +369,14 @@ async fn every_access_decision_reaches_the_client(db: TestDb) {
         "VPC endpoints are not allowed",
     );
 
-    // Every refusal was counted and recorded for the project's page.
-    let denied = w
-        .app
-        .store
-        .denied_connections(w.project.as_str(), 50)
-        .await
-        .unwrap();
-    assert_eq!(denied.len() as u64, w.stats.denied());
-    assert_eq!(denied.len(), 5);
+    // Every refusal was counted and reported, aggregated per endpoint, reason and network.
+    let denied = w.flushed("refused", 5).await;
+    assert_eq!(w.stats.denied(), 5);
+    assert_eq!(denied.iter().map(|d| d.count).sum::<i64>(), 5);
+    assert_eq!(denied.len(), 5, "{denied:?}");
     assert_eq!(denied[0].reason, "vpc_connections_blocked");
-    assert_eq!(denied[0].client_addr, "198.51.100.20:40000");
-    assert_eq!(denied[0].vpc_endpoint_id.as_deref(), Some(ALLOWED));
+    assert_eq!(denied[0].client_network, "198.51.100.0/24");
+    assert_eq!(denied[0].vpc_endpoint_id, ALLOWED);
 
     // …and the project's Network Security page shows them to its members.
     let email = "viewer@acme.test";
@@ -336,6 +430,7 @@ async fn every_access_decision_reaches_the_client(db: TestDb) {
             .count(),
         1
     );
+    assert_eq!(page.denied[0].client_network, "198.51.100.0/24");
 }
 
 /// Over `--max-connections` a client is told so; a client that says nothing is closed when
@@ -344,7 +439,14 @@ async fn limits_and_timeouts(db: TestDb) {
     let w = world_with(
         db,
         "required",
-        &["--max-connections", "1", "--handshake-timeout-ms", "1000"],
+        &[
+            "--max-handshakes",
+            "1",
+            "--pre-header-timeout-ms",
+            "1000",
+            "--handshake-timeout-ms",
+            "1000",
+        ],
     )
     .await;
     let idle = TcpStream::connect(w.proxy).await.unwrap();
@@ -572,7 +674,497 @@ async fn tls_clients_are_identified_by_sni(db: TestDb) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A relayed session: the client and the task driving its connection (which ends with the
+/// error the proxy sends when a change forbids the session).
+struct Session {
+    client: tokio_postgres::Client,
+    connection: tokio::task::JoinHandle<Result<(), tokio_postgres::Error>>,
+}
+
+impl World {
+    /// Opens a session through `endpoint` (`None`: public) and checks it works.
+    async fn session(&self, endpoint: Option<&str>) -> Session {
+        self.session_to(endpoint, &self.endpoint).await
+    }
+
+    async fn session_to(&self, endpoint: Option<&str>, label: &str) -> Session {
+        let mut stream = TcpStream::connect(self.proxy).await.unwrap();
+        stream.write_all(&self.header(endpoint)).await.unwrap();
+        let (user, dbname) = self.upstream.clone().expect("sessions need an upstream");
+        let mut config = tokio_postgres::Config::new();
+        config
+            .user(&user)
+            .dbname(&dbname)
+            .options(format!("endpoint={label}"));
+        let (client, connection) = config
+            .connect_raw(stream, tokio_postgres::NoTls)
+            .await
+            .expect("the session is allowed");
+        let connection = tokio::spawn(connection);
+        client.simple_query("select 1").await.unwrap();
+        Session { client, connection }
+    }
+
+    async fn org_id(&self) -> OrgId {
+        let project = self
+            .app
+            .store
+            .project(self.project.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+        OrgId::parse(&project.org_id).unwrap()
+    }
+}
+
+impl Session {
+    /// Asserts the proxy ends the session, with its reason, within 2 s.
+    async fn ended_within_two_seconds(self, reason_part: &str) {
+        let started = std::time::Instant::now();
+        let ended = tokio::time::timeout(Duration::from_secs(2), self.connection)
+            .await
+            .expect("the session was not ended within 2 s")
+            .unwrap();
+        let err = ended.expect_err("the session ended with an error");
+        let db = err.as_db_error().expect("a Postgres error from the proxy");
+        assert_eq!(db.code().code(), "28000", "{}", db.message());
+        assert!(
+            db.message().contains("Connection ended"),
+            "{}",
+            db.message()
+        );
+        assert!(db.message().contains(reason_part), "{}", db.message());
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(self.client.simple_query("select 1").await.is_err());
+    }
+
+    async fn still_open(self) -> Self {
+        if let Err(e) = self.client.simple_query("select 1").await {
+            let ended = self.connection.await.unwrap();
+            panic!("the session was ended ({e}): {ended:?}");
+        }
+        self
+    }
+}
+
+/// Open sessions that a change forbids are ended within 2 s of the change; the others stay.
+async fn open_sessions_are_ended_when_a_change_forbids_them(db: TestDb) {
+    let w = world(db, "required").await;
+    if w.upstream.is_none() {
+        eprintln!("skipped: TEST_DATABASE_URL is not set, so there is no session to relay");
+        return;
+    }
+    let key = org_key(&w).await;
+    let patch = |body: serde_json::Value| {
+        let req = w
+            .app
+            .client
+            .patch(w.app.url(&format!("/api/v2/projects/{}", w.project)))
+            .bearer_auth(&key)
+            .json(&body);
+        async move { assert_eq!(req.send().await.unwrap().status(), 200) }
+    };
+
+    // 1. Blocking public access ends public sessions, not private ones.
+    let public = w.session(None).await;
+    let private = w.session(Some(ALLOWED)).await;
+    patch(serde_json::json!({"project": {"settings": {"block_public_connections": true}}})).await;
+    public.ended_within_two_seconds("public internet").await;
+    drop(private.still_open().await);
+    patch(serde_json::json!({"project": {"settings": {"block_public_connections": false}}})).await;
+
+    // 2. A restriction to another endpoint ends sessions through this one.
+    let through_allowed = w.session(Some(ALLOWED)).await;
+    let through_other = w.session(Some(OTHER)).await;
+    w.restrict(OTHER).await;
+    through_allowed.ended_within_two_seconds("restricted").await;
+    drop(through_other.still_open().await);
+
+    // 3. Lifting the restriction that admitted a session (others remain) ends it.
+    w.restrict(ALLOWED).await;
+    w.settle().await;
+    let through_other = w.session(Some(OTHER)).await;
+    w.app
+        .services
+        .unrestrict_project(
+            &Caller::operator_cli(),
+            &w.project,
+            &VpcEndpointId::parse(OTHER).unwrap(),
+        )
+        .await
+        .unwrap();
+    through_other.ended_within_two_seconds("restricted").await;
+    w.app
+        .services
+        .unrestrict_project(
+            &Caller::operator_cli(),
+            &w.project,
+            &VpcEndpointId::parse(ALLOWED).unwrap(),
+        )
+        .await
+        .unwrap();
+
+    // 4. Removing its endpoint from the organization ends it.
+    w.settle().await;
+    let through_other = w.session(Some(OTHER)).await;
+    let survivor = w.session(Some(ALLOWED)).await;
+    let res = w
+        .app
+        .client
+        .delete(w.app.url(&format!(
+            "/api/v2/organizations/{}/vpc/region/aws-us-east-2/vpc_endpoints/{OTHER}",
+            w.org_id().await
+        )))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    through_other.ended_within_two_seconds("not assigned").await;
+    drop(survivor.still_open().await);
+    assert!(w
+        .stats
+        .metrics()
+        .contains("enclave_proxy_revocations_total 4"));
+}
+
+async fn org_key(w: &World) -> String {
+    w.app
+        .services
+        .create_api_key(
+            &Caller::operator_cli(),
+            &enclave::services::KeyOwner::Org(w.org_id().await),
+            "automation",
+            None,
+        )
+        .await
+        .unwrap()
+        .token
+}
+
+async fn rollout_state(w: &World, key: &str) -> String {
+    let body: serde_json::Value = w
+        .app
+        .client
+        .get(w.app.url(&format!("/api/v2/projects/{}", w.project)))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["project"]["network_settings_state"]["block_public_connections"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn heartbeat(w: &World, proxy_id: &str, version: i64) {
+    let res = w
+        .app
+        .client
+        .post(w.app.url("/api/internal/v1/heartbeat"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({
+            "proxy_id": proxy_id, "version": version, "started_at_ms": 0,
+            "counters": {"accepted": 0, "refused": 0, "active_relays": 0, "revoked": 0}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+/// `applied` is reported only once every live proxy has acknowledged the change.
+async fn applied_means_every_live_proxy_acknowledged(db: TestDb) {
+    let w = world(db, "required").await;
+    let key = org_key(&w).await;
+    // The real proxy is live; a second one that is behind holds the change at `applying`.
+    heartbeat(&w, "lagging-proxy", 0).await;
+    w.settings(Some(true), None).await;
+    let change = w.app.store.feed_head().await.unwrap();
+    w.settle().await;
+    assert_eq!(rollout_state(&w, &key).await, "applying");
+    use app::backend::ConsoleBackend;
+    let rollout = w.app.services.rollout(w.project.as_str()).await.unwrap();
+    assert_eq!(
+        rollout,
+        enclave::services::Rollout::Applying {
+            acknowledged: 1,
+            proxies: 2
+        }
+    );
+    heartbeat(&w, "lagging-proxy", change).await;
+    assert_eq!(rollout_state(&w, &key).await, "applied");
+    // The internal API wants the token.
+    let res = w
+        .app
+        .client
+        .post(w.app.url("/api/internal/v1/heartbeat"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let _ = ConsoleBackend::system_status(&w.app.services).await;
+}
+
+/// Without a proxy, nothing claims a change is applied.
+async fn without_a_data_plane_nothing_is_applied(db: TestDb) {
+    let _lock = HEAVY.read().await;
+    let app = spawn_app_with(&db, &["--data-plane-token", TOKEN], Clock::system()).await;
+    let cli = Caller::operator_cli();
+    let org = app
+        .services
+        .create_organization(&cli, "Acme", Plan::Scale)
+        .await
+        .unwrap();
+    let project = app
+        .services
+        .create_project(
+            &cli,
+            &OrgId::parse(&org.id).unwrap(),
+            "web",
+            &RegionId::parse("aws-us-east-2").unwrap(),
+        )
+        .await
+        .unwrap();
+    let id = ProjectId::parse(&project.id).unwrap();
+    app.services
+        .update_project_settings(
+            &cli,
+            &id,
+            &SettingsChange {
+                block_public_connections: Some(true),
+                block_vpc_connections: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        app.services.rollout(&project.id).await.unwrap(),
+        enclave::services::Rollout::NoDataPlane
+    );
+    let (_, stats) = start_proxy(&app.base, "required", LOOPBACK, &[]).await;
+    let started = std::time::Instant::now();
+    while !matches!(
+        app.services.rollout(&project.id).await.unwrap(),
+        enclave::services::Rollout::Applied { proxies: 1 }
+    ) {
+        assert!(started.elapsed() < Duration::from_secs(3), "never applied");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(stats.applied_version().unwrap() >= app.store.feed_head().await.unwrap());
+}
+
+/// PROXY headers are believed only from `--trusted-proxies`, in every mode.
+async fn forged_proxy_headers_are_refused(db: TestDb) {
+    let w = world_trusting(db, "optional", "10.9.0.0/16", &[]).await;
+    let answer = |bytes: Vec<u8>, addr: SocketAddr| async move {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(&bytes).await.unwrap();
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut rest))
+            .await
+            .expect("closed promptly")
+            .ok();
+        rest
+    };
+    let mut forged = w.header(Some(ALLOWED));
+    forged.extend_from_slice(&pg::startup_message(&[
+        ("user", "x"),
+        ("options", &format!("endpoint={}", w.endpoint)),
+    ]));
+    // Optional: a header from an untrusted peer closes the connection, unanswered…
+    assert!(answer(forged.clone(), w.proxy).await.is_empty());
+    // …while a client without one is served as a public client.
+    let plain = pg::startup_message(&[
+        ("user", "x"),
+        ("options", &format!("endpoint={}", w.endpoint)),
+    ]);
+    assert!(!answer(plain, w.proxy).await.is_empty());
+    // Required and rejected: the same forged header is refused too.
+    for mode in ["required", "rejected"] {
+        let trusted = if mode == "required" {
+            "10.9.0.0/16"
+        } else {
+            ""
+        };
+        let (addr, stats) = start_proxy(&w.app.base, mode, trusted, &[]).await;
+        assert!(answer(forged.clone(), addr).await.is_empty(), "{mode}");
+        assert!(stats.denied() >= 1, "{mode}");
+        assert!(stats.metrics().contains("untrusted"), "{mode}");
+    }
+    assert!(w.stats.metrics().contains("untrusted_proxy_header"));
+}
+
+/// A PrivateLink-only listener refuses connections without a VPC endpoint id.
+async fn the_private_listener_refuses_public_clients(db: TestDb) {
+    let w = world_with(db, "required", &["--private-only"]).await;
+    refused(&w.connect(None).await, "28000", "PrivateLink only");
+    let through = w.connect(Some(ALLOWED)).await;
+    assert!(
+        !matches!(through, Outcome::Refused(ref code, _) if code == "28000"),
+        "{through:?}"
+    );
+}
+
+/// `ep-…-pooler` reaches the pooler when the project has one, and is told otherwise.
+async fn pooler_host_names(db: TestDb) {
+    let w = world(db, "required").await;
+    let pooler = format!("{}-pooler", w.endpoint);
+    let mut stream = TcpStream::connect(w.proxy).await.unwrap();
+    stream.write_all(&w.header(None)).await.unwrap();
+    stream
+        .write_all(&pg::startup_message(&[
+            ("user", "x"),
+            ("options", &format!("endpoint={pooler}")),
+        ]))
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    assert!(String::from_utf8_lossy(&answer).contains("no connection pooler"));
+    let Some((_, host, _)) = upstream() else {
+        eprintln!("skipped the relayed half: TEST_DATABASE_URL is not set");
+        return;
+    };
+    w.app
+        .services
+        .set_project_upstream(&Caller::operator_cli(), &w.project, &host, true)
+        .await
+        .unwrap();
+    w.settle().await;
+    let session = w.session_to(None, &pooler).await;
+    let _ = session.still_open().await;
+}
+
+/// When the control plane cannot be reached, new lookups fail closed.
+async fn an_unreachable_control_plane_fails_closed(db: TestDb) {
+    let w = world(db, "required").await;
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let (proxy, stats) = bind_proxy(&dead, "required", LOOPBACK, &[]).await;
+    let addr = proxy.local_addr();
+    tokio::spawn(proxy.run());
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(&w.header(None)).await.unwrap();
+    s.write_all(&pg::startup_message(&[
+        ("user", "x"),
+        ("options", &format!("endpoint={}", w.endpoint)),
+    ]))
+    .await
+    .unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).await.unwrap();
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        text.contains("08001") && text.contains("cannot be checked"),
+        "{text}"
+    );
+    assert_eq!(stats.applied_version(), None);
+}
+
+/// 20,000 refused connections leave one aggregated row (under the per-project bound), and
+/// API writes made meanwhile succeed.
+async fn a_refusal_flood_is_aggregated_and_bounded(db: TestDb) {
+    let w = exclusive_world(db, &[]).await;
+    w.settings(Some(true), None).await;
+    w.settle().await;
+    let key = org_key(&w).await;
+    const FLOOD: usize = 20_000;
+    const WORKERS: usize = 32;
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..WORKERS {
+        let (addr, header) = (w.proxy, w.header(None));
+        let startup = pg::startup_message(&[
+            ("user", "x"),
+            ("options", &format!("endpoint={}", w.endpoint)),
+        ]);
+        workers.spawn(async move {
+            for _ in 0..FLOOD / WORKERS {
+                let mut s = TcpStream::connect(addr).await.unwrap();
+                let mut hello = header.clone();
+                hello.extend_from_slice(&startup);
+                s.write_all(&hello).await.unwrap();
+                let mut answer = Vec::new();
+                let _ = s.read_to_end(&mut answer).await;
+                assert_eq!(answer.first(), Some(&b'E'));
+            }
+        });
+    }
+    // Writes through the API during the flood.
+    for i in 0..10 {
+        let res = w
+            .app
+            .client
+            .patch(w.app.url(&format!("/api/v2/projects/{}", w.project)))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({"project": {"settings": {"block_vpc_connections": i % 2 == 0}}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    while let Some(done) = workers.join_next().await {
+        done.unwrap();
+    }
+    let rows = w.flushed("refused", FLOOD as i64).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].count, FLOOD as i64);
+    assert!(w.app.store.evidence_rows().await.unwrap() <= 500);
+}
+
+/// 100,000 distinct made-up host names leave the route caches at their cap.
+async fn made_up_host_names_leave_caches_at_their_cap(db: TestDb) {
+    let w = exclusive_world(db, &["--cache-capacity", "1000"]).await;
+    const NAMES: usize = 100_000;
+    const WORKERS: usize = 32;
+    let mut workers = tokio::task::JoinSet::new();
+    for worker in 0..WORKERS {
+        let (addr, header) = (w.proxy, w.header(None));
+        workers.spawn(async move {
+            for i in 0..NAMES / WORKERS {
+                // Half are not host labels at all (never looked up), half are.
+                let name = if i % 2 == 0 {
+                    format!("ep-made-up-{worker}-{i}")
+                } else {
+                    format!("ep_not.a/label{worker}x{i}")
+                };
+                let mut s = TcpStream::connect(addr).await.unwrap();
+                let mut hello = header.clone();
+                hello.extend_from_slice(&pg::startup_message(&[
+                    ("user", "x"),
+                    ("options", &format!("endpoint={name}")),
+                ]));
+                s.write_all(&hello).await.unwrap();
+                let mut answer = Vec::new();
+                let _ = s.read_to_end(&mut answer).await;
+                assert!(String::from_utf8_lossy(&answer).contains("was not found"));
+            }
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        done.unwrap();
+    }
+    let (found, missing) = w.stats.cache_entries().await;
+    assert!(found <= 1000 && missing <= 1000, "{found} {missing}");
+    assert!(missing >= 1, "made-up names are remembered, within the cap");
+}
+
 on_both_backends!(
+    open_sessions_are_ended_when_a_change_forbids_them,
+    applied_means_every_live_proxy_acknowledged,
+    without_a_data_plane_nothing_is_applied,
+    forged_proxy_headers_are_refused,
+    the_private_listener_refuses_public_clients,
+    pooler_host_names,
+    an_unreachable_control_plane_fails_closed,
+    a_refusal_flood_is_aggregated_and_bounded,
     limits_and_timeouts,
     tls_clients_are_identified_by_sni,
     every_access_decision_reaches_the_client,
@@ -580,3 +1172,9 @@ on_both_backends!(
     bad_headers_are_closed_cleanly,
     optional_and_rejected_modes,
 );
+
+/// The cache cap is a property of the proxy, not of the database: SQLite is enough.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn made_up_host_names_leave_caches_at_their_cap_sqlite() {
+    made_up_host_names_leave_caches_at_their_cap(TestDb::sqlite().await).await;
+}

@@ -16,6 +16,7 @@ fn org<'a>(id: &'a str, plan: &'a str) -> NewOrganization<'a> {
 fn project<'a>(id: &'a str, org_id: &'a str, hostname: &'a str) -> NewProject<'a> {
     NewProject {
         id,
+        endpoint_label: hostname.split('.').next().unwrap(),
         org_id,
         name: "web",
         region_id: "aws-us-east-2",
@@ -106,7 +107,84 @@ async fn duplicates_and_dangling_references_are_refused(db: TestDb) {
     assert_eq!((status.organizations, status.projects), (1, 0));
 }
 
+/// Every audited change is an event on the feed, versioned in commit order; readers ask for
+/// everything after a version, and a project's network version follows its changes only.
+async fn every_change_is_a_versioned_event(db: TestDb) {
+    let store = db.store().await;
+    assert_eq!(store.feed_head().await.unwrap(), 0);
+    let mut wakes = store.wakes();
+    let mut audit = common::audit();
+    audit.org_id = Some("org-bold-bonus-12345678".into());
+    store
+        .insert_organization(&org("org-bold-bonus-12345678", "scale"), &audit)
+        .await
+        .unwrap();
+    assert!(wakes.has_changed().unwrap(), "a commit wakes the readers");
+    audit.project_id = Some("orange-credit-12345678".into());
+    audit.action = "project.create";
+    store
+        .insert_project(
+            &project(
+                "orange-credit-12345678",
+                "org-bold-bonus-12345678",
+                "ep-a-1.example",
+            ),
+            &audit,
+        )
+        .await
+        .unwrap();
+    audit.action = "project.settings";
+    store.insert_audit(&audit).await.unwrap();
+    // A refused write adds no event.
+    let _ = store
+        .insert_organization(&org("org-bold-bonus-12345678", "free"), &audit)
+        .await
+        .unwrap_err();
+    assert_eq!(store.feed_head().await.unwrap(), 3);
+    let events = store.events_after(0, 10).await.unwrap();
+    let versions: Vec<i64> = events.iter().map(|e| e.version).collect();
+    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(
+        events[1].project_id.as_deref(),
+        Some("orange-credit-12345678")
+    );
+    assert_eq!(store.events_after(2, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .project_network_version("orange-credit-12345678")
+            .await
+            .unwrap(),
+        3
+    );
+    // The label clients name is unique across regions and looked up by equality.
+    let found = store.project_by_endpoint_label("ep-a-1").await.unwrap();
+    assert_eq!(found.unwrap().id, "orange-credit-12345678");
+    assert!(store
+        .project_by_endpoint_label("ep-a")
+        .await
+        .unwrap()
+        .is_none());
+    let clash = store
+        .insert_project(
+            &project(
+                "orange-debit-12345678",
+                "org-bold-bonus-12345678",
+                "ep-a-1.other-region.example",
+            ),
+            &common::audit(),
+        )
+        .await;
+    assert!(
+        matches!(clash, Err(StoreError::UniqueViolation { .. })),
+        "got {clash:?}"
+    );
+    // Pruning keeps the newest events.
+    assert_eq!(store.prune_feed(i64::MAX, 1).await.unwrap(), 2);
+    assert_eq!(store.feed_oldest().await.unwrap(), Some(3));
+}
+
 on_both_backends!(
+    every_change_is_a_versioned_event,
     migrations_are_idempotent,
     status_counts_what_is_stored,
     duplicates_and_dangling_references_are_refused,

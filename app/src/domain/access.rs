@@ -23,6 +23,20 @@ pub enum AccessReason {
 }
 
 impl AccessReason {
+    /// The stable code, as serialized (metrics and evidence use it).
+    pub fn code(self) -> &'static str {
+        match self {
+            AccessReason::PublicAllowed => "public_allowed",
+            AccessReason::VpcEndpointAllowed => "vpc_endpoint_allowed",
+            AccessReason::ProjectNotFound => "project_not_found",
+            AccessReason::PublicConnectionsBlocked => "public_connections_blocked",
+            AccessReason::VpcConnectionsBlocked => "vpc_connections_blocked",
+            AccessReason::VpcEndpointNotAssigned => "vpc_endpoint_not_assigned",
+            AccessReason::VpcEndpointNotAccepted => "vpc_endpoint_not_accepted",
+            AccessReason::VpcEndpointNotInRestrictions => "vpc_endpoint_not_in_restrictions",
+        }
+    }
+
     pub fn allows(self) -> bool {
         matches!(
             self,
@@ -175,6 +189,23 @@ mod tests {
             vpc_endpoint_id: endpoint,
             assignment: EndpointAssignment::Assigned(EndpointState::Accepted),
             restrictions,
+        }
+    }
+
+    #[test]
+    fn codes_match_the_wire_names() {
+        for reason in [
+            AccessReason::PublicAllowed,
+            AccessReason::VpcEndpointAllowed,
+            AccessReason::ProjectNotFound,
+            AccessReason::PublicConnectionsBlocked,
+            AccessReason::VpcConnectionsBlocked,
+            AccessReason::VpcEndpointNotAssigned,
+            AccessReason::VpcEndpointNotAccepted,
+            AccessReason::VpcEndpointNotInRestrictions,
+        ] {
+            let wire = serde_json::to_value(reason).unwrap();
+            assert_eq!(wire.as_str(), Some(reason.code()));
         }
     }
 

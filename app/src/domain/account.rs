@@ -130,7 +130,8 @@ pub struct ProjectPageView {
     pub admins: Vec<String>,
     pub entitled: bool,
     pub block_public_connections: bool,
-    pub public_state: String,
+    /// Where the project's latest network change stands in the data plane.
+    pub rollout: RolloutView,
     pub block_vpc_connections: bool,
     pub region_name: String,
     pub service_names: Vec<String>,
@@ -150,18 +151,48 @@ pub struct ProjectPageView {
     pub trial: Option<TrialView>,
     /// Regions offering private networking (for the trial request form).
     pub offered_regions: Vec<String>,
-    /// Connections the data-plane proxy refused recently, newest first.
+    /// Connections the data-plane proxies refused, aggregated, most recent first.
     pub denied: Vec<DeniedConnectionView>,
 }
 
-/// A connection the proxy refused.
+/// Where a network change stands in the data plane: `applied` once every live proxy has
+/// acknowledged it, `applying` until then, `no_data_plane` while no proxy is connected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutView {
+    pub state: String,
+    pub acknowledged: u32,
+    pub proxies: u32,
+}
+
+impl RolloutView {
+    /// What the console says about it.
+    pub fn describe(&self) -> String {
+        match self.state.as_str() {
+            "applied" => format!(
+                "Applied by {} data-plane prox{}.",
+                self.proxies,
+                if self.proxies == 1 { "y" } else { "ies" }
+            ),
+            "applying" => format!(
+                "Applying: applied by {} of {} proxies so far.",
+                self.acknowledged, self.proxies
+            ),
+            _ => "No data plane is connected; this takes effect when one starts.".to_string(),
+        }
+    }
+}
+
+/// Connections the proxies refused, aggregated per endpoint, reason and client network.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeniedConnectionView {
-    pub at_ms: i64,
-    /// The VPC endpoint it came through; `None` for the public internet.
+    /// The VPC endpoint they came through; `None` for the public internet.
     pub vpc_endpoint_id: Option<String>,
-    pub client_addr: String,
+    /// The clients' network, e.g. `198.51.100.0/24`.
+    pub client_network: String,
     pub reason: String,
+    pub count: i64,
+    pub first_seen_ms: i64,
+    pub last_seen_ms: i64,
 }
 
 /// An organization's latest trial request, as its members see it.

@@ -12,7 +12,7 @@ pub use access::{decide, AccessDecision, AccessInput, AccessReason, EndpointAssi
 pub use account::{
     format_time, ActivityView, ApiKeyView, ApiKeysView, DeniedConnectionView, EndpointSummary,
     Flash, NewKeyView, OperatorTrialsView, OrgPageView, OrgSummary, ProjectEndpointView,
-    ProjectPageView, ProjectSummary, TrialReviewView, TrialView,
+    ProjectPageView, ProjectSummary, RolloutView, TrialReviewView, TrialView,
 };
 pub use ids::{FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
 pub use region::{Region, RegionCatalog};

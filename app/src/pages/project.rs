@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::live::FollowLive;
 use crate::components::session::CsrfField;
-use crate::domain::{format_time, Flash, ProjectEndpointView, ProjectPageView};
+use crate::domain::{format_time, Flash, ProjectEndpointView, ProjectPageView, RolloutView};
 use crate::server_fns::{project_page, SIGN_IN_FIRST};
 
 #[component]
@@ -60,7 +60,7 @@ pub fn SignInFirst() -> impl IntoView {
 #[component]
 pub fn PublicAccess(
     block_public_connections: bool,
-    public_state: String,
+    rollout: RolloutView,
     block_vpc_connections: bool,
     can_change: bool,
     reachable_privately: bool,
@@ -77,7 +77,10 @@ pub fn PublicAccess(
     view! {
             <p data-testid="public-state">
                 {if block_public_connections { "Blocked" } else { "Allowed" }}
-                {(public_state == "applying").then_some(" (applying…)")}
+            </p>
+            <p data-testid="rollout" data-state=rollout.state.clone() role="status"
+                class=if rollout.state == "applied" { "muted" } else { "note warn" }>
+                {rollout.describe()}
             </p>
             {block_vpc_connections.then(|| view! { <p class="note warn">"VPC connections are blocked for this project."</p> })}
             {can_change.then(|| {
@@ -159,7 +162,7 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
         admins,
         entitled,
         block_public_connections,
-        public_state,
+        rollout,
         block_vpc_connections,
         region_name,
         service_names,
@@ -231,7 +234,7 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
             <h2 id="public-heading">"Public internet access"</h2>
             <PublicAccess
                 block_public_connections
-                public_state
+                rollout
                 block_vpc_connections
                 can_change
                 reachable_privately
@@ -271,22 +274,26 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
                         <table data-testid="denied">
                             <thead>
                                 <tr>
-                                    <th scope="col">"When"</th>
+                                    <th scope="col">"Last seen"</th>
                                     <th scope="col">"From"</th>
-                                    <th scope="col">"Client"</th>
+                                    <th scope="col">"Client network"</th>
                                     <th scope="col">"Why"</th>
+                                    <th scope="col">"Count"</th>
+                                    <th scope="col">"First seen"</th>
                                 </tr>
                             </thead>
                             <tbody>
                                 {denied.into_iter().map(|d| view! {
                                     <tr>
-                                        <td>{format_time(d.at_ms)}</td>
+                                        <td>{format_time(d.last_seen_ms)}</td>
                                         <td>{match d.vpc_endpoint_id {
                                             Some(id) => view! { <code>{id}</code> }.into_any(),
                                             None => view! { <span>"public internet"</span> }.into_any(),
                                         }}</td>
-                                        <td><code>{d.client_addr}</code></td>
+                                        <td><code>{d.client_network}</code></td>
                                         <td>{d.reason.replace('_', " ")}</td>
+                                        <td>{d.count}</td>
+                                        <td>{format_time(d.first_seen_ms)}</td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>

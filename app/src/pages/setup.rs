@@ -409,7 +409,7 @@ fn StepRestrict(
         <h3>"Public internet access"</h3>
         <PublicAccess
             block_public_connections=page.block_public_connections
-            public_state=page.public_state.clone()
+            rollout=page.rollout.clone()
             block_vpc_connections=page.block_vpc_connections
             can_change
             reachable_privately=page.reachable_privately

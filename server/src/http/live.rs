@@ -3,11 +3,11 @@
 //!
 //! Each stream belongs to the signed-in person and checks their access on every look, so a
 //! page only hears about what its viewer may see, and a session that ends ends the stream.
-//! The server compares a digest of the page's data once a second and sends it when it
-//! changes; the first event of every connection carries the current digest, which is how a
-//! reconnecting browser catches up on whatever it missed. Reading the store (not an
-//! in-process bus) means changes made by any server instance, the API, the CLI or the
-//! reconciler all arrive.
+//! The stream wakes on the change feed (a commit here or, on PostgreSQL, on any instance; or
+//! a proxy acknowledging a change), recomputes a digest of the page's data and sends it when
+//! it changes; the first event of every connection carries the current digest, which is how
+//! a reconnecting browser catches up on whatever it missed. With nothing happening it looks
+//! again only every [`RECHECK`], so an ended session still ends its stream.
 
 use std::{convert::Infallible, time::Duration};
 
@@ -28,8 +28,11 @@ use futures::stream::{self, Stream};
 use super::AppState;
 use crate::services::Services;
 
-/// How often an open stream looks for changes.
-const POLL: Duration = Duration::from_secs(1);
+/// How often an idle stream re-checks its viewer's access (changes arrive on the feed).
+const RECHECK: Duration = Duration::from_secs(30);
+
+/// Wake-ups closer together than this are read as one.
+const SETTLE: Duration = Duration::from_millis(50);
 
 #[derive(Clone, Copy)]
 enum Subject {
@@ -62,6 +65,7 @@ struct Watch {
     last: String,
     opened: bool,
     stopping: tokio::sync::watch::Receiver<bool>,
+    ticks: tokio::sync::watch::Receiver<u64>,
 }
 
 fn changes(watch: Watch) -> impl Stream<Item = Result<Event, Infallible>> {
@@ -72,11 +76,21 @@ fn changes(watch: Watch) -> impl Stream<Item = Result<Event, Infallible>> {
             return Some((Ok(event), watch));
         }
         loop {
-            tokio::select! {
-                _ = tokio::time::sleep(POLL) => {}
+            let woken = tokio::select! {
+                _ = tokio::time::sleep(RECHECK) => false,
+                changed = watch.ticks.changed() => {
+                    if changed.is_err() {
+                        return None;
+                    }
+                    true
+                }
                 // The server is stopping: end the stream (the browser reconnects to whichever
                 // server comes back).
                 _ = watch.stopping.wait_for(|s| *s) => return None,
+            };
+            if woken {
+                tokio::time::sleep(SETTLE).await;
+                watch.ticks.borrow_and_update();
             }
             match version(&watch.services, &watch.session, watch.subject, &watch.id).await {
                 Ok(current) if current != watch.last => {
@@ -102,6 +116,8 @@ async fn open(state: AppState, headers: HeaderMap, subject: Subject, id: String)
     else {
         return (StatusCode::UNAUTHORIZED, "Sign in to receive live updates.").into_response();
     };
+    // Subscribed before the first look, so nothing committed after it is missed.
+    let ticks = state.services.feed().ticks();
     let first = match version(&state.services, &session, subject, &id).await {
         Ok(v) => v,
         Err(e) if e.code == "unauthenticated" => {
@@ -117,6 +133,7 @@ async fn open(state: AppState, headers: HeaderMap, subject: Subject, id: String)
         last: first,
         opened: false,
         stopping: state.stopping.clone(),
+        ticks,
     });
     let mut response = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))

@@ -248,25 +248,36 @@ impl Services {
         Self::require_admin(&org, role)?;
         let name = non_empty_name("name", name)?;
         let region = self.region(region_id)?;
-        let id = names::project_id();
-        let hostname = names::hostname(
-            &region.cloud,
-            region.cloud_region(),
-            &self.config.hostname_domain,
-        );
-        let audit = self
-            .audit(caller, "project.create", &id)
-            .org(&org.id)
-            .project(&id)
-            .after(json!({"name": name, "region_id": region_id, "hostname": hostname}));
-        let project = NewProject {
-            id: &id,
-            org_id: &org.id,
-            name: &name,
-            region_id: region_id.as_str(),
-            hostname: &hostname,
+        // Ids and host labels are random; on the rare collision, draw again.
+        let mut attempt = 0;
+        let id = loop {
+            attempt += 1;
+            let id = names::project_id();
+            let hostname = names::hostname(
+                &region.cloud,
+                region.cloud_region(),
+                &self.config.hostname_domain,
+            );
+            let endpoint_label = hostname.split('.').next().unwrap_or_default().to_string();
+            let audit = self
+                .audit(caller, "project.create", &id)
+                .org(&org.id)
+                .project(&id)
+                .after(json!({"name": name, "region_id": region_id, "hostname": hostname}));
+            let project = NewProject {
+                id: &id,
+                endpoint_label: &endpoint_label,
+                org_id: &org.id,
+                name: &name,
+                region_id: region_id.as_str(),
+                hostname: &hostname,
+            };
+            match self.store.insert_project(&project, &audit).await {
+                Ok(()) => break id,
+                Err(StoreError::UniqueViolation { .. }) if attempt < 5 => continue,
+                Err(e) => return Err(e.into()),
+            }
         };
-        self.store.insert_project(&project, &audit).await?;
         self.store
             .project(&id)
             .await?

@@ -27,7 +27,7 @@ use crate::store::Store;
 
 pub use accounts::{CreatedApiKey, KeyOwner};
 pub use clock::Clock;
-pub use data_plane::ConnectionTarget;
+pub use data_plane::{valid_host_label, Rollout};
 pub use error::{ErrorKind, ServiceError};
 pub use network::{EndpointDetails, ProjectPage, ProjectRef};
 use principal::project_not_found as network_project_not_found;
@@ -47,6 +47,12 @@ pub struct ServiceConfig {
     pub session_idle_ms: i64,
     /// …and in any case this long after sign-in.
     pub session_absolute_ms: i64,
+    /// A proxy counts as live (and must acknowledge changes) this long after its heartbeat.
+    pub proxy_live_window_ms: i64,
+    /// Stored connection-evidence rows per project, at most.
+    pub evidence_per_project: i64,
+    /// Evidence, silent proxies and feed events older than this are pruned.
+    pub evidence_retention_ms: i64,
 }
 
 impl Default for ServiceConfig {
@@ -56,6 +62,9 @@ impl Default for ServiceConfig {
             hostname_domain: "db.enclave.internal".to_string(),
             session_idle_ms: 2 * 3_600_000,
             session_absolute_ms: 7 * 86_400_000,
+            proxy_live_window_ms: 10_000,
+            evidence_per_project: 500,
+            evidence_retention_ms: 7 * 86_400_000,
         }
     }
 }
@@ -67,16 +76,23 @@ pub struct Services {
     catalog: Arc<RegionCatalog>,
     config: Arc<ServiceConfig>,
     clock: Clock,
+    feed: crate::feed::Feed,
 }
 
 impl Services {
     pub fn new(store: Store, catalog: RegionCatalog, config: ServiceConfig, clock: Clock) -> Self {
         Self {
+            feed: crate::feed::Feed::new(store.clone()),
             store,
             catalog: Arc::new(catalog),
             config: Arc::new(config),
             clock,
         }
+    }
+
+    /// The change feed (data-plane streams and live pages read it).
+    pub fn feed(&self) -> &crate::feed::Feed {
+        &self.feed
     }
 
     pub fn store(&self) -> &Store {
@@ -299,17 +315,39 @@ impl ConsoleBackend for Services {
         let trial = self.trial_view(self.trial_status(&caller, &org.id).await?);
         let denied = self
             .store
-            .denied_connections(&project.id, 10)
+            .evidence_of_project(&project.id, "refused", 20)
             .await
             .map_err(ServiceError::from)?
             .into_iter()
             .map(|d| app::domain::DeniedConnectionView {
-                at_ms: d.at,
-                vpc_endpoint_id: d.vpc_endpoint_id,
-                client_addr: d.client_addr,
+                vpc_endpoint_id: Some(d.vpc_endpoint_id).filter(|e| !e.is_empty()),
+                client_network: d.client_network,
                 reason: d.reason,
+                count: d.count,
+                first_seen_ms: d.first_seen,
+                last_seen_ms: d.last_seen,
             })
             .collect();
+        let rollout = match self.rollout(&project.id).await? {
+            Rollout::Applied { proxies } => app::domain::RolloutView {
+                state: "applied".into(),
+                acknowledged: proxies as u32,
+                proxies: proxies as u32,
+            },
+            Rollout::Applying {
+                acknowledged,
+                proxies,
+            } => app::domain::RolloutView {
+                state: "applying".into(),
+                acknowledged: acknowledged as u32,
+                proxies: proxies as u32,
+            },
+            Rollout::NoDataPlane => app::domain::RolloutView {
+                state: "no_data_plane".into(),
+                acknowledged: 0,
+                proxies: 0,
+            },
+        };
         let offered_regions = self
             .catalog
             .regions
@@ -347,7 +385,7 @@ impl ConsoleBackend for Services {
             admins,
             entitled,
             block_public_connections: project.block_public_connections,
-            public_state: project.block_public_connections_state,
+            rollout,
             block_vpc_connections: project.block_vpc_connections,
             region_name: region
                 .as_ref()

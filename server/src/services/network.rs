@@ -1,10 +1,7 @@
 //! Private networking: endpoint assignments, project restrictions, network settings and the
 //! access decision (SPEC §4).
 
-use app::domain::{
-    decide, AccessDecision, AccessInput, EndpointAssignment, EndpointState, Label, OrgId,
-    ProjectId, Region, RegionId, VpcEndpointId,
-};
+use app::domain::{AccessDecision, Label, OrgId, ProjectId, Region, RegionId, VpcEndpointId};
 use serde_json::json;
 
 use super::{principal::project_not_found, Caller, ErrorKind, Principal, ServiceError, Services};
@@ -391,32 +388,9 @@ impl Services {
         let Some(project) = project else {
             return Ok(AccessDecision::project_not_found());
         };
-        let restrictions: Vec<String> = self
-            .store
-            .restrictions_of_project(&project.id)
-            .await?
-            .into_iter()
-            .map(|r| r.vpc_endpoint_id)
-            .collect();
-        let assignment = match vpc_endpoint_id {
-            None => EndpointAssignment::NotAssigned,
-            Some(id) => match self.store.assignment(id.as_str()).await? {
-                Some(a) if a.org_id == project.org_id && a.region_id == project.region_id => {
-                    EndpointAssignment::Assigned(
-                        EndpointState::parse(&a.state).unwrap_or(EndpointState::Rejected),
-                    )
-                }
-                _ => EndpointAssignment::NotAssigned,
-            },
-        };
-        Ok(decide(&AccessInput {
-            project_id: &project.id,
-            block_public_connections: project.block_public_connections,
-            block_vpc_connections: project.block_vpc_connections,
-            vpc_endpoint_id: vpc_endpoint_id.map(VpcEndpointId::as_str),
-            assignment,
-            restrictions: &restrictions,
-        }))
+        // The same rule the proxy applies to a cached route.
+        let route = self.route_of_project(&project, 0).await?;
+        Ok(route.decide(vpc_endpoint_id.map(VpcEndpointId::as_str)))
     }
 }
 

@@ -113,7 +113,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             insert_audit!(tx, audit)?;
-            tx.commit().await
+            self.commit(tx).await
         })?;
         Ok(())
     }
@@ -161,7 +161,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             insert_audit!(tx, audit)?;
-            tx.commit().await
+            self.commit(tx).await
         })?;
         Ok(())
     }
@@ -225,7 +225,7 @@ impl Store {
             if n == 1 {
                 insert_audit!(tx, audit)?;
             }
-            tx.commit().await.map(|_| n == 1)
+            self.commit(tx).await.map(|_| n == 1)
         })?;
         Ok(found)
     }
@@ -311,7 +311,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             insert_audit!(tx, audit)?;
-            tx.commit().await
+            self.commit(tx).await
         })?;
         Ok(())
     }
@@ -385,7 +385,7 @@ impl Store {
             if n == 1 {
                 insert_audit!(tx, audit)?;
             }
-            tx.commit().await.map(|_| n == 1)
+            self.commit(tx).await.map(|_| n == 1)
         })?;
         Ok(revoked)
     }

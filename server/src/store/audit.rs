@@ -44,12 +44,13 @@ pub struct AuditRow {
     pub created_at: i64,
 }
 
-/// Inserts an audit entry on an open transaction (works for both engines: the macro expands
-/// once per driver).
+/// Inserts an audit entry on an open transaction, and the change event that carries it on the
+/// feed; answers the event's version (works for both engines: the macro expands once per
+/// driver). Call it last in a transaction: it takes the feed head's lock until commit.
 macro_rules! insert_audit {
     ($tx:expr, $entry:expr) => {{
         let entry: &$crate::store::AuditEntry = $entry;
-        sqlx::query(
+        match sqlx::query(
             "INSERT INTO audit_log (org_id, project_id, actor_kind, actor_id, actor_name, action, \
              target, before_value, after_value, request_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -67,7 +68,10 @@ macro_rules! insert_audit {
         .bind(entry.at_ms)
         .execute(&mut *$tx)
         .await
-        .map(|r| r.rows_affected())
+        {
+            Err(e) => Err(e),
+            Ok(_) => $crate::store::feed::append_event!($tx, entry),
+        }
     }};
 }
 pub(crate) use insert_audit;
@@ -79,7 +83,7 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             insert_audit!(tx, entry)?;
-            tx.commit().await
+            self.commit(tx).await
         })?;
         Ok(())
     }

@@ -39,6 +39,7 @@ mod accounts;
 mod audit;
 mod data_plane;
 mod error;
+pub(crate) mod feed;
 mod network;
 mod sessions;
 mod setup;
@@ -48,8 +49,9 @@ pub use accounts::{
     ApiKeyRow, MemberOrganizationRow, NewApiKey, NewUser, OrganizationRow, ProjectRow, UserRow,
 };
 pub use audit::{AuditActor, AuditEntry, AuditRow};
-pub use data_plane::DeniedConnectionRow;
+pub use data_plane::{EvidenceRow, ProxyHeartbeatRow, UpstreamRow};
 pub use error::StoreError;
+pub use feed::ChangeEvent;
 pub use network::{
     AssignOutcome, AssignRequest, AssignmentRow, RemoveOutcome, RestrictOutcome, RestrictionRow,
     SettingsChange,
@@ -64,6 +66,13 @@ use audit::insert_audit;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// Bumped after every commit in this process (and, on PostgreSQL, on every other
+    /// instance's commit): the change feed's readers wake on it.
+    signal: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+fn new_signal() -> std::sync::Arc<tokio::sync::watch::Sender<u64>> {
+    std::sync::Arc::new(tokio::sync::watch::Sender::new(0))
 }
 
 /// A new organization as the store receives it (already validated by the caller).
@@ -78,6 +87,8 @@ pub struct NewOrganization<'a> {
 #[derive(Clone, Debug)]
 pub struct NewProject<'a> {
     pub id: &'a str,
+    /// The first label of the host name, which clients name; unique.
+    pub endpoint_label: &'a str,
     pub org_id: &'a str,
     pub name: &'a str,
     pub region_id: &'a str,
@@ -97,6 +108,7 @@ impl Store {
                 .await?;
             return Ok(Self {
                 pool: Pool::Postgres(pool),
+                signal: new_signal(),
             });
         }
         if !database_url.starts_with("sqlite:") {
@@ -121,6 +133,7 @@ impl Store {
             .await?;
         Ok(Self {
             pool: Pool::Sqlite(pool),
+            signal: new_signal(),
         })
     }
 
@@ -193,7 +206,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             insert_audit!(tx, audit)?;
-            tx.commit().await
+            self.commit(tx).await
         })?;
         Ok(())
     }
@@ -206,18 +219,19 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
-                "INSERT INTO projects (id, org_id, name, region_id, hostname) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO projects (id, org_id, name, region_id, hostname, endpoint_label) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(project.id)
             .bind(project.org_id)
             .bind(project.name)
             .bind(project.region_id)
             .bind(project.hostname)
+            .bind(project.endpoint_label)
             .execute(&mut *tx)
             .await?;
             insert_audit!(tx, audit)?;
-            tx.commit().await
+            self.commit(tx).await
         })?;
         Ok(())
     }

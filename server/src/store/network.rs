@@ -231,7 +231,7 @@ impl Store {
             };
             if matches!(outcome, AssignOutcome::Created | AssignOutcome::Relabelled { .. }) {
                 insert_audit!(tx, audit)?;
-                tx.commit().await?;
+                self.commit(tx).await?;
             } else {
                 tx.rollback().await?;
             }
@@ -293,7 +293,7 @@ impl Store {
             };
             if outcome == RemoveOutcome::Removed {
                 insert_audit!(tx, audit)?;
-                tx.commit().await?;
+                self.commit(tx).await?;
             } else {
                 tx.rollback().await?;
             }
@@ -361,7 +361,7 @@ impl Store {
             };
             if matches!(outcome, RestrictOutcome::Created | RestrictOutcome::Relabelled { .. }) {
                 insert_audit!(tx, audit)?;
-                tx.commit().await?;
+                self.commit(tx).await?;
             } else {
                 tx.rollback().await?;
             }
@@ -390,7 +390,7 @@ impl Store {
             .rows_affected();
             if n == 1 {
                 insert_audit!(tx, audit)?;
-                tx.commit().await?;
+                self.commit(tx).await?;
             } else {
                 tx.rollback().await?;
             }
@@ -438,7 +438,7 @@ impl Store {
             }
             if n > 0 {
                 insert_audit!(tx, audit)?;
-                tx.commit().await?;
+                self.commit(tx).await?;
             } else {
                 tx.rollback().await?;
             }
@@ -489,53 +489,12 @@ impl Store {
             .rows_affected();
             if n == 1 {
                 insert_audit!(tx, audit)?;
-                tx.commit().await?;
+                self.commit(tx).await?;
             } else {
                 tx.rollback().await?;
             }
             Ok::<_, sqlx::Error>(n == 1)
         })?;
         Ok(settled)
-    }
-
-    /// Projects with a setting still `applying`.
-    pub async fn projects_applying(&self, limit: i64) -> Result<Vec<ProjectRow>, StoreError> {
-        Ok(on_pool!(self, pool => {
-            sqlx::query_as::<_, ProjectRow>(
-                "SELECT id, org_id, name, region_id, hostname, block_public_connections, \
-                 block_vpc_connections, block_public_connections_state, block_vpc_connections_state, \
-                 created_at FROM projects WHERE block_public_connections_state = 'applying' \
-                 OR block_vpc_connections_state = 'applying' ORDER BY id LIMIT $1",
-            )
-            .bind(limit)
-            .fetch_all(pool)
-            .await
-        })?)
-    }
-
-    /// Marks settings applied, but only if they still hold the values the data plane applied
-    /// (a change made meanwhile stays `applying`).
-    pub async fn mark_settings_applied(&self, applied: &ProjectRow) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
-                "UPDATE projects SET block_public_connections_state = 'applied' \
-                 WHERE id = $1 AND block_public_connections = $2",
-            )
-            .bind(applied.id.as_str())
-            .bind(applied.block_public_connections)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE projects SET block_vpc_connections_state = 'applied' \
-                 WHERE id = $1 AND block_vpc_connections = $2",
-            )
-            .bind(applied.id.as_str())
-            .bind(applied.block_vpc_connections)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await
-        })?;
-        Ok(())
     }
 }

@@ -65,7 +65,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             insert_audit!(tx, audit)?;
-            tx.commit().await
+            self.commit(tx).await
         })?;
         Ok(())
     }
@@ -157,7 +157,7 @@ impl Store {
                     .await?;
             }
             insert_audit!(tx, audit)?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<bool, sqlx::Error>(true)
         })
         .map_err(StoreError::from)

@@ -55,6 +55,10 @@ pub fn router() -> Router<AppState> {
         .method_not_allowed_fallback(method_not_allowed);
     let internal = Router::new()
         .route("/access", get(internal::access))
+        .route("/routes/{label}", get(internal::route))
+        .route("/feed", get(internal::feed))
+        .route("/heartbeat", axum::routing::post(internal::heartbeat))
+        .route("/evidence", axum::routing::post(internal::evidence))
         .fallback(not_found);
     Router::new()
         .nest("/api/v2", v2)

@@ -49,8 +49,10 @@ pub struct Project {
     pub updated_at: String,
 }
 
-impl From<ProjectRow> for Project {
-    fn from(p: ProjectRow) -> Self {
+impl Project {
+    /// The project as the API shows it; `rollout` is where its latest network change stands
+    /// in the data plane (`applied`, `applying` or `no_data_plane`).
+    pub fn new(p: ProjectRow, rollout: &str) -> Self {
         let platform = p.region_id.split('-').next().unwrap_or("aws").to_string();
         let proxy_host = p
             .hostname
@@ -73,8 +75,8 @@ impl From<ProjectRow> for Project {
                 block_vpc_connections: p.block_vpc_connections,
             },
             network_settings_state: NetworkSettingsState {
-                block_public_connections: p.block_public_connections_state,
-                block_vpc_connections: p.block_vpc_connections_state,
+                block_public_connections: rollout.to_string(),
+                block_vpc_connections: rollout.to_string(),
             },
             updated_at: created.clone(),
             created_at: created,
@@ -142,8 +144,9 @@ pub async fn get_project(
 ) -> Result<Json<ProjectResponse>, ApiError> {
     let project_id = ProjectId::parse(&project_id)?;
     let project = services.get_project(&caller, &project_id).await?;
+    let rollout = services.rollout(&project.id).await?;
     Ok(Json(ProjectResponse {
-        project: project.into(),
+        project: Project::new(project, rollout.state()),
     }))
 }
 
@@ -181,8 +184,9 @@ pub async fn update_project(
     let project = services
         .update_project_settings(&caller, &project_id, &change)
         .await?;
+    let rollout = services.rollout(&project.id).await?;
     Ok(Json(ProjectUpdateResponse {
-        project: project.into(),
+        project: Project::new(project, rollout.state()),
         operations: Vec::new(),
     }))
 }
@@ -248,8 +252,13 @@ pub async fn list_projects(
     let page = services
         .list_projects(&caller, &org_id, cursor, limit)
         .await?;
+    let mut projects = Vec::with_capacity(page.projects.len());
+    for project in page.projects {
+        let rollout = services.rollout(&project.id).await?;
+        projects.push(Project::new(project, rollout.state()));
+    }
     Ok(Json(ProjectsResponse {
-        projects: page.projects.into_iter().map(Project::from).collect(),
+        projects,
         pagination: page.next_cursor.map(|cursor| Pagination { cursor }),
     }))
 }

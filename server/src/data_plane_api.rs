@@ -1,0 +1,188 @@
+//! The data-plane API's wire types: what the control plane's internal handlers send and the
+//! proxy's client reads. Both sides compile against these, so they cannot drift apart.
+//!
+//! Routes (all under [`PREFIX`], bearer data-plane token):
+//! - `GET  routes/{label}`: the [`Route`] for a host label (404 when none);
+//! - `GET  feed?after=V`: the change feed as newline-delimited JSON [`FeedLine`]s;
+//! - `POST heartbeat`: a [`Heartbeat`];
+//! - `POST evidence`: an [`EvidenceReport`].
+
+use app::domain::{
+    decide, AccessDecision, AccessInput, EndpointAssignment, EndpointState, VpcEndpointId,
+};
+use serde::{Deserialize, Serialize};
+
+pub const PREFIX: &str = "/api/internal/v1";
+
+/// Items one evidence report may carry.
+pub const MAX_EVIDENCE_ITEMS: usize = 1000;
+
+/// Everything the proxy needs to route a connection to a project and decide on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    pub project_id: String,
+    pub org_id: String,
+    pub region_id: String,
+    /// `host:port` of the project's Postgres; `None` until an operator sets it.
+    pub upstream: Option<String>,
+    /// `host:port` of the project's connection pooler, if it has one.
+    pub pooler_upstream: Option<String>,
+    pub block_public_connections: bool,
+    pub block_vpc_connections: bool,
+    /// The endpoints the project is restricted to (empty: every accepted endpoint).
+    pub restrictions: Vec<String>,
+    /// The organization's endpoints in the project's region, with their states.
+    pub endpoints: Vec<RouteEndpoint>,
+    /// The change-feed version this was read at (every later change arrives on the feed).
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteEndpoint {
+    pub vpc_endpoint_id: String,
+    pub state: EndpointState,
+}
+
+impl Route {
+    /// The access decision for a connection through `vpc_endpoint_id` (`None`: the public
+    /// internet). The one rule, [`decide`], shared with the control plane.
+    pub fn decide(&self, vpc_endpoint_id: Option<&str>) -> AccessDecision {
+        let endpoint = match vpc_endpoint_id {
+            None => None,
+            Some(given) => match VpcEndpointId::parse(given) {
+                Ok(id) => Some(id),
+                Err(_) => return AccessDecision::invalid_endpoint(given),
+            },
+        };
+        let assignment = match &endpoint {
+            None => EndpointAssignment::NotAssigned,
+            Some(id) => self
+                .endpoints
+                .iter()
+                .find(|e| e.vpc_endpoint_id == id.as_str())
+                .map(|e| EndpointAssignment::Assigned(e.state))
+                .unwrap_or(EndpointAssignment::NotAssigned),
+        };
+        decide(&AccessInput {
+            project_id: &self.project_id,
+            block_public_connections: self.block_public_connections,
+            block_vpc_connections: self.block_vpc_connections,
+            vpc_endpoint_id: endpoint.as_ref().map(VpcEndpointId::as_str),
+            assignment,
+            restrictions: &self.restrictions,
+        })
+    }
+}
+
+/// One line of the feed stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FeedLine {
+    /// First line: the feed's head when the stream opened.
+    Hello { version: i64 },
+    /// A committed change.
+    Event {
+        version: i64,
+        org_id: Option<String>,
+        project_id: Option<String>,
+        action: String,
+    },
+    /// The events after the version asked for are no longer kept: drop everything cached
+    /// and continue from `version`.
+    Reset { version: i64 },
+}
+
+/// A proxy's periodic report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub proxy_id: String,
+    /// The last feed version whose changes it has applied, open connections included.
+    pub version: i64,
+    pub started_at_ms: i64,
+    pub counters: ProxyCounters,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyCounters {
+    pub accepted: u64,
+    pub refused: u64,
+    pub active_relays: u64,
+    pub revoked: u64,
+}
+
+/// Connections the proxy saw since its last report, aggregated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceReport {
+    pub proxy_id: String,
+    pub items: Vec<EvidenceItem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceItem {
+    pub project_id: String,
+    /// `None` for the public internet.
+    pub vpc_endpoint_id: Option<String>,
+    pub allowed: bool,
+    /// The decision's reason code.
+    pub reason: String,
+    /// The client's network (`/24` for IPv4, `/64` for IPv6).
+    pub client_network: String,
+    pub count: u64,
+    pub first_seen_ms: i64,
+    pub last_seen_ms: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route() -> Route {
+        Route {
+            project_id: "orange-credit-12345678".into(),
+            org_id: "org-bold-bonus-12345678".into(),
+            region_id: "aws-us-east-2".into(),
+            upstream: None,
+            pooler_upstream: None,
+            block_public_connections: false,
+            block_vpc_connections: false,
+            restrictions: vec![],
+            endpoints: vec![
+                RouteEndpoint {
+                    vpc_endpoint_id: "vpce-0a0000000000000a1".into(),
+                    state: EndpointState::Accepted,
+                },
+                RouteEndpoint {
+                    vpc_endpoint_id: "vpce-0a0000000000000c3".into(),
+                    state: EndpointState::New,
+                },
+            ],
+            version: 7,
+        }
+    }
+
+    #[test]
+    fn a_route_decides_like_the_control_plane() {
+        let r = route();
+        assert!(r.decide(None).allow);
+        assert!(r.decide(Some("vpce-0a0000000000000a1")).allow);
+        assert!(!r.decide(Some("vpce-0a0000000000000c3")).allow);
+        assert!(!r.decide(Some("vpce-0ffffffffffffffff")).allow);
+        assert!(!r.decide(Some("not-an-endpoint")).allow);
+        let restricted = Route {
+            restrictions: vec!["vpce-0ffffffffffffffff".into()],
+            ..route()
+        };
+        assert!(!restricted.decide(Some("vpce-0a0000000000000a1")).allow);
+        let blocked = Route {
+            block_public_connections: true,
+            ..route()
+        };
+        assert!(!blocked.decide(None).allow);
+    }
+
+    #[test]
+    fn feed_lines_are_tagged() {
+        let line = serde_json::to_string(&FeedLine::Hello { version: 3 }).unwrap();
+        assert_eq!(line, r#"{"type":"hello","version":3}"#);
+    }
+}
