@@ -1178,3 +1178,156 @@ on_both_backends!(
 async fn made_up_host_names_leave_caches_at_their_cap_sqlite() {
     made_up_host_names_leave_caches_at_their_cap(TestDb::sqlite().await).await;
 }
+
+/// Reads a server-sent events stream up to the next `change` event; its data.
+async fn next_change(res: &mut reqwest::Response, buffer: &mut String, within: Duration) -> String {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            if event.contains("event: change") {
+                return event
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data: "))
+                    .unwrap()
+                    .to_string();
+            }
+            continue;
+        }
+        let chunk = tokio::time::timeout_at(deadline, res.chunk())
+            .await
+            .expect("a change event in time")
+            .unwrap()
+            .expect("the stream stays open");
+        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+}
+
+/// Two `enclave serve` instances on one PostgreSQL and one proxy following the first: a
+/// change made through the second reaches the proxy (ending a session it forbids) and the
+/// first instance's live page streams within 2 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_one_change_feed() {
+    let Some(db) = TestDb::postgres().await else {
+        eprintln!("skipped: set TEST_DATABASE_URL to run PostgreSQL tests");
+        return;
+    };
+    let w = world(db, "required").await;
+    let second = spawn_app_with(&w._db, &["--data-plane-token", TOKEN], Clock::system()).await;
+    let key = org_key(&w).await;
+
+    // A member watches the project's page on the first instance.
+    let cli = Caller::operator_cli();
+    let email = "watcher@acme.test";
+    w.app
+        .services
+        .create_user(&cli, email, Some("a long enough password"), false)
+        .await
+        .unwrap();
+    w.app
+        .services
+        .add_member(&cli, &w.org_id().await, email, app::domain::Role::Member)
+        .await
+        .unwrap();
+    let session = w
+        .app
+        .services
+        .sign_in(email, "a long enough password", "test", None)
+        .await
+        .unwrap()
+        .token;
+    let mut stream = w
+        .app
+        .client
+        .get(w.app.url(&format!("/events/projects/{}", w.project)))
+        .header(
+            "cookie",
+            format!("{}={session}", app::session::SESSION_COOKIE),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut buffer = String::new();
+    let first = next_change(&mut stream, &mut buffer, Duration::from_secs(5)).await;
+
+    let public = match w.upstream {
+        Some(_) => Some(w.session(None).await),
+        None => None,
+    };
+    let res = second
+        .client
+        .patch(second.url(&format!("/api/v2/projects/{}", w.project)))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"project": {"settings": {"block_public_connections": true}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let changed = std::time::Instant::now();
+    let head = second.store.feed_head().await.unwrap();
+    match public {
+        Some(session) => session.ended_within_two_seconds("public internet").await,
+        None => {
+            while w.stats.applied_version().unwrap_or(-1) < head {
+                assert!(changed.elapsed() < Duration::from_secs(2));
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+    let next = next_change(&mut stream, &mut buffer, Duration::from_secs(2)).await;
+    assert_ne!(next, first);
+    assert!(changed.elapsed() < Duration::from_secs(2));
+}
+
+/// `enclave proxy` the binary, with no database URL anywhere in its environment, serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_proxy_binary_runs_without_a_database() {
+    let w = world(TestDb::sqlite().await, "required").await;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_enclave"))
+        .args([
+            "proxy",
+            "--listen",
+            &listen,
+            "--control-plane-url",
+            &w.app.base,
+            "--trusted-proxies",
+            LOOPBACK,
+            "--metrics-listen",
+            "off",
+        ])
+        .env_remove("DATABASE_URL")
+        .env("ENCLAVE_DATA_PLANE_TOKEN", TOKEN)
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let answer = loop {
+        if let Ok(mut s) = TcpStream::connect(&listen).await {
+            s.write_all(&w.header(None)).await.unwrap();
+            s.write_all(&pg::startup_message(&[
+                ("user", "x"),
+                ("options", &format!("endpoint={}", w.endpoint)),
+            ]))
+            .await
+            .unwrap();
+            let mut first = [0u8; 1];
+            if s.read_exact(&mut first).await.is_ok() {
+                break first[0];
+            }
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("the proxy never answered");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // Allowed and relayed (R: authentication), or refused for want of an upstream (E).
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answer == b'R' || answer == b'E', "{answer}");
+}

@@ -112,7 +112,7 @@ async fn duplicates_and_dangling_references_are_refused(db: TestDb) {
 async fn every_change_is_a_versioned_event(db: TestDb) {
     let store = db.store().await;
     assert_eq!(store.feed_head().await.unwrap(), 0);
-    let mut wakes = store.wakes();
+    let wakes = store.wakes();
     let mut audit = common::audit();
     audit.org_id = Some("org-bold-bonus-12345678".into());
     store
