@@ -16,7 +16,7 @@ export TEST_DATABASE_URL
 .PHONY: bench help run build test tools browser e2e-deps fmt-check clippy test-rust e2e screenshots clean-e2e api-conformance conformance-deps
 
 help:
-	@echo "make run   - build a release and serve Enclave on http://127.0.0.1:3000 (SQLite in data/)"
+	@echo "make run   - build a release and serve Enclave on http://127.0.0.1:3000 (SQLite in data/), proxy on 127.0.0.1:6432"
 	@echo "make test  - install what is missing, then fmt, clippy, Rust tests and browser tests"
 
 ## ---- installs (idempotent) ------------------------------------------------------------
@@ -58,7 +58,7 @@ build: tools
 	cargo leptos build --release
 
 run: build
-	LEPTOS_SITE_ROOT=target/site ./target/release/enclave serve --demo
+	LEPTOS_SITE_ROOT=target/site ./target/release/enclave serve --demo --embedded-proxy 127.0.0.1:6432
 
 ## ---- tests -------------------------------------------------------------------------------
 
@@ -84,8 +84,9 @@ api-conformance: build conformance-deps
 test: tools browser e2e-deps conformance-deps fmt-check clippy test-rust api-conformance e2e
 
 # Figures, printed (never asserted): hydrate wasm size (raw and gzip), the server time to
-# render a project's Network Security page, and Postgres connections per second through
-# `enclave proxy` and directly (needs the local Postgres on 127.0.0.1:5432).
+# render a project's Network Security page, Postgres connections per second and pgbench
+# (-C with 1 and 16 clients, -S with 16) through `enclave proxy` and directly, with ratios
+# (needs the local Postgres on 127.0.0.1:5432).
 bench: build
 	python3 scripts/bench.py target/release/enclave target/site
 

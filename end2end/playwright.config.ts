@@ -53,7 +53,7 @@ export default defineConfig({
   ],
   webServer: {
     command:
-      "rm -rf ../target/e2e/db && mkdir -p ../target/e2e/db && ../target/release/enclave serve --demo",
+      `rm -rf ../target/e2e/db && mkdir -p ../target/e2e/db && ../target/release/enclave serve --demo --embedded-proxy 127.0.0.1:${port + 1}`,
     cwd: __dirname,
     url: `${baseURL}/readyz`,
     reuseExistingServer: false,
@@ -65,6 +65,7 @@ export default defineConfig({
       DATABASE_URL: "sqlite://../target/e2e/db/enclave.db",
       LEPTOS_SITE_ROOT: "../target/site",
       ENCLAVE_LOG: "warn",
+      ENCLAVE_PROXY_METRICS_ADDR: `127.0.0.1:${port + 2}`,
     },
   },
 });

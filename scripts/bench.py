@@ -4,9 +4,12 @@
 - the hydrate wasm as served (raw and gzip -9 sizes);
 - the server's time to render a project's Network Security page (full SSR response, signed
   in as the demo admin), over repeated requests on one keep-alive connection;
-- new Postgres connections per second through `enclave proxy` (PROXY v2 header, startup,
-  access decision, relay to the local Postgres on 127.0.0.1:5432, trust auth) and straight to
-  that Postgres, in the same run, with their ratio. Skipped when no Postgres listens there.
+- new Postgres connections per second through `enclave proxy` (startup, access decision,
+  relay to the local Postgres on 127.0.0.1:5432, trust auth) and straight to that Postgres,
+  in the same run, with their ratio; then pgbench through the proxy and direct: `-C` (a new
+  connection per transaction) with 1 and 16 clients and `-S` with 16 clients on established
+  connections, each with its ratio. The proxy runs as in production: its own process, no
+  database, only the control plane's URL and token. Skipped when no Postgres listens there.
 
 Usage: bench.py <enclave binary> <site root>
 """
@@ -68,12 +71,6 @@ def startup(user, database, endpoint=None):
     return struct.pack("!I", len(body) + 4) + body
 
 
-def proxy_header(source=("198.51.100.20", 40000)):
-    sig = b"\x0d\x0a\x0d\x0a\x00\x0d\x0a\x51\x55\x49\x54\x0a"
-    addr = socket.inet_aton(source[0]) + socket.inet_aton("10.0.0.1") + struct.pack("!HH", source[1], 5432)
-    return sig + bytes([0x21, 0x11]) + struct.pack("!H", len(addr)) + addr
-
-
 def connect_once(port, first):
     """One connection: send `first`, read until ReadyForQuery, say goodbye."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
@@ -109,42 +106,94 @@ def rate(port, first, seconds=3.0):
     return n / (time.perf_counter() - start)
 
 
+def wait_for_port(port, tries=100):
+    for _ in range(tries):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def pgbench(port, database, args, endpoint=None, seconds=5):
+    env = dict(os.environ, PGCONNECT_TIMEOUT="5")
+    if endpoint:
+        env["PGOPTIONS"] = f"endpoint={endpoint}"
+    out = subprocess.run(
+        ["pgbench", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-n", "-T", str(seconds), *args, database],
+        env=env, check=True, capture_output=True, text=True,
+    ).stdout
+    return float(re.search(r"tps = ([0-9.]+)", out).group(1))
+
+
 def proxy_bench(binary, workdir):
     try:
         socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
     except OSError:
         print("proxy: skipped (no Postgres on 127.0.0.1:5432)")
         return
-    env = dict(os.environ, DATABASE_URL=f"sqlite://{workdir}/proxy.db", ENCLAVE_LOG="warn")
+    token = "bench-data-plane-token"
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite://{workdir}/proxy.db",
+        ENCLAVE_LOG="warn",
+        ENCLAVE_DATA_PLANE_TOKEN=token,
+        ENCLAVE_ADDR="127.0.0.1:3192",
+        LEPTOS_SITE_ROOT="target/site",
+    )
     run = lambda *a: subprocess.run([binary, *a], env=env, check=True, capture_output=True, text=True).stdout.strip()
     org = run("org", "create", "--name", "Bench", "--plan", "scale")
     project, hostname = run("project", "create", "--org", org, "--name", "bench", "--region", "aws-us-east-2").split()[:2]
     run("project", "set-upstream", "--project", project, "--address", "127.0.0.1:5432")
     port = 3191
+    server = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL)
+    # The proxy has no database: only the control plane's URL and token.
+    proxy_env = {k: v for k, v in env.items() if k != "DATABASE_URL"}
     proxy = subprocess.Popen(
-        [binary, "proxy", "--listen", f"127.0.0.1:{port}", "--proxy-protocol", "required"],
-        env=env,
+        [binary, "proxy", "--listen", f"127.0.0.1:{port}", "--proxy-protocol", "rejected",
+         "--control-plane-url", "http://127.0.0.1:3192", "--metrics-listen", "off"],
+        env=proxy_env,
         stdout=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(3192)
+        wait_for_port(port)
         user = os.environ.get("BENCH_PG_USER", "postgres")
         database = os.environ.get("BENCH_PG_DATABASE", "postgres")
         endpoint = hostname.split(".")[0]
-        through = rate(port, proxy_header() + startup(user, database, endpoint))
+        through = rate(port, startup(user, database, endpoint))
         direct = rate(5432, startup(user, database))
         print(
             f"connections/s (connect, startup, ReadyForQuery, close; one client): "
             f"through the proxy {through:.0f}, direct {direct:.0f}, ratio {through / direct:.2f}"
         )
+        if shutil.which("pgbench") is None:
+            print("pgbench: skipped (not installed)")
+            return
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc",
+                        "DROP DATABASE IF EXISTS enclave_bench", "-c", "CREATE DATABASE enclave_bench"],
+                       check=True, capture_output=True)
+        subprocess.run(["pgbench", "-h", "127.0.0.1", "-U", "postgres", "-i", "-q", "-s", "1", "enclave_bench"],
+                       check=True, capture_output=True)
+        goals = {"-C, 1 client": None, "-C, 16 clients": 0.85, "-S, 16 clients": 0.9}
+        runs = {
+            "-C, 1 client": ["-S", "-C", "-c", "1", "-j", "1"],
+            "-C, 16 clients": ["-S", "-C", "-c", "16", "-j", "2"],
+            "-S, 16 clients": ["-S", "-c", "16", "-j", "2"],
+        }
+        for name, args in runs.items():
+            via = pgbench(port, "enclave_bench", args, endpoint)
+            plain = pgbench(5432, "enclave_bench", args)
+            goal = goals[name]
+            goal_text = f" (goal >= {goal})" if goal else ""
+            print(f"pgbench {name}: through the proxy {via:.0f} tps, direct {plain:.0f} tps, "
+                  f"ratio {via / plain:.2f}{goal_text}")
     finally:
         proxy.terminate()
         proxy.wait()
+        server.terminate()
+        server.wait()
 
 
 def main():

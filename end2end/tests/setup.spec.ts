@@ -173,8 +173,8 @@ test("an admin follows the whole setup in aws-us-east-2", async ({ page }) => {
   await expect(page.getByTestId("flash")).toContainText("Public access is being blocked");
   await expect(page.getByTestId("public-state")).toContainText("Blocked");
   if (js()) {
-    // `applying` turns into `applied` on the open page.
-    await expect(page.getByTestId("public-state")).toHaveText("Blocked", { timeout: 10_000 });
+    // `applying` turns into `applied` on the open page once the proxy acknowledged it.
+    await expect(page.getByTestId("rollout")).toHaveAttribute("data-state", "applied", { timeout: 10_000 });
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.screenshot({ path: "../target/screenshots/setup-1280.png", fullPage: true });
     await page.setViewportSize({ width: 375, height: 800 });
