@@ -1156,7 +1156,117 @@ async fn made_up_host_names_leave_caches_at_their_cap(db: TestDb) {
     assert!(missing >= 1, "made-up names are remembered, within the cap");
 }
 
+/// `psql` itself through the proxy: a direct client (optional mode, no header) is a public
+/// one, allowed until public access is blocked, then told why.
+async fn psql_through_the_proxy(db: TestDb) {
+    let w = world(db, "optional").await;
+    let Some((user, dbname)) = w.upstream.clone() else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set, so there is no upstream for psql");
+        return;
+    };
+    let psql = |w: &World| {
+        std::process::Command::new("psql")
+            .args([
+                "-X",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &w.proxy.port().to_string(),
+                "-U",
+                &user,
+                "-d",
+                &dbname,
+                "-tAc",
+                "select 40 + 2",
+            ])
+            .env("PGOPTIONS", format!("endpoint={}", w.endpoint))
+            .env("PGSSLMODE", "disable")
+            .env("PGCONNECT_TIMEOUT", "5")
+            .output()
+            .expect("psql runs")
+    };
+    let out = tokio::task::block_in_place(|| psql(&w));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "42");
+    w.settings(Some(true), None).await;
+    w.settle().await;
+    let out = tokio::task::block_in_place(|| psql(&w));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("public internet are not allowed"),
+        "{stderr}"
+    );
+}
+
+/// `--tls required` refuses clients that do not ask for TLS, with a message saying so.
+async fn tls_required_refuses_plain_clients(db: TestDb) {
+    let dir = std::env::temp_dir().join(format!("enclave-tls-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["*.us-east-2.aws.db.enclave.internal".to_string()])
+            .unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, certified.cert.pem()).unwrap();
+    std::fs::write(&key_path, certified.key_pair.serialize_pem()).unwrap();
+    let w = world_with(
+        db,
+        "required",
+        &[
+            "--tls",
+            "required",
+            "--tls-cert",
+            cert_path.to_str().unwrap(),
+            "--tls-key",
+            key_path.to_str().unwrap(),
+        ],
+    )
+    .await;
+    refused(&w.connect(None).await, "28000", "requires TLS");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Idle sockets from one source cannot take every handshake slot: past the per-source
+/// limit that source is refused, while others are still served.
+async fn one_source_cannot_hold_every_handshake(db: TestDb) {
+    let w = world_with(db, "optional", &["--max-handshakes-per-source", "2"]).await;
+    let _idle: Vec<TcpStream> = vec![
+        TcpStream::connect(w.proxy).await.unwrap(),
+        TcpStream::connect(w.proxy).await.unwrap(),
+    ];
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The third from 127.0.0.1 is refused at once…
+    let mut third = TcpStream::connect(w.proxy).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), third.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&answer).contains("from your address"));
+    // …while a connection from another loopback address is served.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut other = socket.connect(w.proxy).await.unwrap();
+    other
+        .write_all(&pg::startup_message(&[
+            ("user", "x"),
+            ("options", &format!("endpoint={}", w.endpoint)),
+        ]))
+        .await
+        .unwrap();
+    let mut first = [0u8; 1];
+    other.read_exact(&mut first).await.unwrap();
+    assert!(first[0] == b'R' || first[0] == b'E');
+}
+
 on_both_backends!(
+    psql_through_the_proxy,
+    tls_required_refuses_plain_clients,
+    one_source_cannot_hold_every_handshake,
     open_sessions_are_ended_when_a_change_forbids_them,
     applied_means_every_live_proxy_acknowledged,
     without_a_data_plane_nothing_is_applied,
