@@ -583,10 +583,14 @@ async fn optional_and_rejected_modes(db: TestDb) {
     );
 }
 
-/// TLS with SNI: the client asks for TLS, the proxy presents the configured certificate, and
-/// the project is the one the server name names (no endpoint option needed).
-async fn tls_clients_are_identified_by_sni(db: TestDb) {
-    use std::sync::Arc;
+/// A self-signed certificate for the test host names, written to PEM files in a fresh
+/// directory: (directory, certificate path, key path, the certificate).
+fn tls_files() -> (
+    std::path::PathBuf,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    rcgen::CertifiedKey,
+) {
     let dir = std::env::temp_dir().join(format!("enclave-tls-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let certified =
@@ -595,6 +599,14 @@ async fn tls_clients_are_identified_by_sni(db: TestDb) {
     let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&cert_path, certified.cert.pem()).unwrap();
     std::fs::write(&key_path, certified.key_pair.serialize_pem()).unwrap();
+    (dir, cert_path, key_path, certified)
+}
+
+/// TLS with SNI: the client asks for TLS, the proxy presents the configured certificate, and
+/// the project is the one the server name names (no endpoint option needed).
+async fn tls_clients_are_identified_by_sni(db: TestDb) {
+    use std::sync::Arc;
+    let (dir, cert_path, key_path, certified) = tls_files();
     let w = world_with(
         db,
         "required",
@@ -1205,14 +1217,7 @@ async fn psql_through_the_proxy(db: TestDb) {
 
 /// `--tls required` refuses clients that do not ask for TLS, with a message saying so.
 async fn tls_required_refuses_plain_clients(db: TestDb) {
-    let dir = std::env::temp_dir().join(format!("enclave-tls-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let certified =
-        rcgen::generate_simple_self_signed(vec!["*.us-east-2.aws.db.enclave.internal".to_string()])
-            .unwrap();
-    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert_path, certified.cert.pem()).unwrap();
-    std::fs::write(&key_path, certified.key_pair.serialize_pem()).unwrap();
+    let (dir, cert_path, key_path, _) = tls_files();
     let w = world_with(
         db,
         "required",

@@ -23,6 +23,18 @@ pub enum AccessReason {
 }
 
 impl AccessReason {
+    /// Every reason.
+    pub const ALL: [AccessReason; 8] = [
+        AccessReason::PublicAllowed,
+        AccessReason::VpcEndpointAllowed,
+        AccessReason::ProjectNotFound,
+        AccessReason::PublicConnectionsBlocked,
+        AccessReason::VpcConnectionsBlocked,
+        AccessReason::VpcEndpointNotAssigned,
+        AccessReason::VpcEndpointNotAccepted,
+        AccessReason::VpcEndpointNotInRestrictions,
+    ];
+
     /// The stable code, as serialized (metrics and evidence use it).
     pub fn code(self) -> &'static str {
         match self {
@@ -194,16 +206,7 @@ mod tests {
 
     #[test]
     fn codes_match_the_wire_names() {
-        for reason in [
-            AccessReason::PublicAllowed,
-            AccessReason::VpcEndpointAllowed,
-            AccessReason::ProjectNotFound,
-            AccessReason::PublicConnectionsBlocked,
-            AccessReason::VpcConnectionsBlocked,
-            AccessReason::VpcEndpointNotAssigned,
-            AccessReason::VpcEndpointNotAccepted,
-            AccessReason::VpcEndpointNotInRestrictions,
-        ] {
+        for reason in AccessReason::ALL {
             let wire = serde_json::to_value(reason).unwrap();
             assert_eq!(wire.as_str(), Some(reason.code()));
         }

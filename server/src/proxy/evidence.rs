@@ -168,21 +168,11 @@ impl Evidence {
 
 /// The static code for a reason string read back from a report.
 fn reason_code(reason: &str) -> &'static str {
-    use app::domain::AccessReason::*;
-    [
-        PublicAllowed,
-        VpcEndpointAllowed,
-        ProjectNotFound,
-        PublicConnectionsBlocked,
-        VpcConnectionsBlocked,
-        VpcEndpointNotAssigned,
-        VpcEndpointNotAccepted,
-        VpcEndpointNotInRestrictions,
-    ]
-    .into_iter()
-    .map(|r| r.code())
-    .find(|c| *c == reason)
-    .unwrap_or("other")
+    app::domain::AccessReason::ALL
+        .into_iter()
+        .map(|r| r.code())
+        .find(|c| *c == reason)
+        .unwrap_or("other")
 }
 
 #[cfg(test)]
