@@ -87,10 +87,20 @@ pub enum FeedLine {
         project_id: Option<String>,
         action: String,
     },
-    /// The events after the version asked for are no longer kept: drop everything cached
-    /// and continue from `version`.
+    /// The events after the version asked for are no longer kept (or the feed is behind
+    /// the reader, e.g. a restored database): drop everything cached and continue from
+    /// `version`.
     Reset { version: i64 },
+    /// Sent every [`KEEPALIVE_SECS`] when nothing else is, so a reader can tell a quiet feed
+    /// from a dead connection.
+    Keepalive,
 }
+
+/// How often an idle feed stream says it is alive.
+pub const KEEPALIVE_SECS: u64 = 5;
+
+/// A reader that hears nothing for this long reconnects.
+pub const FEED_SILENCE_SECS: u64 = 3 * KEEPALIVE_SECS;
 
 /// A proxy's periodic report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -81,7 +81,11 @@ impl Feed {
         let head = self.store.feed_head().await?;
         let mut start = after.unwrap_or(head).min(head);
         let mut reset = None;
-        if start < head {
+        if after.is_some_and(|a| a > head) {
+            // The reader has seen versions this database never wrote (it was restored or
+            // replaced): nothing it cached can be trusted.
+            reset = Some(head);
+        } else if start < head {
             let oldest = self.store.feed_oldest().await?;
             if oldest.is_none_or(|o| o > start + 1) {
                 reset = Some(head);

@@ -1446,3 +1446,71 @@ async fn the_proxy_binary_runs_without_a_database() {
     let _ = child.wait();
     assert!(answer == b'R' || answer == b'E', "{answer}");
 }
+
+/// The feed stream: a hello naming the head, then every event after the version asked for,
+/// in order; a reader ahead of the database is told to reset; keepalives when idle; the
+/// token is required.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feed_stream_catches_up_resets_and_keeps_alive() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app_with(&db, &["--data-plane-token", TOKEN], Clock::system()).await;
+    let cli = Caller::operator_cli();
+    app.services
+        .create_organization(&cli, "Acme", Plan::Scale)
+        .await
+        .unwrap();
+    app.services
+        .create_organization(&cli, "Beta", Plan::Free)
+        .await
+        .unwrap();
+    let lines = |after: &'static str, wanted: usize| {
+        let req = app
+            .client
+            .get(app.url(&format!("/api/internal/v1/feed?after={after}")))
+            .bearer_auth(TOKEN);
+        async move {
+            let mut res = req.send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            let mut text = String::new();
+            while text.lines().count() < wanted {
+                let chunk = tokio::time::timeout(Duration::from_secs(8), res.chunk())
+                    .await
+                    .expect("a line in time")
+                    .unwrap()
+                    .unwrap();
+                text.push_str(std::str::from_utf8(&chunk).unwrap());
+            }
+            text.lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    let caught_up = lines("0", 3).await;
+    assert_eq!(
+        caught_up[0],
+        serde_json::json!({"type": "hello", "version": 2})
+    );
+    assert_eq!(caught_up[1]["type"], "event");
+    assert_eq!(caught_up[1]["version"], 1);
+    assert_eq!(caught_up[2]["version"], 2);
+    assert_eq!(caught_up[2]["action"], "organization.create");
+    let ahead = lines("99", 2).await;
+    assert_eq!(ahead[1], serde_json::json!({"type": "reset", "version": 2}));
+    let idle = lines("2", 2).await;
+    assert_eq!(idle[1], serde_json::json!({"type": "keepalive"}));
+    let res = app
+        .client
+        .get(app.url("/api/internal/v1/feed"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let res = app
+        .client
+        .get(app.url("/api/internal/v1/feed?after=-3"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+}

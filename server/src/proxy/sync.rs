@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 use futures::StreamExt;
 
 use super::{routes::LookupError, Shared};
-use crate::data_plane_api::{FeedLine, Heartbeat, ProxyCounters};
+use crate::data_plane_api::{FeedLine, Heartbeat, ProxyCounters, FEED_SILENCE_SECS};
 
 /// Follows the feed until the task is dropped, reconnecting with back-off and resuming after
 /// the last version applied.
@@ -35,7 +35,9 @@ pub async fn follow_feed(shared: Arc<Shared>) {
 async fn read_feed(shared: &Arc<Shared>, response: reqwest::Response) {
     let mut bytes = response.bytes_stream();
     let mut buf: Vec<u8> = Vec::new();
-    while let Some(chunk) = bytes.next().await {
+    let silence = Duration::from_secs(FEED_SILENCE_SECS);
+    // A feed that says nothing, not even a keepalive, is a dead connection: reconnect.
+    while let Ok(Some(chunk)) = tokio::time::timeout(silence, bytes.next()).await {
         let Ok(chunk) = chunk else { return };
         buf.extend_from_slice(&chunk);
         while let Some(end) = buf.iter().position(|b| *b == b'\n') {
@@ -63,6 +65,7 @@ async fn apply(shared: &Arc<Shared>, line: FeedLine) {
                 shared.set_applied(version);
             }
         }
+        FeedLine::Keepalive => {}
         FeedLine::Reset { version } => {
             shared.routes.invalidate_all();
             recheck(shared, None, None).await;
@@ -76,7 +79,7 @@ async fn apply(shared: &Arc<Shared>, line: FeedLine) {
         } => {
             let relevant = action.starts_with("project.")
                 || action.starts_with("vpc_endpoint.")
-                || action.starts_with("org.")
+                || action.starts_with("organization.")
                 || action.starts_with("trial.");
             if relevant && (org_id.is_some() || project_id.is_some()) {
                 shared

@@ -20,7 +20,7 @@ use super::{
     Empty,
 };
 use crate::{
-    data_plane_api::{EvidenceReport, FeedLine, Heartbeat, Route},
+    data_plane_api::{EvidenceReport, FeedLine, Heartbeat, Route, KEEPALIVE_SECS},
     feed::FeedItem,
     http::{request_id::X_REQUEST_ID, AppState},
     services::{Caller, Principal, ProjectRef},
@@ -141,8 +141,13 @@ pub async fn feed(
         Err(e) => Err(std::io::Error::other(e.to_string())),
     });
     let mut stopping = state.stopping.clone();
+    // Keepalives interleave with events, so a reader can tell quiet from dead.
+    let keepalives = futures::stream::unfold((), |()| async {
+        tokio::time::sleep(std::time::Duration::from_secs(KEEPALIVE_SECS)).await;
+        Some((Ok(FeedLine::Keepalive), ()))
+    });
     let lines = hello
-        .chain(events)
+        .chain(futures::stream::select(events, keepalives))
         .map(|line: Result<FeedLine, std::io::Error>| {
             line.map(|l| {
                 let mut bytes = serde_json::to_vec(&l).unwrap_or_default();
