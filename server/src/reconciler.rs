@@ -6,13 +6,14 @@
 
 use std::time::Duration;
 
-use app::domain::{EndpointState, RegionId, VpcEndpointId};
+use app::domain::{EndpointState, Region, RegionId, VpcEndpointId};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::{
     config::ReconcilerConfig,
     services::{Caller, ServiceError, Services},
-    store::AssignmentRow,
+    store::{AssignmentRow, Settlement},
 };
 
 /// The provider's view of an endpoint connection.
@@ -20,7 +21,11 @@ use crate::{
 pub enum Review {
     /// Not decided yet; ask again later.
     Pending,
-    Accept,
+    /// Accepted: on which of the region's service names, and the owner's account if known.
+    Accept {
+        service_name: String,
+        owner_account: Option<String>,
+    },
     Reject {
         reason: String,
     },
@@ -29,12 +34,15 @@ pub enum Review {
 /// The cloud side of private networking.
 #[async_trait::async_trait]
 pub trait Provider: Send + Sync + 'static {
-    /// Decides on a connection request from `endpoint` in `region`, assigned `age_ms` ago.
+    /// Decides on a connection request from `endpoint` to one of `region`'s endpoint
+    /// services, assigned `age_ms` ago. `covered` names the services the organization's
+    /// accepted endpoints in the region already connect to.
     async fn review_endpoint(
         &self,
-        region: &RegionId,
+        region: &Region,
         endpoint: &VpcEndpointId,
         age_ms: i64,
+        covered: &[String],
     ) -> anyhow::Result<Review>;
 }
 
@@ -81,19 +89,37 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
 impl Provider for Simulator {
     async fn review_endpoint(
         &self,
-        _region: &RegionId,
+        region: &Region,
         endpoint: &VpcEndpointId,
         age_ms: i64,
+        covered: &[String],
     ) -> anyhow::Result<Review> {
         if glob_matches(&self.reject_pattern, endpoint.as_str()) {
             return Ok(Review::Reject {
                 reason: self.reject_reason.clone(),
             });
         }
-        Ok(if age_ms >= self.accept_delay_ms {
-            Review::Accept
-        } else {
-            Review::Pending
+        if age_ms < self.accept_delay_ms {
+            return Ok(Review::Pending);
+        }
+        // The simulated customer creates one endpoint per service name, as the setup guide
+        // asks: the first name not yet covered; once all are, one picked by the id.
+        let digest = Sha256::digest(endpoint.as_str().as_bytes());
+        let pick = u64::from_be_bytes(digest[..8].try_into().unwrap_or_default());
+        let service_name = region
+            .service_names
+            .iter()
+            .find(|name| !covered.contains(name))
+            .or_else(|| {
+                region
+                    .service_names
+                    .get((pick % region.service_names.len().max(1) as u64) as usize)
+            })
+            .cloned()
+            .unwrap_or_default();
+        Ok(Review::Accept {
+            service_name,
+            owner_account: None,
         })
     }
 }
@@ -121,14 +147,26 @@ async fn settle(
     assignment: &AssignmentRow,
     now: i64,
 ) -> Result<bool, ServiceError> {
-    let (Ok(region), Ok(endpoint)) = (
+    let (Ok(region_id), Ok(endpoint)) = (
         RegionId::parse(&assignment.region_id),
         VpcEndpointId::parse(&assignment.vpc_endpoint_id),
     ) else {
         return Ok(false);
     };
+    let Some(region) = services.catalog().get(&region_id) else {
+        tracing::warn!(region = %region_id, "an assignment's region is not in the catalog");
+        return Ok(false);
+    };
+    let covered: Vec<String> = services
+        .store()
+        .assignments_of_org(&assignment.org_id, Some(&assignment.region_id))
+        .await?
+        .into_iter()
+        .filter(|a| a.state == EndpointState::Accepted.as_str())
+        .filter_map(|a| a.service_name)
+        .collect();
     let review = match provider
-        .review_endpoint(&region, &endpoint, now - assignment.created_at)
+        .review_endpoint(region, &endpoint, now - assignment.created_at, &covered)
         .await
     {
         Ok(review) => review,
@@ -137,19 +175,33 @@ async fn settle(
             return Ok(false);
         }
     };
-    let (state, reason) = match review {
+    let (state, reason, service_name, owner_account) = match review {
         Review::Pending => return Ok(false),
-        Review::Accept => (EndpointState::Accepted, None),
-        Review::Reject { reason } => (EndpointState::Rejected, Some(reason)),
+        Review::Accept {
+            service_name,
+            owner_account,
+        } => (
+            EndpointState::Accepted,
+            None,
+            Some(service_name),
+            owner_account,
+        ),
+        Review::Reject { reason } => (EndpointState::Rejected, Some(reason), None, None),
     };
     let audit = services
         .audit(caller, "vpc_endpoint.state", endpoint.as_str())
         .org(&assignment.org_id)
         .before(json!({"state": assignment.state}))
-        .after(json!({"state": state, "reason": reason}));
+        .after(json!({"state": state, "reason": reason, "service_name": service_name}));
+    let settlement = Settlement {
+        state: state.as_str(),
+        reason: reason.as_deref(),
+        service_name: service_name.as_deref(),
+        owner_account: owner_account.as_deref(),
+    };
     Ok(services
         .store()
-        .settle_assignment(endpoint.as_str(), state.as_str(), reason.as_deref(), &audit)
+        .settle_assignment(endpoint.as_str(), &settlement, &audit)
         .await?)
 }
 

@@ -830,6 +830,20 @@ async fn the_simulator_accepts_and_rejects(db: TestDb) {
     w.clock.advance(3_000);
     reconcile_once(&w.app.services, &simulator).await.unwrap();
     assert_eq!(state(E1).await["state"], "accepted");
+    // The provider says which of the region's service names the endpoint connected to;
+    // a rejected endpoint connected to none.
+    let accepted = w.app.store.assignment(E1).await.unwrap().unwrap();
+    let region = w
+        .app
+        .services
+        .catalog()
+        .get(&app::domain::RegionId::parse("aws-us-east-2").unwrap())
+        .unwrap()
+        .clone();
+    let service = accepted.service_name.expect("a service name once accepted");
+    assert!(region.service_names.contains(&service), "{service}");
+    let rejected_row = w.app.store.assignment(bad).await.unwrap().unwrap();
+    assert_eq!(rejected_row.service_name, None);
 
     // Settings are not the reconciler's to apply: without a proxy they stay unconfirmed
     // (tests/proxy.rs shows them applied by proxies).

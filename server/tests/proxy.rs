@@ -120,7 +120,16 @@ async fn build_world(lock: Lock, db: TestDb, mode: &str, trusted: &str, extra: &
     // Accept two; the third stays `new`.
     for id in [ALLOWED, OTHER] {
         app.store
-            .settle_assignment(id, "accepted", None, &common::audit())
+            .settle_assignment(
+                id,
+                &enclave::store::Settlement {
+                    state: "accepted",
+                    reason: None,
+                    service_name: None,
+                    owner_account: None,
+                },
+                &common::audit(),
+            )
             .await
             .unwrap();
     }

@@ -100,6 +100,38 @@ mod tests {
     fn times_read_as_utc() {
         assert_eq!(super::format_time(0), "1970-01-01 00:00 UTC");
     }
+
+    #[test]
+    fn coverage_counts_service_names_with_an_accepted_endpoint() {
+        let endpoint = |state: &str, service: Option<&str>| super::ProjectEndpointView {
+            vpc_endpoint_id: "vpce-0a0000000000000a1".into(),
+            label: String::new(),
+            state: state.into(),
+            rejection_reason: None,
+            restricted: false,
+            service_name: service.map(str::to_owned),
+        };
+        let names = vec!["svc-a".to_string(), "svc-b".to_string()];
+        let covered = |endpoints: Vec<super::ProjectEndpointView>| {
+            let view = super::ProjectEndpointCoverage {
+                service_names: &names,
+                endpoints: &endpoints,
+            };
+            (view.missing(), view.covered())
+        };
+        // Two accepted endpoints on the same service cover one name, not two.
+        let (missing, n) = covered(vec![
+            endpoint("accepted", Some("svc-a")),
+            endpoint("accepted", Some("svc-a")),
+            endpoint("new", Some("svc-b")),
+        ]);
+        assert_eq!((missing, n), (vec!["svc-b".to_string()], 1));
+        let (missing, n) = covered(vec![
+            endpoint("accepted", Some("svc-a")),
+            endpoint("accepted", Some("svc-b")),
+        ]);
+        assert_eq!((missing.len(), n), (0, 2));
+    }
 }
 
 /// An organization endpoint in the project's region, as the project page shows it.
@@ -111,6 +143,8 @@ pub struct ProjectEndpointView {
     pub rejection_reason: Option<String>,
     /// The project is restricted to this endpoint.
     pub restricted: bool,
+    /// The endpoint service name it connected to (known once accepted).
+    pub service_name: Option<String>,
 }
 
 /// One line of recent activity.
@@ -233,14 +267,45 @@ pub struct OperatorTrialsView {
 impl ProjectPageView {
     /// Accepted endpoints against service names: "2 of 3 service names have an endpoint".
     pub fn coverage(&self) -> (usize, usize) {
-        let accepted = self
-            .endpoints
+        let coverage = self.service_coverage();
+        (coverage.covered(), self.service_names.len())
+    }
+
+    /// The region's service names no accepted endpoint connected to.
+    pub fn missing_service_names(&self) -> Vec<String> {
+        self.service_coverage().missing()
+    }
+
+    fn service_coverage(&self) -> ProjectEndpointCoverage<'_> {
+        ProjectEndpointCoverage {
+            service_names: &self.service_names,
+            endpoints: &self.endpoints,
+        }
+    }
+}
+
+/// Which of a region's service names accepted endpoints connect to. A region with several
+/// service names (one per platform cell) needs one endpoint per name for every project there
+/// to be reachable.
+pub struct ProjectEndpointCoverage<'a> {
+    pub service_names: &'a [String],
+    pub endpoints: &'a [ProjectEndpointView],
+}
+
+impl ProjectEndpointCoverage<'_> {
+    pub fn missing(&self) -> Vec<String> {
+        self.service_names
             .iter()
-            .filter(|e| e.state == "accepted")
-            .count();
-        (
-            accepted.min(self.service_names.len()),
-            self.service_names.len(),
-        )
+            .filter(|name| {
+                !self.endpoints.iter().any(|e| {
+                    e.state == "accepted" && e.service_name.as_deref() == Some(name.as_str())
+                })
+            })
+            .cloned()
+            .collect()
+    }
+
+    pub fn covered(&self) -> usize {
+        self.service_names.len() - self.missing().len()
     }
 }

@@ -154,6 +154,7 @@ pub fn PrivateBadge() -> impl IntoView {
 fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl IntoView {
     let is_admin = view.org.role == "admin";
     let (covered, names) = view.coverage();
+    let missing = view.missing_service_names();
     let used = view.endpoints.len();
     let project_url = format!("/projects/{}", view.project.id);
     let ProjectPageView {
@@ -196,6 +197,12 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
                 <div><dt>"Endpoint limit"</dt><dd data-testid="limit-usage">{format!("{used} of {endpoint_limit} endpoints in {}", project.region_id)}</dd></div>
                 <div><dt>"Service names covered"</dt><dd data-testid="coverage">{format!("{covered} of {names} service names have an accepted endpoint")}</dd></div>
             </dl>
+            {(!missing.is_empty() && covered > 0).then(|| view! {
+                <div class="note warn" data-testid="missing-services">
+                    <p>"No accepted endpoint connects to these service names yet; create an endpoint for each:"</p>
+                    <ul>{missing.into_iter().map(|n| view! { <li><code>{n}</code></li> }).collect_view()}</ul>
+                </div>
+            })}
             {(!is_admin).then(|| view! {
                 <p class="note" data-testid="read-only-note">
                     "You can see everything here, but only the organization's admins can change it: " {admin_list.clone()} "."
@@ -362,6 +369,7 @@ pub fn EndpointRows(
                                 <td>
                                     <span class=format!("badge state-{}", e.state)>{e.state.clone()}</span>
                                     {e.rejection_reason.clone().map(|r| view! { <br/><span class="muted">{r}</span> })}
+                                    {e.service_name.clone().map(|n| view! { <br/><span class="muted">"via "<code>{n}</code></span> })}
                                 </td>
                                 <td>{if e.restricted { "Yes" } else { "No" }}</td>
                                 {can_change.then(|| view! {

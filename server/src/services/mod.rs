@@ -294,20 +294,13 @@ impl ConsoleBackend for Services {
             .into_iter()
             .map(|r| r.vpc_endpoint_id)
             .collect();
-        let endpoints: Vec<ProjectEndpointView> = self
-            .store
-            .assignments_of_org(&org.id, Some(&project.region_id))
-            .await
-            .map_err(ServiceError::from)?
-            .into_iter()
-            .map(|a| ProjectEndpointView {
-                restricted: restrictions.contains(&a.vpc_endpoint_id),
-                vpc_endpoint_id: a.vpc_endpoint_id,
-                label: a.label,
-                state: a.state,
-                rejection_reason: a.state_reason,
-            })
-            .collect();
+        let endpoints = endpoint_views(
+            self.store
+                .assignments_of_org(&org.id, Some(&project.region_id))
+                .await
+                .map_err(ServiceError::from)?,
+            &restrictions,
+        );
         let reachable_privately = self.reachable_privately(&project, &endpoints, &restrictions);
         let plan_includes_feature = app::domain::Plan::parse(&org.plan)
             .map(|p| p.includes_private_networking())
@@ -556,19 +549,12 @@ impl Services {
             .into_iter()
             .map(|r| r.vpc_endpoint_id)
             .collect();
-        let endpoints: Vec<ProjectEndpointView> = self
-            .store
-            .assignments_of_org(&org.id, Some(&project.region_id))
-            .await?
-            .into_iter()
-            .map(|a| ProjectEndpointView {
-                restricted: restrictions.contains(&a.vpc_endpoint_id),
-                vpc_endpoint_id: a.vpc_endpoint_id,
-                label: a.label,
-                state: a.state,
-                rejection_reason: a.state_reason,
-            })
-            .collect();
+        let endpoints = endpoint_views(
+            self.store
+                .assignments_of_org(&org.id, Some(&project.region_id))
+                .await?,
+            &restrictions,
+        );
         Ok(self.reachable_privately(&project, &endpoints, &restrictions))
     }
 
@@ -583,4 +569,22 @@ impl Services {
             )),
         }
     }
+}
+
+/// A project's view of its organization's endpoints in its region.
+fn endpoint_views(
+    assignments: Vec<crate::store::AssignmentRow>,
+    restrictions: &[String],
+) -> Vec<ProjectEndpointView> {
+    assignments
+        .into_iter()
+        .map(|a| ProjectEndpointView {
+            restricted: restrictions.contains(&a.vpc_endpoint_id),
+            vpc_endpoint_id: a.vpc_endpoint_id,
+            label: a.label,
+            state: a.state,
+            rejection_reason: a.state_reason,
+            service_name: a.service_name,
+        })
+        .collect()
 }

@@ -54,7 +54,7 @@ pub use error::StoreError;
 pub use feed::ChangeEvent;
 pub use network::{
     AssignOutcome, AssignRequest, AssignmentRow, RemoveOutcome, RestrictOutcome, RestrictionRow,
-    SettingsChange,
+    SettingsChange, Settlement,
 };
 pub use sessions::SessionRow;
 pub use setup::SetupProgressRow;

@@ -19,6 +19,19 @@ pub struct AssignmentRow {
     pub state_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The endpoint service name it connected to, once the provider accepted it.
+    pub service_name: Option<String>,
+    /// The AWS account that owns it, once known.
+    pub owner_account: Option<String>,
+}
+
+/// How the provider settled an endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settlement<'a> {
+    pub state: &'a str,
+    pub reason: Option<&'a str>,
+    pub service_name: Option<&'a str>,
+    pub owner_account: Option<&'a str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -83,8 +96,8 @@ pub struct SettingsChange {
     pub block_vpc_connections: Option<bool>,
 }
 
-const ASSIGNMENT_COLUMNS: &str =
-    "vpc_endpoint_id, org_id, region_id, label, state, state_reason, created_at, updated_at";
+const ASSIGNMENT_COLUMNS: &str = "vpc_endpoint_id, org_id, region_id, label, state, state_reason, \
+     created_at, updated_at, service_name, owner_account";
 
 /// Serializes writers to one organization for the rest of the transaction.
 macro_rules! lock_org {
@@ -470,20 +483,22 @@ impl Store {
     pub async fn settle_assignment(
         &self,
         vpc_endpoint_id: &str,
-        state: &str,
-        reason: Option<&str>,
+        settlement: &Settlement<'_>,
         audit: &AuditEntry,
     ) -> Result<bool, StoreError> {
         let settled = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let n = sqlx::query(
-                "UPDATE vpc_endpoint_assignments SET state = $2, state_reason = $3, updated_at = $4 \
+                "UPDATE vpc_endpoint_assignments SET state = $2, state_reason = $3, updated_at = $4, \
+                 service_name = $5, owner_account = $6 \
                  WHERE vpc_endpoint_id = $1 AND state = 'new'",
             )
             .bind(vpc_endpoint_id)
-            .bind(state)
-            .bind(reason)
+            .bind(settlement.state)
+            .bind(settlement.reason)
             .bind(audit.at_ms)
+            .bind(settlement.service_name)
+            .bind(settlement.owner_account)
             .execute(&mut *tx)
             .await?
             .rows_affected();
