@@ -5,7 +5,7 @@
 
 use std::io::Read;
 
-use app::domain::{OrgId, Plan, ProjectId, RegionId, Role};
+use app::domain::{AwsAccountId, Label, OrgId, Plan, ProjectId, RegionId, Role};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
@@ -164,6 +164,36 @@ pub enum OrgCommand {
         #[command(flatten)]
         context: OperatorContext,
     },
+    /// Allow an AWS account to create endpoints to the platform's services for the
+    /// organization (or change its note).
+    AllowAwsAccount {
+        #[arg(long, value_parser = parse_org)]
+        org: OrgId,
+        /// 12 digits, or an IAM ARN such as arn:aws:iam::123456789012:root.
+        #[arg(long, value_parser = parse_aws_account)]
+        account: AwsAccountId,
+        /// A note for the people who review the list (0-64 printable characters).
+        #[arg(long, default_value = "", value_parser = parse_note)]
+        note: Label,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+    /// Stop allowing an AWS account for the organization.
+    DisallowAwsAccount {
+        #[arg(long, value_parser = parse_org)]
+        org: OrgId,
+        #[arg(long, value_parser = parse_aws_account)]
+        account: AwsAccountId,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+    /// List the organization's allowed AWS accounts.
+    AwsAccounts {
+        #[arg(long, value_parser = parse_org)]
+        org: OrgId,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -292,6 +322,14 @@ fn parse_role(value: &str) -> Result<Role, String> {
     Role::parse(value).map_err(|e| e.message)
 }
 
+fn parse_aws_account(value: &str) -> Result<AwsAccountId, String> {
+    AwsAccountId::parse(value).map_err(|e| e.message)
+}
+
+fn parse_note(value: &str) -> Result<Label, String> {
+    Label::parse(value).map_err(|e| e.message)
+}
+
 fn parse_org(value: &str) -> Result<OrgId, String> {
     OrgId::parse(value).map_err(|e| e.message)
 }
@@ -375,6 +413,52 @@ async fn run_operator(command: Command, output: Output) -> anyhow::Result<()> {
                 format!("{email} is now {role} of {org}"),
                 json!({"org_id": org, "email": email.trim().to_ascii_lowercase(), "role": role}),
             );
+        }
+        Command::Org(OrgCommand::AllowAwsAccount {
+            org,
+            account,
+            note,
+            context,
+        }) => {
+            let services = operator_services(&context).await?;
+            let row = services
+                .allow_account(&caller, &org, &account, &note)
+                .await
+                .map_err(failed)?;
+            print(
+                output,
+                format!("{account} may create endpoints for {org}"),
+                json!({"org_id": org, "aws_account_id": row.account_id, "note": row.note}),
+            );
+        }
+        Command::Org(OrgCommand::DisallowAwsAccount {
+            org,
+            account,
+            context,
+        }) => {
+            let services = operator_services(&context).await?;
+            services
+                .disallow_account(&caller, &org, &account)
+                .await
+                .map_err(failed)?;
+            print(
+                output,
+                format!("{account} is no longer allowed for {org}"),
+                json!({"org_id": org, "aws_account_id": account.as_str()}),
+            );
+        }
+        Command::Org(OrgCommand::AwsAccounts { org, context }) => {
+            let services = operator_services(&context).await?;
+            let rows = services
+                .list_allowed_accounts(&caller, &org)
+                .await
+                .map_err(failed)?;
+            let text = rows
+                .iter()
+                .map(|r| format!("{}\t{}", r.account_id, r.note))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(output, text, json!({"org_id": org, "accounts": rows}));
         }
         Command::User(UserCommand::Create {
             email,

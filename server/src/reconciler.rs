@@ -44,6 +44,11 @@ pub trait Provider: Send + Sync + 'static {
         age_ms: i64,
         covered: &[String],
     ) -> anyhow::Result<Review>;
+
+    /// Keeps the endpoint services' allowed principals to exactly these accounts (the union
+    /// of every organization's allowed AWS accounts). Called every pass; a provider acts
+    /// only when the set differs from what it last applied.
+    async fn sync_allowed_accounts(&self, accounts: &[String]) -> anyhow::Result<()>;
 }
 
 /// Accepts every endpoint after a delay, except ids matching a pattern, which it rejects with
@@ -53,6 +58,8 @@ pub struct Simulator {
     pub accept_delay_ms: i64,
     pub reject_pattern: String,
     pub reject_reason: String,
+    /// The simulated services' allowed principals, as last synced.
+    pub allowed_accounts: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Simulator {
@@ -61,6 +68,7 @@ impl Simulator {
             accept_delay_ms: config.simulator_accept_delay_ms,
             reject_pattern: config.simulator_reject_pattern.to_ascii_lowercase(),
             reject_reason: config.simulator_reject_reason.clone(),
+            allowed_accounts: Default::default(),
         }
     }
 }
@@ -122,6 +130,19 @@ impl Provider for Simulator {
             owner_account: None,
         })
     }
+
+    async fn sync_allowed_accounts(&self, accounts: &[String]) -> anyhow::Result<()> {
+        if let Ok(mut allowed) = self.allowed_accounts.lock() {
+            if allowed.as_slice() != accounts {
+                tracing::info!(
+                    accounts = accounts.len(),
+                    "simulated endpoint services' allowed principals updated"
+                );
+                *allowed = accounts.to_vec();
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One pass over the outstanding work. Returns how many changes it made.
@@ -132,6 +153,10 @@ pub async fn reconcile_once(
     let caller = Caller::system();
     let mut changes = 0;
     let now = services.clock().now_ms();
+    let accounts = services.store().all_allowed_accounts().await?;
+    if let Err(e) = provider.sync_allowed_accounts(&accounts).await {
+        tracing::warn!(error = %e, "keeping the services' allowed accounts in step failed; will retry");
+    }
     for assignment in services.store().assignments_awaiting_review(100).await? {
         if settle(services, provider, &caller, &assignment, now).await? {
             changes += 1;
@@ -175,8 +200,35 @@ async fn settle(
             return Ok(false);
         }
     };
+    // AWS names the endpoint's owner: it must be an account the organization allows.
+    let owner_not_allowed = match &review {
+        Review::Accept {
+            owner_account: Some(owner),
+            ..
+        } => !services
+            .store()
+            .allowed_accounts(&assignment.org_id)
+            .await?
+            .iter()
+            .any(|a| &a.account_id == owner),
+        _ => false,
+    };
     let (state, reason, service_name, owner_account) = match review {
         Review::Pending => return Ok(false),
+        Review::Accept {
+            service_name,
+            owner_account: Some(owner),
+        } if owner_not_allowed => (
+            EndpointState::Rejected,
+            Some(format!(
+                "The endpoint belongs to AWS account {owner}, which organization {} has not \
+                 allowed. Add the account to the organization's allowed AWS accounts, then \
+                 create a new endpoint from it.",
+                assignment.org_id
+            )),
+            Some(service_name),
+            Some(owner),
+        ),
         Review::Accept {
             service_name,
             owner_account,

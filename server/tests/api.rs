@@ -809,6 +809,7 @@ async fn the_simulator_accepts_and_rejects(db: TestDb) {
         accept_delay_ms: 3_000,
         reject_pattern: "vpce-0bad*".into(),
         reject_reason: "not allowed".into(),
+        allowed_accounts: Default::default(),
     };
     let state = |id: &'static str| {
         let w = &w;
@@ -927,6 +928,7 @@ async fn the_data_plane_gets_access_decisions(db: TestDb) {
         accept_delay_ms: 0,
         reject_pattern: "none".into(),
         reject_reason: String::new(),
+        allowed_accounts: Default::default(),
     };
     reconcile_once(&w.app.services, &simulator).await.unwrap();
     let (_, allowed) = ask(q(E1), Some("dp-secret-token")).await;
@@ -983,7 +985,12 @@ async fn the_openapi_document_describes_every_operation(db: TestDb) {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     let operations: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 12, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(operations, 15, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(
+        paths["/organizations/{org_id}/vpc/allowed_aws_accounts/{aws_account_id}"]["post"]
+            ["operationId"],
+        "allowAwsAccount"
+    );
     let assign = &paths
         ["/organizations/{org_id}/vpc/region/{region_id}/vpc_endpoints/{vpc_endpoint_id}"]["post"];
     assert_eq!(assign["operationId"], "assignOrganizationVPCEndpoint");
@@ -1032,7 +1039,167 @@ async fn two_organizations_racing_for_one_endpoint_leave_it_with_one(db: TestDb)
     assert!(a.is_empty());
 }
 
+/// Allowed AWS accounts: members read, admins change, the id is checked with a specific
+/// message, removing tightens (allowed without the feature) and adding loosens (not).
+async fn allowed_aws_accounts_are_managed_by_admins(db: TestDb) {
+    let w = world(&db).await;
+    let a = w.org_a.clone();
+    let path = format!("/organizations/{a}/vpc/allowed_aws_accounts");
+    let added = w
+        .call(
+            Some(&w.admin_a),
+            Method::POST,
+            &format!("{path}/123456789012"),
+            Some(json!({"note": "prod account"})),
+        )
+        .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert_eq!(added.body["aws_account_id"], "123456789012");
+    let listed = w.get(&w.member_a, &path).await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.body["accounts"][0]["note"], "prod account");
+    // A member may not change the list; another organization cannot see it.
+    let refused = w
+        .call(
+            Some(&w.member_a),
+            Method::POST,
+            &format!("{path}/210987654321"),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(w.get(&w.admin_b, &path).await.status, 404);
+    // A bad id says which field and why.
+    let bad = w
+        .call(
+            Some(&w.admin_a),
+            Method::POST,
+            &format!("{path}/12345"),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("aws_account_id"));
+    assert!(bad.body["message"].as_str().unwrap().contains("12"));
+    // Removing, then removing again.
+    let removed = w
+        .call(
+            Some(&w.admin_a),
+            Method::DELETE,
+            &format!("{path}/123456789012"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (removed.status, removed.body.clone()),
+        (StatusCode::OK, json!({}))
+    );
+    let again = w
+        .call(
+            Some(&w.admin_a),
+            Method::DELETE,
+            &format!("{path}/123456789012"),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, 404);
+    // Without the feature, adding is refused.
+    let free = w.org_free.clone();
+    let refused = w
+        .call(
+            Some(&w.admin_free),
+            Method::POST,
+            &format!("/organizations/{free}/vpc/allowed_aws_accounts/123456789012"),
+            None,
+        )
+        .await;
+    assert_eq!(refused.body["code"], "feature_not_available");
+    // Every change is audited.
+    let audit = w.app.store.audit_of_org(&a, 10).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "aws_account.allow"));
+    assert!(audit.iter().any(|e| e.action == "aws_account.disallow"));
+}
+
+/// A provider that reports each endpoint's owner account, as AWS does.
+struct OwnerReporting {
+    owner: String,
+    synced: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl enclave::reconciler::Provider for OwnerReporting {
+    async fn review_endpoint(
+        &self,
+        region: &app::domain::Region,
+        _endpoint: &app::domain::VpcEndpointId,
+        _age_ms: i64,
+        _covered: &[String],
+    ) -> anyhow::Result<enclave::reconciler::Review> {
+        Ok(enclave::reconciler::Review::Accept {
+            service_name: region.service_names[0].clone(),
+            owner_account: Some(self.owner.clone()),
+        })
+    }
+
+    async fn sync_allowed_accounts(&self, accounts: &[String]) -> anyhow::Result<()> {
+        *self.synced.lock().unwrap() = accounts.to_vec();
+        Ok(())
+    }
+}
+
+/// An endpoint owned by an account its organization has not allowed is rejected with that
+/// reason; once allowed, a new endpoint from it is accepted. The services' allowed
+/// principals follow the union of every organization's list.
+async fn endpoints_from_accounts_not_allowed_are_rejected(db: TestDb) {
+    let w = world(&db).await;
+    let a = w.org_a.clone();
+    let provider = OwnerReporting {
+        owner: "111122223333".into(),
+        synced: Default::default(),
+    };
+    assert_eq!(
+        w.assign(&w.admin_a, &a, "aws-us-east-2", E1).await.status,
+        200
+    );
+    reconcile_once(&w.app.services, &provider).await.unwrap();
+    let row = w.app.store.assignment(E1).await.unwrap().unwrap();
+    assert_eq!(row.state, "rejected");
+    let reason = row.state_reason.unwrap();
+    assert!(
+        reason.contains("111122223333") && reason.contains("has not allowed"),
+        "{reason}"
+    );
+    assert!(provider.synced.lock().unwrap().is_empty());
+
+    let allowed = w
+        .call(
+            Some(&w.admin_a),
+            Method::POST,
+            &format!("/organizations/{a}/vpc/allowed_aws_accounts/111122223333"),
+            None,
+        )
+        .await;
+    assert_eq!(allowed.status, 200);
+    assert_eq!(
+        w.assign(&w.admin_a, &a, "aws-us-east-2", E2).await.status,
+        200
+    );
+    reconcile_once(&w.app.services, &provider).await.unwrap();
+    let row = w.app.store.assignment(E2).await.unwrap().unwrap();
+    assert_eq!(row.state, "accepted");
+    assert_eq!(row.owner_account.as_deref(), Some("111122223333"));
+    assert_eq!(
+        *provider.synced.lock().unwrap(),
+        vec!["111122223333".to_string()]
+    );
+}
+
 on_both_backends!(
+    allowed_aws_accounts_are_managed_by_admins,
+    endpoints_from_accounts_not_allowed_are_rejected,
     two_organizations_racing_for_one_endpoint_leave_it_with_one,
     the_openapi_document_describes_every_operation,
     every_route_answers_every_principal,

@@ -384,7 +384,84 @@ async fn operators_review_trials_from_the_cli(db: TestDb) {
     assert_eq!(all["trial_requests"].as_array().unwrap().len(), 2);
 }
 
+async fn operators_manage_allowed_aws_accounts(db: TestDb) {
+    let org = json(&enclave(
+        &db,
+        &[
+            "org", "create", "--name", "Acme", "--plan", "scale", "--output", "json",
+        ],
+        None,
+    ));
+    let org_id = org["id"].as_str().unwrap();
+    let added = json(&enclave(
+        &db,
+        &[
+            "org",
+            "allow-aws-account",
+            "--org",
+            org_id,
+            "--account",
+            "arn:aws:iam::123456789012:root",
+            "--note",
+            "prod",
+            "--output",
+            "json",
+        ],
+        None,
+    ));
+    assert_eq!(added["aws_account_id"], "123456789012");
+    let listed = json(&enclave(
+        &db,
+        &["org", "aws-accounts", "--org", org_id, "--output", "json"],
+        None,
+    ));
+    assert_eq!(listed["accounts"][0]["account_id"], "123456789012");
+    assert_eq!(listed["accounts"][0]["note"], "prod");
+    // A bad id is a usage error naming the problem; an unknown one is "not found" (3).
+    let bad = enclave(
+        &db,
+        &[
+            "org",
+            "allow-aws-account",
+            "--org",
+            org_id,
+            "--account",
+            "AKIAIOSFODNN7EXAMPLE",
+        ],
+        None,
+    );
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("access key"), "{}", bad.stderr);
+    let removed = enclave(
+        &db,
+        &[
+            "org",
+            "disallow-aws-account",
+            "--org",
+            org_id,
+            "--account",
+            "123456789012",
+        ],
+        None,
+    );
+    assert_eq!(removed.code, 0, "{}", removed.stderr);
+    let again = enclave(
+        &db,
+        &[
+            "org",
+            "disallow-aws-account",
+            "--org",
+            org_id,
+            "--account",
+            "123456789012",
+        ],
+        None,
+    );
+    assert_eq!(again.code, 3, "{}", again.stderr);
+}
+
 on_both_backends!(
+    operators_manage_allowed_aws_accounts,
     an_operator_sets_up_an_organization_from_a_script,
     failures_exit_with_codes_scripts_can_tell_apart,
     operators_review_trials_from_the_cli,

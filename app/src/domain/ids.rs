@@ -220,6 +220,89 @@ impl From<VpcEndpointId> for String {
     }
 }
 
+/// An AWS account id: 12 digits. An IAM ARN (`arn:aws:iam::123456789012:root`) is accepted
+/// and reduced to its account; dashes as the AWS console prints them are removed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AwsAccountId(String);
+
+impl AwsAccountId {
+    pub const FIELD: &'static str = "aws_account_id";
+
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let value = input.trim();
+        if value.is_empty() {
+            return Err(FieldError::new(
+                Self::FIELD,
+                "is required: enter the 12-digit AWS account id, e.g. 123456789012.",
+            ));
+        }
+        let account = match value.strip_prefix("arn:") {
+            Some(rest) => {
+                let parts: Vec<&str> = rest.split(':').collect();
+                if parts.len() < 5 || parts[1] != "iam" {
+                    return Err(FieldError::new(
+                        Self::FIELD,
+                        "this ARN is not an IAM principal; enter the account id, or an ARN like \
+                         arn:aws:iam::123456789012:root.",
+                    ));
+                }
+                parts[3].to_string()
+            }
+            None => value.replace('-', ""),
+        };
+        let upper = account.to_ascii_uppercase();
+        if upper.starts_with("AKIA") || upper.starts_with("ASIA") {
+            return Err(FieldError::new(
+                Self::FIELD,
+                "this looks like an access key id, which must never be shared; enter the \
+                 12-digit account id instead (top right of the AWS console).",
+            ));
+        }
+        if !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(FieldError::new(
+                Self::FIELD,
+                "must be digits only, e.g. 123456789012.",
+            ));
+        }
+        if account.len() != 12 {
+            return Err(FieldError::new(
+                Self::FIELD,
+                format!("has {} digits; AWS account ids have 12.", account.len()),
+            ));
+        }
+        Ok(Self(account))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The principal ARN an endpoint service allows.
+    pub fn principal_arn(&self) -> String {
+        format!("arn:aws:iam::{}:root", self.0)
+    }
+}
+
+impl fmt::Display for AwsAccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for AwsAccountId {
+    type Error = FieldError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<AwsAccountId> for String {
+    fn from(value: AwsAccountId) -> String {
+        value.0
+    }
+}
+
 /// A free-text label: 0–64 printable characters, trimmed. Empty is allowed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -266,6 +349,32 @@ impl From<Label> for String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn aws_account_ids() {
+        use super::AwsAccountId;
+        assert_eq!(
+            AwsAccountId::parse(" 123456789012 ").unwrap().as_str(),
+            "123456789012"
+        );
+        assert_eq!(
+            AwsAccountId::parse("1234-5678-9012").unwrap().as_str(),
+            "123456789012"
+        );
+        let arn = AwsAccountId::parse("arn:aws:iam::123456789012:root").unwrap();
+        assert_eq!(arn.principal_arn(), "arn:aws:iam::123456789012:root");
+        for (bad, hint) in [
+            ("", "is required"),
+            ("12345678901", "has 11 digits"),
+            ("12345678901a", "digits only"),
+            ("AKIAIOSFODNN7EXAMPLE", "access key"),
+            ("arn:aws:s3:::bucket", "not an IAM principal"),
+        ] {
+            let err = AwsAccountId::parse(bad).unwrap_err();
+            assert_eq!(err.field, "aws_account_id");
+            assert!(err.message.contains(hint), "{bad}: {}", err.message);
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -14,7 +14,7 @@ pub use account::{
     Flash, NewKeyView, OperatorTrialsView, OrgPageView, OrgSummary, ProjectEndpointView,
     ProjectPageView, ProjectSummary, RolloutView, TrialReviewView, TrialView,
 };
-pub use ids::{FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
+pub use ids::{AwsAccountId, FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
 pub use region::{Region, RegionCatalog};
 pub use setup::{AwsDetails, SetupPageView, SetupStep};
 pub use status::{DatabaseBackend, SystemStatus};

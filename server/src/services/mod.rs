@@ -3,6 +3,7 @@
 //! [`Services`]; each call names its [`Caller`].
 
 mod accounts;
+mod aws_accounts;
 mod clock;
 mod data_plane;
 mod error;

@@ -37,6 +37,7 @@ macro_rules! on_pool {
 
 mod accounts;
 mod audit;
+mod aws_accounts;
 mod data_plane;
 mod error;
 pub(crate) mod feed;
@@ -49,6 +50,7 @@ pub use accounts::{
     ApiKeyRow, MemberOrganizationRow, NewApiKey, NewUser, OrganizationRow, ProjectRow, UserRow,
 };
 pub use audit::{AuditActor, AuditEntry, AuditRow};
+pub use aws_accounts::AllowedAccountRow;
 pub use data_plane::{EvidenceRow, ProxyHeartbeatRow, UpstreamRow};
 pub use error::StoreError;
 pub use feed::ChangeEvent;

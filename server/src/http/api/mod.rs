@@ -1,6 +1,7 @@
 //! The REST API under `/api/v2` (wire-compatible with Neon API v2 for private networking)
 //! and the data plane's internal endpoint. Handlers parse, call the service layer, shape.
 
+mod aws_accounts;
 mod error;
 mod extract;
 mod internal;
@@ -35,6 +36,14 @@ pub fn router() -> Router<AppState> {
             get(vpc::endpoint_details)
                 .post(vpc::assign_endpoint)
                 .delete(vpc::remove_endpoint),
+        )
+        .route(
+            "/organizations/{org_id}/vpc/allowed_aws_accounts",
+            get(aws_accounts::list),
+        )
+        .route(
+            "/organizations/{org_id}/vpc/allowed_aws_accounts/{aws_account_id}",
+            axum::routing::post(aws_accounts::allow).delete(aws_accounts::disallow),
         )
         .route("/projects", get(projects::list_projects))
         .route(

@@ -6,7 +6,7 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{error::ErrorBody, projects, users, vpc, Empty};
+use super::{aws_accounts, error::ErrorBody, projects, users, vpc, Empty};
 
 struct BearerAuth;
 
@@ -43,6 +43,9 @@ impl Modify for BearerAuth {
         vpc::list_project_restrictions,
         vpc::restrict_project,
         vpc::unrestrict_project,
+        aws_accounts::list,
+        aws_accounts::allow,
+        aws_accounts::disallow,
         projects::get_project,
         projects::update_project,
         projects::list_projects,
