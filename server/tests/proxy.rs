@@ -908,14 +908,26 @@ async fn applied_means_every_live_proxy_acknowledged(db: TestDb) {
     w.settle().await;
     assert_eq!(rollout_state(&w, &key).await, "applying");
     use app::backend::ConsoleBackend;
-    let rollout = w.app.services.rollout(w.project.as_str()).await.unwrap();
-    assert_eq!(
-        rollout,
-        enclave::services::Rollout::Applying {
-            acknowledged: 1,
-            proxies: 2
+    // The real proxy's acknowledgement arrives with its next heartbeat (sent at once when
+    // it applies a version); the lagging one still holds the change at `applying`.
+    let started = std::time::Instant::now();
+    loop {
+        let rollout = w.app.services.rollout(w.project.as_str()).await.unwrap();
+        if rollout
+            == (enclave::services::Rollout::Applying {
+                acknowledged: 1,
+                proxies: 2,
+            })
+        {
+            break;
         }
-    );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "still {rollout:?} after 2 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(rollout_state(&w, &key).await, "applying");
     heartbeat(&w, "lagging-proxy", change).await;
     assert_eq!(rollout_state(&w, &key).await, "applied");
     // The internal API wants the token.
