@@ -58,6 +58,25 @@ test("an admin assigns and removes an endpoint, and cannot add it back", async (
   await expect(page.getByTestId("flash")).toContainText("can never be added back");
 });
 
+test("an admin allows an AWS account and stops allowing it", async ({ page }) => {
+  const js = test.info().project.name === "js";
+  const account = `${js ? "1111" : "2222"}${String(Date.now()).slice(-8)}`;
+  await signIn(page, "admin@acme.example");
+  await openAcme(page);
+  // A wrong id says what is wrong and changes nothing.
+  await page.getByLabel("AWS account id").fill("12345");
+  await page.getByRole("button", { name: "Allow account" }).click();
+  await expect(page.getByTestId("flash")).toContainText("has 5 digits; AWS account ids have 12");
+  await page.getByLabel("AWS account id").fill(`arn:aws:iam::${account}:root`);
+  await page.getByLabel("Note (optional)").fill("payments account");
+  await page.getByRole("button", { name: "Allow account" }).click();
+  await expect(page.getByTestId("flash")).toContainText(`AWS account ${account} may now create endpoints`);
+  await expect(page.getByRole("row", { name: new RegExp(account) })).toContainText("payments account");
+  await page.getByRole("button", { name: `Stop allowing ${account}` }).click();
+  await expect(page.getByTestId("flash")).toContainText(`AWS account ${account} is no longer allowed`);
+  await expect(page.getByRole("row", { name: new RegExp(account) })).toHaveCount(0);
+});
+
 test("a member sees the same organization read-only and who the admins are", async ({ page }) => {
   await signIn(page, "member@acme.example");
   await openAcme(page);

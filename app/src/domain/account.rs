@@ -44,11 +44,20 @@ pub struct OrgPageView {
     pub endpoints: Vec<EndpointSummary>,
     /// Regions offering private networking, for the assign form.
     pub regions: Vec<String>,
+    /// AWS accounts allowed to create endpoints for the organization.
+    pub allowed_accounts: Vec<AllowedAccountView>,
     /// The outcome of the last form post, shown once.
     pub flash: Option<Flash>,
     /// A digest of what the page shows; live updates carry the current one, and the page
     /// reloads its data only when they differ.
     pub live_version: String,
+}
+
+/// An AWS account the organization allows to create endpoints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowedAccountView {
+    pub account_id: String,
+    pub note: String,
 }
 
 /// A one-time message after a form post.

@@ -10,9 +10,9 @@ pub mod tenancy;
 
 pub use access::{decide, AccessDecision, AccessInput, AccessReason, EndpointAssignment};
 pub use account::{
-    format_time, ActivityView, ApiKeyView, ApiKeysView, DeniedConnectionView, EndpointSummary,
-    Flash, NewKeyView, OperatorTrialsView, OrgPageView, OrgSummary, ProjectEndpointView,
-    ProjectPageView, ProjectSummary, RolloutView, TrialReviewView, TrialView,
+    format_time, ActivityView, AllowedAccountView, ApiKeyView, ApiKeysView, DeniedConnectionView,
+    EndpointSummary, Flash, NewKeyView, OperatorTrialsView, OrgPageView, OrgSummary,
+    ProjectEndpointView, ProjectPageView, ProjectSummary, RolloutView, TrialReviewView, TrialView,
 };
 pub use ids::{AwsAccountId, FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
 pub use region::{Region, RegionCatalog};

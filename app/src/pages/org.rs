@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::components::endpoint_form::{AssignEndpointForm, RegionChoice};
 use crate::components::live::FollowLive;
 use crate::components::session::CsrfField;
-use crate::domain::{EndpointSummary, Flash, OrgPageView, ProjectSummary};
+use crate::domain::{AllowedAccountView, EndpointSummary, Flash, OrgPageView, ProjectSummary};
 use crate::server_fns::{org_page, SIGN_IN_FIRST};
 
 #[component]
@@ -77,6 +77,7 @@ fn OrgBody(view: OrgPageView, flash: RwSignal<Option<Flash>>) -> impl IntoView {
         projects,
         endpoints,
         regions,
+        allowed_accounts,
         flash: _,
         live_version: _,
     } = view;
@@ -124,8 +125,80 @@ fn OrgBody(view: OrgPageView, flash: RwSignal<Option<Flash>>) -> impl IntoView {
                     "Removing an endpoint is permanent: the same endpoint id can never be assigned to this organization again."
                 </p>
             })}
-            <EndpointsTable endpoints is_admin org_id/>
+            <EndpointsTable endpoints is_admin org_id=org_id.clone()/>
             {(is_admin && entitled).then(|| view! { <AssignEndpointForm action regions=RegionChoice::Any(regions)/> })}
+        </section>
+        <AllowedAccounts accounts=allowed_accounts is_admin can_add=is_admin && entitled org_id/>
+    }
+}
+
+/// The AWS accounts allowed to create endpoints for the organization: endpoints owned by
+/// any other account are rejected. Removing one is always possible; adding needs the feature.
+#[component]
+fn AllowedAccounts(
+    accounts: Vec<AllowedAccountView>,
+    is_admin: bool,
+    can_add: bool,
+    org_id: String,
+) -> impl IntoView {
+    let allow = format!("/orgs/{org_id}/aws-accounts/allow");
+    let remove = format!("/orgs/{org_id}/aws-accounts/remove");
+    view! {
+        <section class="panel" aria-labelledby="accounts-heading">
+            <h2 id="accounts-heading">"Allowed AWS accounts"</h2>
+            <p class="muted">
+                "Only endpoints created from these AWS accounts are accepted. The platform's endpoint services allow exactly the accounts listed here."
+            </p>
+            {if accounts.is_empty() {
+                view! { <p class="muted" data-testid="no-accounts">"No AWS account is allowed yet."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table data-testid="allowed-accounts">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"AWS account"</th>
+                                    <th scope="col">"Note"</th>
+                                    {is_admin.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {accounts.into_iter().map(|a| {
+                                    let name = format!("Stop allowing {}", a.account_id);
+                                    view! {
+                                        <tr>
+                                            <td><code>{a.account_id.clone()}</code></td>
+                                            <td>{a.note}</td>
+                                            {is_admin.then(|| view! {
+                                                <td>
+                                                    <form method="post" action=remove.clone() class="inline-form">
+                                                        <CsrfField/>
+                                                        <input type="hidden" name="aws_account_id" value=a.account_id.clone()/>
+                                                        <button type="submit" class="secondary" aria-label=name>"Remove"</button>
+                                                    </form>
+                                                </td>
+                                            })}
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+            {can_add.then(|| view! {
+                <form method="post" action=allow class="stack">
+                    <CsrfField/>
+                    <label for="aws-account-id">"AWS account id"</label>
+                    <input id="aws-account-id" name="aws_account_id" required inputmode="numeric"
+                        autocomplete="off" placeholder="123456789012"
+                        aria-describedby="aws-account-id-help"/>
+                    <p id="aws-account-id-help" class="muted">"12 digits (top right of the AWS console), or an IAM ARN."</p>
+                    <label for="aws-account-note">"Note (optional)"</label>
+                    <input id="aws-account-note" name="note" maxlength="64" autocomplete="off"/>
+                    <button type="submit">"Allow account"</button>
+                </form>
+            })}
         </section>
     }
 }

@@ -209,6 +209,65 @@ pub async fn assign_endpoint(
     }
 }
 
+#[derive(Debug, Deserialize)]
+pub struct AwsAccountForm {
+    aws_account_id: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /orgs/{org}/aws-accounts/allow`: allow an AWS account.
+pub async fn allow_aws_account(
+    State(state): State<AppState>,
+    axum::extract::Path(org): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<AwsAccountForm>,
+) -> Response {
+    let Some(caller) = caller(&state, &headers).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let outcome = async {
+        let org_id = OrgId::parse(&org)?;
+        let account = app::domain::AwsAccountId::parse(&form.aws_account_id)?;
+        let note = app::domain::Label::parse(&form.note)
+            .map_err(|e| app::domain::FieldError::new("note", e.message))?;
+        state
+            .services
+            .allow_account(&caller, &org_id, &account, &note)
+            .await?;
+        Ok::<_, ServiceError>(format!(
+            "AWS account {account} may now create endpoints for this organization."
+        ))
+    }
+    .await;
+    to_org(&org, outcome)
+}
+
+/// `POST /orgs/{org}/aws-accounts/remove`: stop allowing an AWS account.
+pub async fn remove_aws_account(
+    State(state): State<AppState>,
+    axum::extract::Path(org): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<AwsAccountForm>,
+) -> Response {
+    let Some(caller) = caller(&state, &headers).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let outcome = async {
+        let org_id = OrgId::parse(&org)?;
+        let account = app::domain::AwsAccountId::parse(&form.aws_account_id)?;
+        state
+            .services
+            .disallow_account(&caller, &org_id, &account)
+            .await?;
+        Ok::<_, ServiceError>(format!(
+            "AWS account {account} is no longer allowed; endpoints it already connected stay as they are."
+        ))
+    }
+    .await;
+    to_org(&org, outcome)
+}
+
 /// `POST /orgs/{org}/endpoints/remove`: remove an endpoint for good.
 pub async fn remove_endpoint(
     State(state): State<AppState>,

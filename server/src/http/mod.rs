@@ -70,6 +70,14 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(console_forms::remove_endpoint),
         )
         .route(
+            "/orgs/{org_id}/aws-accounts/allow",
+            axum::routing::post(console_forms::allow_aws_account),
+        )
+        .route(
+            "/orgs/{org_id}/aws-accounts/remove",
+            axum::routing::post(console_forms::remove_aws_account),
+        )
+        .route(
             "/projects/{project_id}/public-access",
             axum::routing::post(console_forms::public_access),
         )

@@ -249,7 +249,19 @@ impl ConsoleBackend for Services {
             .filter(|r| r.private_networking)
             .map(|r| r.id.to_string())
             .collect();
+        let allowed_accounts = self
+            .store
+            .allowed_accounts(&org.id)
+            .await
+            .map_err(ServiceError::from)?
+            .into_iter()
+            .map(|a| app::domain::AllowedAccountView {
+                account_id: a.account_id,
+                note: a.note,
+            })
+            .collect();
         Ok(OrgPageView {
+            allowed_accounts,
             org: OrgSummary {
                 id: org.id,
                 name: org.name,
