@@ -76,6 +76,21 @@ macro_rules! insert_audit {
 }
 pub(crate) use insert_audit;
 
+/// Ends a transaction that changes something only when `$changed`: then the audit entry (and
+/// its feed event) is written and the transaction committed; otherwise it is rolled back, so
+/// a refused or no-op request writes nothing.
+macro_rules! finish {
+    ($store:expr, $tx:ident, $changed:expr, $audit:expr) => {
+        if $changed {
+            $crate::store::audit::insert_audit!($tx, $audit)?;
+            $store.commit($tx).await?;
+        } else {
+            $tx.rollback().await?;
+        }
+    };
+}
+pub(crate) use finish;
+
 impl Store {
     /// Records a change that has no other row to write (e.g. creating an API key is written
     /// with its own statement; this is for entries on their own).

@@ -1,6 +1,6 @@
 //! AWS accounts each organization allows to connect endpoints to the platform's services.
 
-use super::{audit::insert_audit, AuditEntry, Pool, Store, StoreError};
+use super::{audit::finish, AuditEntry, Pool, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct AllowedAccountRow {
@@ -59,12 +59,7 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if n > 0 {
-                insert_audit!(tx, audit)?;
-                self.commit(tx).await?;
-            } else {
-                tx.rollback().await?;
-            }
+            finish!(self, tx, n > 0, audit);
             Ok::<_, sqlx::Error>(n > 0)
         })?;
         Ok(changed)
@@ -87,12 +82,7 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if n > 0 {
-                insert_audit!(tx, audit)?;
-                self.commit(tx).await?;
-            } else {
-                tx.rollback().await?;
-            }
+            finish!(self, tx, n > 0, audit);
             Ok::<_, sqlx::Error>(n > 0)
         })?;
         Ok(removed)

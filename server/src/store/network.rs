@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::{audit::insert_audit, AuditEntry, Pool, ProjectRow, Store, StoreError};
+use super::{audit::finish, AuditEntry, Pool, ProjectRow, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct AssignmentRow {
@@ -242,12 +242,7 @@ impl Store {
                     }
                 }
             };
-            if matches!(outcome, AssignOutcome::Created | AssignOutcome::Relabelled { .. }) {
-                insert_audit!(tx, audit)?;
-                self.commit(tx).await?;
-            } else {
-                tx.rollback().await?;
-            }
+            finish!(self, tx, matches!(outcome, AssignOutcome::Created | AssignOutcome::Relabelled { .. }), audit);
             Ok::<_, sqlx::Error>(outcome)
         })?;
         Ok(outcome)
@@ -304,12 +299,7 @@ impl Store {
                     RemoveOutcome::Removed
                 }
             };
-            if outcome == RemoveOutcome::Removed {
-                insert_audit!(tx, audit)?;
-                self.commit(tx).await?;
-            } else {
-                tx.rollback().await?;
-            }
+            finish!(self, tx, outcome == RemoveOutcome::Removed, audit);
             Ok::<_, sqlx::Error>(outcome)
         })?;
         Ok(outcome)
@@ -372,12 +362,7 @@ impl Store {
                     RestrictOutcome::Created
                 }
             };
-            if matches!(outcome, RestrictOutcome::Created | RestrictOutcome::Relabelled { .. }) {
-                insert_audit!(tx, audit)?;
-                self.commit(tx).await?;
-            } else {
-                tx.rollback().await?;
-            }
+            finish!(self, tx, matches!(outcome, RestrictOutcome::Created | RestrictOutcome::Relabelled { .. }), audit);
             Ok::<_, sqlx::Error>(outcome)
         })?;
         Ok(outcome)
@@ -401,12 +386,7 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if n == 1 {
-                insert_audit!(tx, audit)?;
-                self.commit(tx).await?;
-            } else {
-                tx.rollback().await?;
-            }
+            finish!(self, tx, n == 1, audit);
             Ok::<_, sqlx::Error>(n == 1)
         })?;
         Ok(removed)
@@ -449,12 +429,7 @@ impl Store {
                 .await?
                 .rows_affected();
             }
-            if n > 0 {
-                insert_audit!(tx, audit)?;
-                self.commit(tx).await?;
-            } else {
-                tx.rollback().await?;
-            }
+            finish!(self, tx, n > 0, audit);
             Ok::<_, sqlx::Error>(n > 0)
         })?;
         Ok(changed)
@@ -502,12 +477,7 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if n == 1 {
-                insert_audit!(tx, audit)?;
-                self.commit(tx).await?;
-            } else {
-                tx.rollback().await?;
-            }
+            finish!(self, tx, n == 1, audit);
             Ok::<_, sqlx::Error>(n == 1)
         })?;
         Ok(settled)
