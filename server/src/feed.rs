@@ -35,6 +35,9 @@ struct Inner {
     events: broadcast::Sender<Arc<ChangeEvent>>,
     /// Bumped after each wake-up has been read through (events or acknowledgements).
     ticks: watch::Sender<u64>,
+    /// The version the hub started from, once it has read it: a subscriber waits for it, so
+    /// every event after its own starting point is either in the table or broadcast.
+    started_at: watch::Sender<Option<i64>>,
     started: OnceLock<()>,
 }
 
@@ -45,6 +48,7 @@ impl Feed {
             inner: Arc::new(Inner {
                 events: broadcast::channel(1024).0,
                 ticks: watch::Sender::new(0),
+                started_at: watch::Sender::new(None),
                 started: OnceLock::new(),
             }),
         }
@@ -76,8 +80,15 @@ impl Feed {
         after: Option<i64>,
     ) -> Result<(i64, impl Stream<Item = Result<FeedItem, StoreError>>), StoreError> {
         self.start();
-        // Subscribe before reading the head, so nothing committed in between is missed.
+        // Subscribe before reading the head, so nothing committed in between is missed; and
+        // only once the hub runs, so everything after its starting point is broadcast.
         let live = self.inner.events.subscribe();
+        let _ = self
+            .inner
+            .started_at
+            .subscribe()
+            .wait_for(Option::is_some)
+            .await;
         let head = self.store.feed_head().await?;
         let mut start = after.unwrap_or(head).min(head);
         let mut reset = None;
@@ -151,7 +162,10 @@ async fn hub(store: Store, inner: Arc<Inner>) {
     let mut wakes = store.wakes();
     let mut last = loop {
         match store.feed_head().await {
-            Ok(v) => break v,
+            Ok(v) => {
+                inner.started_at.send_replace(Some(v));
+                break v;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "change feed: cannot read the head; retrying");
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;

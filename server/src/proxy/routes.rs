@@ -28,6 +28,10 @@ pub enum LookupError {
 pub struct Routes {
     found: Cache<String, Arc<Route>>,
     missing: Cache<String, ()>,
+    /// The feed version of the latest change to each project and organization seen. A route
+    /// read before it (a lookup that was under way when the change arrived) is not trusted.
+    changed_projects: Cache<String, i64>,
+    changed_orgs: Cache<String, i64>,
     control_plane: ControlPlane,
     metrics: Metrics,
 }
@@ -50,6 +54,15 @@ impl Routes {
                 .max_capacity(capacity)
                 .time_to_live(not_found_ttl)
                 .build(),
+            // Kept as long as a route may be: an older route has expired anyway.
+            changed_projects: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(max_staleness)
+                .build(),
+            changed_orgs: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(max_staleness)
+                .build(),
             control_plane,
             metrics,
         }
@@ -65,8 +78,11 @@ impl Routes {
             return Err(LookupError::NotFound);
         }
         if let Some(route) = self.found.get(label).await {
-            self.metrics.cache(true);
-            return Ok(route);
+            if self.current(&route).await {
+                self.metrics.cache(true);
+                return Ok(route);
+            }
+            self.found.invalidate(label).await;
         }
         self.metrics.cache(false);
         let control_plane = &self.control_plane;
@@ -81,6 +97,19 @@ impl Routes {
             })
             .await;
         match fetched {
+            // Read before a change this proxy has already seen: read again, once.
+            Ok(route) if !self.current(&route).await => {
+                self.found.invalidate(label).await;
+                match self.control_plane.route(label).await {
+                    Ok(Some(route)) => {
+                        let route = Arc::new(route);
+                        self.found.insert(label.to_string(), route.clone()).await;
+                        Ok(route)
+                    }
+                    Ok(None) => Err(LookupError::NotFound),
+                    Err(e) => Err(LookupError::ControlPlane(e)),
+                }
+            }
             Ok(route) => Ok(route),
             Err(e) => {
                 if matches!(*e, LookupError::NotFound) {
@@ -88,6 +117,26 @@ impl Routes {
                 }
                 Err((*e).clone())
             }
+        }
+    }
+
+    /// Whether `route` was read at or after every change seen for its project and org.
+    async fn current(&self, route: &Route) -> bool {
+        let project = self
+            .changed_projects
+            .get(&route.project_id)
+            .await
+            .unwrap_or(0);
+        let org = self.changed_orgs.get(&route.org_id).await.unwrap_or(0);
+        route.version >= project.max(org)
+    }
+
+    /// Records that a change at `version` touched a project, or an organization's projects.
+    pub async fn changed(&self, org_id: Option<&str>, project_id: Option<&str>, version: i64) {
+        match (project_id, org_id) {
+            (Some(p), _) => self.changed_projects.insert(p.to_string(), version).await,
+            (None, Some(o)) => self.changed_orgs.insert(o.to_string(), version).await,
+            (None, None) => {}
         }
     }
 

@@ -84,6 +84,10 @@ async fn apply(shared: &Arc<Shared>, line: FeedLine) {
             if relevant && (org_id.is_some() || project_id.is_some()) {
                 shared
                     .routes
+                    .changed(org_id.as_deref(), project_id.as_deref(), version)
+                    .await;
+                shared
+                    .routes
                     .invalidate(org_id.as_deref(), project_id.as_deref());
                 recheck(shared, org_id.as_deref(), project_id.as_deref()).await;
             }
