@@ -13,7 +13,7 @@ CHROMIUM := /usr/bin/chromium
 TEST_DATABASE_URL ?=
 export TEST_DATABASE_URL
 
-.PHONY: bench help run build test tools browser e2e-deps fmt-check clippy test-rust e2e screenshots clean-e2e api-conformance conformance-deps
+.PHONY: bench help run build test tools browser e2e-deps fmt-check clippy test-rust e2e screenshots clean-e2e api-conformance conformance-deps aws-mock-deps
 
 help:
 	@echo "make run   - build a release and serve Enclave on http://127.0.0.1:3000 (SQLite in data/), proxy on 127.0.0.1:6432"
@@ -52,6 +52,17 @@ $(SCHEMATHESIS_VENV)/.installed-$(SCHEMATHESIS_VERSION):
 
 conformance-deps: $(SCHEMATHESIS_VENV)/.installed-$(SCHEMATHESIS_VERSION)
 
+# moto (PyPI), pinned, in a virtualenv under target/: the AWS stand-in the AWS provider's
+# tests start (scripts/aws_mock.py adds the endpoint-connection calls moto lacks).
+MOTO_VERSION := 5.2.5
+AWS_MOCK_VENV := target/aws-mock-venv
+$(AWS_MOCK_VENV)/.installed-$(MOTO_VERSION):
+	python3 -m venv $(AWS_MOCK_VENV)
+	$(AWS_MOCK_VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server,ec2,elbv2]==$(MOTO_VERSION)'
+	@touch $@
+
+aws-mock-deps: $(AWS_MOCK_VENV)/.installed-$(MOTO_VERSION)
+
 ## ---- build and run -------------------------------------------------------------------
 
 build: tools
@@ -71,7 +82,7 @@ clippy: tools
 	cargo clippy -p enclave -p app --all-targets --locked -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown --locked -- -D warnings
 
-test-rust:
+test-rust: aws-mock-deps
 	cargo test -p enclave -p app --locked
 
 e2e: build browser e2e-deps
@@ -81,7 +92,7 @@ e2e: build browser e2e-deps
 api-conformance: build conformance-deps
 	scripts/api-conformance.sh target/release/enclave $(SCHEMATHESIS_VENV)/bin/st
 
-test: tools browser e2e-deps conformance-deps fmt-check clippy test-rust api-conformance e2e
+test: tools browser e2e-deps conformance-deps aws-mock-deps fmt-check clippy test-rust api-conformance e2e
 
 # Figures, printed (never asserted): hydrate wasm size (raw and gzip), the server time to
 # render a project's Network Security page, Postgres connections per second and pgbench

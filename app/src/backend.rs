@@ -60,6 +60,13 @@ pub trait ConsoleBackend: Send + Sync + 'static {
 
     /// Every organization, for platform operators; "not found" for everyone else.
     async fn operator_orgs(&self, session: &str) -> Result<Vec<OrgSummary>, BackendError>;
+
+    /// The cloud provider's health and unassigned connection requests, for operators;
+    /// "not found" for everyone else.
+    async fn operator_provider(
+        &self,
+        session: &str,
+    ) -> Result<crate::domain::ProviderStatusView, BackendError>;
 }
 
 /// The shared handle server functions take from context.

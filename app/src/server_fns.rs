@@ -178,6 +178,16 @@ pub async fn operator_orgs() -> Result<Vec<OrgSummary>, ServerFnError> {
         .map_err(|e| ServerFnError::new(e.message))
 }
 
+/// The operator area: the cloud provider's health and unassigned requests (operators only).
+#[server(prefix = "/fn", endpoint = "operator_provider", input = GetUrl)]
+pub async fn operator_provider() -> Result<crate::domain::ProviderStatusView, ServerFnError> {
+    let session = require_session()?;
+    crate::backend::backend()?
+        .operator_provider(&session)
+        .await
+        .map_err(|e| ServerFnError::new(e.message))
+}
+
 /// One step of a project's guided setup, with the outcome of the last form post (read once).
 /// Visiting a step as an admin saves it as where the setup resumes: a harmless side effect
 /// of reading, like "last viewed", that needs no form.

@@ -124,6 +124,12 @@ test("the operator has an area of their own", async ({ page }) => {
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Operator area");
   await expect(page.getByRole("cell", { name: "Acme Robotics" })).toBeVisible();
   await expect(page.getByRole("cell", { name: "TinyCo" })).toBeVisible();
+  // The cloud provider's health: the suite runs the built-in simulator, which never fails.
+  const provider = page.getByTestId("provider-health");
+  await expect(provider.getByRole("heading", { name: "Cloud provider" })).toBeVisible();
+  await expect(provider).toContainText("Provider: simulator");
+  await expect(provider.getByTestId("provider-state")).toHaveText("healthy");
+  await expect(provider.getByTestId("no-unassigned")).toBeVisible();
 });
 
 test.describe("not operators", () => {

@@ -74,6 +74,19 @@ pub enum Command {
     Trial(TrialCommand),
     /// Run the data-plane proxy in front of Postgres (applies every access decision).
     Proxy(crate::proxy::ProxyConfig),
+    /// The cloud provider as the running servers last saw it.
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProviderCommand {
+    /// Failing provider calls (call, region, since when, last error) and connection
+    /// requests on the platform's services that no organization assigned.
+    Status {
+        #[command(flatten)]
+        context: OperatorContext,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -175,6 +188,20 @@ pub enum OrgCommand {
         /// A note for the people who review the list (0-64 printable characters).
         #[arg(long, default_value = "", value_parser = parse_note)]
         note: Label,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+    /// Let an organization whose plan or trial no longer includes private networking loosen
+    /// settings and assign endpoints again for a while (tightening never needs this).
+    LiftFreeze {
+        #[arg(long, value_parser = parse_org)]
+        org: OrgId,
+        /// How long, in days (1-90).
+        #[arg(long, default_value_t = 7, conflicts_with = "end")]
+        days: i64,
+        /// End an earlier lift now.
+        #[arg(long)]
+        end: bool,
         #[command(flatten)]
         context: OperatorContext,
     },
@@ -397,6 +424,27 @@ async fn run_operator(command: Command, output: Output) -> anyhow::Result<()> {
                 json!({"id": org.id, "name": org.name, "plan": org.plan}),
             );
         }
+        Command::Org(OrgCommand::LiftFreeze {
+            org,
+            days,
+            end,
+            context,
+        }) => {
+            let services = operator_services(&context).await?;
+            let until = services
+                .lift_freeze(&caller, &org, (!end).then_some(days))
+                .await
+                .map_err(failed)?;
+            let text = match until {
+                Some(until) => format!("lifted until {}", app::domain::format_time(until)),
+                None => "freeze restored".to_string(),
+            };
+            print(
+                output,
+                text,
+                json!({"org_id": org, "freeze_lifted_until": until}),
+            );
+        }
         Command::Org(OrgCommand::AddMember {
             org,
             email,
@@ -445,6 +493,38 @@ async fn run_operator(command: Command, output: Output) -> anyhow::Result<()> {
                 output,
                 format!("{account} is no longer allowed for {org}"),
                 json!({"org_id": org, "aws_account_id": account.as_str()}),
+            );
+        }
+        Command::Provider(ProviderCommand::Status { context }) => {
+            let services = operator_services(&context).await?;
+            let status = services.provider_status(&caller).await.map_err(failed)?;
+            let mut lines = Vec::new();
+            if status.problems.is_empty() {
+                lines.push("healthy: no failing provider calls".to_string());
+            }
+            for p in &status.problems {
+                lines.push(format!(
+                    "failing\t{}\t{}\tsince {}\t{}",
+                    p.call,
+                    p.region,
+                    app::domain::format_time(p.since),
+                    p.message
+                ));
+            }
+            for r in &status.unassigned {
+                lines.push(format!(
+                    "unassigned\t{}\t{}\t{}\towner {}\tfirst seen {}",
+                    r.vpc_endpoint_id,
+                    r.region_id,
+                    r.service_id,
+                    r.owner_account,
+                    app::domain::format_time(r.first_seen)
+                ));
+            }
+            print(
+                output,
+                lines.join("\n"),
+                json!({"problems": status.problems, "unassigned": status.unassigned}),
             );
         }
         Command::Org(OrgCommand::AwsAccounts { org, context }) => {

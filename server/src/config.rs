@@ -114,9 +114,41 @@ impl ControlPlaneConfig {
 /// The region catalog shipped with the server (AWS regions and service names).
 pub const BUILT_IN_REGIONS: &str = include_str!("../data/regions.json");
 
-/// How the built-in provider simulator and the reconciler behave.
+/// Which cloud provider decides on endpoint connections.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// The built-in simulator (accepts after a delay; no cloud account needed).
+    Simulator,
+    /// AWS PrivateLink, through the AWS SDK and the standard credential chain.
+    Aws,
+}
+
+/// How the reconciler and its provider (the built-in simulator or AWS) behave.
 #[derive(Args, Clone, Debug)]
 pub struct ReconcilerConfig {
+    /// The cloud provider: `simulator` (built in, the default) or `aws`.
+    #[arg(
+        long,
+        env = "ENCLAVE_PROVIDER",
+        value_enum,
+        default_value = "simulator"
+    )]
+    pub provider: ProviderKind,
+
+    /// AWS: send every call to this URL instead of AWS's regional endpoints (tests and
+    /// AWS-compatible services).
+    #[arg(long, env = "ENCLAVE_AWS_ENDPOINT_URL")]
+    pub aws_endpoint_url: Option<String>,
+
+    /// AWS: use this named profile of the shared config files for credentials.
+    #[arg(long, env = "ENCLAVE_AWS_PROFILE")]
+    pub aws_profile: Option<String>,
+
+    /// AWS: attempts per call, the first included; throttling and 5xx answers are retried
+    /// with jittered exponential backoff.
+    #[arg(long, env = "ENCLAVE_AWS_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub aws_max_attempts: u32,
+
     /// How often the reconciler looks for work, in milliseconds.
     #[arg(long, env = "ENCLAVE_RECONCILE_INTERVAL_MS", default_value_t = 500)]
     pub reconcile_interval_ms: u64,

@@ -2,6 +2,7 @@
 //! `enclave` binary (`main.rs`) is a thin command-line front end over this library, which
 //! tests drive directly.
 
+pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod data_plane_api;

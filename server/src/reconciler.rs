@@ -19,8 +19,13 @@ use crate::{
 /// The provider's view of an endpoint connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Review {
-    /// Not decided yet; ask again later.
+    /// Under way (accepted in the cloud, not available yet); ask again next pass.
     Pending,
+    /// The cloud has no connection request from the endpoint yet: it stays `new` with this
+    /// reason (one the admin can act on) and is asked about again with backoff.
+    NotYet {
+        reason: String,
+    },
     /// Accepted: on which of the region's service names, and the owner's account if known.
     Accept {
         service_name: String,
@@ -31,24 +36,77 @@ pub enum Review {
     },
 }
 
+/// What the reconciler asks the provider about one `new` assignment.
+#[derive(Clone, Copy, Debug)]
+pub struct ReviewRequest<'a> {
+    pub org_id: &'a str,
+    pub region: &'a Region,
+    pub endpoint: &'a VpcEndpointId,
+    /// How long ago it was assigned.
+    pub age_ms: i64,
+    /// The service names the organization's accepted endpoints in the region connect to.
+    pub covered: &'a [String],
+    /// The AWS accounts the organization allows to own its endpoints.
+    pub allowed_owners: &'a [String],
+}
+
+/// A connection request on one of the platform's endpoint services, as the cloud lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionRequest {
+    pub vpc_endpoint_id: String,
+    pub service_id: String,
+    pub owner_account: String,
+    pub state: String,
+}
+
+/// A cloud call that is failing, for the operator area.
+pub type ProviderProblem = crate::store::ProviderProblemRow;
+
+/// The reason an endpoint owned by an account its organization has not allowed is refused.
+pub fn owner_not_allowed_reason(owner: &str, org_id: &str) -> String {
+    format!(
+        "The endpoint belongs to AWS account {owner}, which organization {org_id} has not \
+         allowed. Add the account to the organization's allowed AWS accounts, then create a \
+         new endpoint from it."
+    )
+}
+
 /// The cloud side of private networking.
 #[async_trait::async_trait]
 pub trait Provider: Send + Sync + 'static {
-    /// Decides on a connection request from `endpoint` to one of `region`'s endpoint
-    /// services, assigned `age_ms` ago. `covered` names the services the organization's
-    /// accepted endpoints in the region already connect to.
-    async fn review_endpoint(
-        &self,
-        region: &Region,
-        endpoint: &VpcEndpointId,
-        age_ms: i64,
-        covered: &[String],
-    ) -> anyhow::Result<Review>;
+    /// `simulator` or `aws`, for the operator area.
+    fn name(&self) -> &'static str;
+
+    /// Decides on (or moves along) the connection request from an assigned endpoint.
+    async fn review_endpoint(&self, request: &ReviewRequest<'_>) -> anyhow::Result<Review>;
 
     /// Keeps the endpoint services' allowed principals to exactly these accounts (the union
     /// of every organization's allowed AWS accounts). Called every pass; a provider acts
     /// only when the set differs from what it last applied.
     async fn sync_allowed_accounts(&self, accounts: &[String]) -> anyhow::Result<()>;
+
+    /// Disconnects a removed endpoint from the platform's services (done if it is not
+    /// connected).
+    async fn disconnect_endpoint(
+        &self,
+        _region: &Region,
+        _endpoint: &VpcEndpointId,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    /// Connection requests waiting for acceptance on the region's services.
+    async fn connection_requests(
+        &self,
+        _region: &Region,
+    ) -> anyhow::Result<Vec<ConnectionRequest>> {
+        Ok(Vec::new())
+    }
+
+    /// The calls failing now (which call, which region, since when).
+    fn problems(&self) -> Vec<ProviderProblem> {
+        Vec::new()
+    }
 }
 
 /// Accepts every endpoint after a delay, except ids matching a pattern, which it rejects with
@@ -95,13 +153,18 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
 
 #[async_trait::async_trait]
 impl Provider for Simulator {
-    async fn review_endpoint(
-        &self,
-        region: &Region,
-        endpoint: &VpcEndpointId,
-        age_ms: i64,
-        covered: &[String],
-    ) -> anyhow::Result<Review> {
+    fn name(&self) -> &'static str {
+        "simulator"
+    }
+
+    async fn review_endpoint(&self, request: &ReviewRequest<'_>) -> anyhow::Result<Review> {
+        let ReviewRequest {
+            region,
+            endpoint,
+            age_ms,
+            covered,
+            ..
+        } = *request;
         if glob_matches(&self.reject_pattern, endpoint.as_str()) {
             return Ok(Review::Reject {
                 reason: self.reject_reason.clone(),
@@ -145,7 +208,14 @@ impl Provider for Simulator {
     }
 }
 
-/// One pass over the outstanding work. Returns how many changes it made.
+/// Longest wait between two looks for an endpoint the cloud has no request from yet.
+const MAX_REVIEW_BACKOFF_MS: i64 = 300_000;
+/// First wait after "not yet"; doubled (with jitter) on each further look.
+const FIRST_REVIEW_BACKOFF_MS: i64 = 1_000;
+
+/// One pass over the outstanding work: allowed principals, `new` assignments, removed
+/// endpoints to disconnect. One failing item never stops the pass. Returns how many
+/// changes it made.
 pub async fn reconcile_once(
     services: &Services,
     provider: &dyn Provider,
@@ -157,12 +227,106 @@ pub async fn reconcile_once(
     if let Err(e) = provider.sync_allowed_accounts(&accounts).await {
         tracing::warn!(error = %e, "keeping the services' allowed accounts in step failed; will retry");
     }
-    for assignment in services.store().assignments_awaiting_review(100).await? {
-        if settle(services, provider, &caller, &assignment, now).await? {
-            changes += 1;
+    for assignment in services
+        .store()
+        .assignments_awaiting_review(100, now)
+        .await?
+    {
+        match settle(services, provider, &caller, &assignment, now).await {
+            Ok(true) => changes += 1,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(endpoint = %assignment.vpc_endpoint_id, error = %e, "settling an endpoint failed; will retry")
+            }
+        }
+    }
+    for removed in services.store().endpoints_to_disconnect(50).await? {
+        let (Ok(region_id), Ok(endpoint)) = (
+            RegionId::parse(&removed.region_id),
+            VpcEndpointId::parse(&removed.vpc_endpoint_id),
+        ) else {
+            services
+                .store()
+                .mark_disconnected(&removed.org_id, &removed.vpc_endpoint_id, now)
+                .await?;
+            continue;
+        };
+        let Some(region) = services.catalog().get(&region_id) else {
+            services
+                .store()
+                .mark_disconnected(&removed.org_id, &removed.vpc_endpoint_id, now)
+                .await?;
+            continue;
+        };
+        match provider.disconnect_endpoint(region, &endpoint).await {
+            Ok(()) => {
+                services
+                    .store()
+                    .mark_disconnected(&removed.org_id, &removed.vpc_endpoint_id, now)
+                    .await?;
+            }
+            Err(e) => {
+                tracing::warn!(endpoint = %endpoint, error = %e, "disconnecting a removed endpoint failed; will retry")
+            }
         }
     }
     Ok(changes)
+}
+
+/// Lists the connection requests on every private-networking region's services and keeps
+/// the ones no organization assigned for operators (they are never accepted).
+pub async fn survey_connection_requests(
+    services: &Services,
+    provider: &dyn Provider,
+) -> Result<(), ServiceError> {
+    for region in services
+        .catalog()
+        .regions
+        .iter()
+        .filter(|r| r.private_networking)
+    {
+        let requests = match provider.connection_requests(region).await {
+            Ok(requests) => requests,
+            Err(e) => {
+                tracing::warn!(region = %region.id, error = %e, "listing connection requests failed; will retry");
+                continue;
+            }
+        };
+        let mut unassigned = Vec::new();
+        for r in requests {
+            if services
+                .store()
+                .assignment(&r.vpc_endpoint_id)
+                .await?
+                .is_none()
+            {
+                unassigned.push(crate::store::ConnectionRequestRow {
+                    vpc_endpoint_id: r.vpc_endpoint_id,
+                    region_id: region.id.as_str().to_string(),
+                    service_id: r.service_id,
+                    owner_account: r.owner_account,
+                    state: r.state,
+                    first_seen: 0,
+                    last_seen: 0,
+                });
+            }
+        }
+        let now = services.clock().now_ms();
+        services
+            .store()
+            .record_unassigned_requests(region.id.as_str(), &unassigned, now)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The wait before the `attempts`-th next look: doubling from one second to five minutes,
+/// with up to a fifth added at random so that many endpoints do not ask in step.
+fn review_backoff_ms(attempts: i64) -> i64 {
+    use rand::Rng;
+    let doubled = FIRST_REVIEW_BACKOFF_MS.saturating_mul(1_i64 << attempts.clamp(0, 20));
+    let base = doubled.min(MAX_REVIEW_BACKOFF_MS);
+    base + rand::thread_rng().gen_range(0..=base / 5)
 }
 
 async fn settle(
@@ -190,42 +354,51 @@ async fn settle(
         .filter(|a| a.state == EndpointState::Accepted.as_str())
         .filter_map(|a| a.service_name)
         .collect();
-    let review = match provider
-        .review_endpoint(region, &endpoint, now - assignment.created_at, &covered)
-        .await
-    {
+    let allowed_owners: Vec<String> = services
+        .store()
+        .allowed_accounts(&assignment.org_id)
+        .await?
+        .into_iter()
+        .map(|a| a.account_id)
+        .collect();
+    let request = ReviewRequest {
+        org_id: &assignment.org_id,
+        region,
+        endpoint: &endpoint,
+        age_ms: now - assignment.created_at,
+        covered: &covered,
+        allowed_owners: &allowed_owners,
+    };
+    let review = match provider.review_endpoint(&request).await {
         Ok(review) => review,
         Err(e) => {
             tracing::warn!(endpoint = %endpoint, error = %e, "provider review failed; will retry");
             return Ok(false);
         }
     };
-    // AWS names the endpoint's owner: it must be an account the organization allows.
-    let owner_not_allowed = match &review {
-        Review::Accept {
-            owner_account: Some(owner),
-            ..
-        } => !services
-            .store()
-            .allowed_accounts(&assignment.org_id)
-            .await?
-            .iter()
-            .any(|a| &a.account_id == owner),
-        _ => false,
-    };
     let (state, reason, service_name, owner_account) = match review {
         Review::Pending => return Ok(false),
+        Review::NotYet { reason } => {
+            let audit = services
+                .audit(caller, "vpc_endpoint.awaiting_request", endpoint.as_str())
+                .org(&assignment.org_id)
+                .after(json!({"state": "new", "reason": reason}));
+            let attempts = services
+                .store()
+                .defer_review(&assignment.vpc_endpoint_id, &reason, &audit, |attempts| {
+                    now + review_backoff_ms(attempts - 1)
+                })
+                .await?;
+            tracing::info!(endpoint = %endpoint, attempts, "no connection request from the endpoint yet; will look again");
+            return Ok(false);
+        }
+        // AWS names the endpoint's owner: it must be an account the organization allows.
         Review::Accept {
             service_name,
             owner_account: Some(owner),
-        } if owner_not_allowed => (
+        } if !allowed_owners.contains(&owner) => (
             EndpointState::Rejected,
-            Some(format!(
-                "The endpoint belongs to AWS account {owner}, which organization {} has not \
-                 allowed. Add the account to the organization's allowed AWS accounts, then \
-                 create a new endpoint from it.",
-                assignment.org_id
-            )),
+            Some(owner_not_allowed_reason(&owner, &assignment.org_id)),
             Some(service_name),
             Some(owner),
         ),
@@ -257,7 +430,9 @@ async fn settle(
         .await?)
 }
 
-/// Runs [`reconcile_once`] every `interval` until `stop` resolves.
+/// Runs [`reconcile_once`] every `interval` until `stop` resolves; now and then lists the
+/// connection requests nobody assigned and prunes old data-plane evidence. The provider's
+/// health is written for operators whenever it changes.
 pub async fn run(
     services: Services,
     provider: Box<dyn Provider>,
@@ -266,9 +441,30 @@ pub async fn run(
 ) {
     let mut stop = stop;
     let mut last_prune: Option<std::time::Instant> = None;
+    let mut last_survey: Option<std::time::Instant> = None;
+    let mut last_problems: Option<Vec<(String, String, String, i64)>> = None;
     loop {
         if let Err(e) = reconcile_once(&services, provider.as_ref()).await {
             tracing::warn!(error = %e, "reconciler pass failed; will retry");
+        }
+        if last_survey.is_none_or(|t| t.elapsed() > SURVEY_EVERY) {
+            last_survey = Some(std::time::Instant::now());
+            if let Err(e) = survey_connection_requests(&services, provider.as_ref()).await {
+                tracing::warn!(error = %e, "recording unassigned connection requests failed; will retry");
+            }
+        }
+        let problems = provider.problems();
+        let key: Vec<_> = problems
+            .iter()
+            .map(|p| (p.call.clone(), p.region.clone(), p.message.clone(), p.since))
+            .collect();
+        if last_problems.as_ref() != Some(&key) {
+            match services.store().replace_provider_problems(&problems).await {
+                Ok(()) => last_problems = Some(key),
+                Err(e) => {
+                    tracing::warn!(error = %e, "recording provider health failed; will retry")
+                }
+            }
         }
         if last_prune.is_none_or(|t| t.elapsed() > Duration::from_secs(300)) {
             last_prune = Some(std::time::Instant::now());
@@ -282,6 +478,9 @@ pub async fn run(
         }
     }
 }
+
+/// How often unassigned connection requests are listed.
+const SURVEY_EVERY: Duration = Duration::from_secs(15);
 
 #[cfg(test)]
 mod tests {

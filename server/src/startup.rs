@@ -7,9 +7,11 @@ use leptos_config::Env;
 use tokio::net::TcpListener;
 
 use crate::{
+    aws::{AwsProvider, AwsSettings, CatalogCheck},
+    config::ProviderKind,
     config::{ControlPlaneConfig, ServeConfig},
     http::{self, AppState},
-    reconciler::{self, Simulator},
+    reconciler::{self, Provider, Simulator},
     services::{Clock, ServiceConfig, Services},
     store::Store,
 };
@@ -44,7 +46,7 @@ pub struct Application {
     store: Store,
     services: Services,
     reconcile_interval: std::time::Duration,
-    simulator: Simulator,
+    provider: Box<dyn Provider>,
     /// Tells long-lived responses (live-status streams) that the server is stopping.
     stopping: tokio::sync::watch::Sender<bool>,
     /// A proxy to run beside the server (`--embedded-proxy`).
@@ -71,6 +73,7 @@ impl Application {
         clock: Clock,
     ) -> anyhow::Result<Self> {
         let services = services(&config.control_plane, store.clone(), clock)?;
+        let provider = provider(config, &services).await?;
         let listener = TcpListener::bind(config.addr).await.map_err(|e| {
             anyhow::anyhow!(
                 "could not listen on {}: {e} (set ENCLAVE_ADDR or --addr to a free address)",
@@ -110,7 +113,7 @@ impl Application {
             reconcile_interval: std::time::Duration::from_millis(
                 config.reconciler.reconcile_interval_ms.max(10),
             ),
-            simulator: Simulator::from_config(&config.reconciler),
+            provider,
             stopping,
             embedded_proxy,
         })
@@ -132,7 +135,7 @@ impl Application {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let reconciler = tokio::spawn(reconciler::run(
             self.services.clone(),
-            Box::new(self.simulator),
+            self.provider,
             self.reconcile_interval,
             stop_rx,
         ));
@@ -161,6 +164,47 @@ impl Application {
         }
         self.store.close().await;
         Ok(())
+    }
+}
+
+/// The provider the operator chose. With AWS, the catalog is checked first: a wrong entry
+/// stops the start with a message naming it; AWS being unreachable (credentials,
+/// permissions, network) does not, but shows as provider health and nothing is accepted
+/// until a later check passes.
+async fn provider(config: &ServeConfig, services: &Services) -> anyhow::Result<Box<dyn Provider>> {
+    let provider = chosen_provider(config, services).await?;
+    services.set_provider_name(provider.name());
+    Ok(provider)
+}
+
+async fn chosen_provider(
+    config: &ServeConfig,
+    services: &Services,
+) -> anyhow::Result<Box<dyn Provider>> {
+    match config.reconciler.provider {
+        ProviderKind::Simulator => Ok(Box::new(Simulator::from_config(&config.reconciler))),
+        ProviderKind::Aws => {
+            let settings = AwsSettings {
+                endpoint_url: config.reconciler.aws_endpoint_url.clone(),
+                profile: config.reconciler.aws_profile.clone(),
+                max_attempts: config.reconciler.aws_max_attempts,
+            };
+            let provider = AwsProvider::connect(services.catalog(), &settings).await?;
+            match provider.check_catalog().await {
+                CatalogCheck::Verified => {
+                    tracing::info!(
+                        "AWS endpoint services checked: all exist and require acceptance"
+                    );
+                }
+                CatalogCheck::Bad(message) => {
+                    anyhow::bail!("the region catalog does not match AWS: {message}")
+                }
+                CatalogCheck::Unverified(message) => {
+                    tracing::error!(%message, "could not check the endpoint services in AWS; nothing is accepted until a check passes (see the operator area)");
+                }
+            }
+            Ok(Box::new(provider))
+        }
     }
 }
 

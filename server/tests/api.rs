@@ -1131,15 +1131,16 @@ struct OwnerReporting {
 
 #[async_trait::async_trait]
 impl enclave::reconciler::Provider for OwnerReporting {
+    fn name(&self) -> &'static str {
+        "owner-reporting"
+    }
+
     async fn review_endpoint(
         &self,
-        region: &app::domain::Region,
-        _endpoint: &app::domain::VpcEndpointId,
-        _age_ms: i64,
-        _covered: &[String],
+        request: &enclave::reconciler::ReviewRequest<'_>,
     ) -> anyhow::Result<enclave::reconciler::Review> {
         Ok(enclave::reconciler::Review::Accept {
-            service_name: region.service_names[0].clone(),
+            service_name: request.region.service_names[0].clone(),
             owner_account: Some(self.owner.clone()),
         })
     }

@@ -460,7 +460,61 @@ async fn operators_manage_allowed_aws_accounts(db: TestDb) {
     assert_eq!(again.code, 3, "{}", again.stderr);
 }
 
+/// `enclave provider status` prints what the running servers recorded: failing provider
+/// calls and connection requests nobody assigned.
+async fn operators_see_provider_health_from_the_cli(db: TestDb) {
+    let healthy = enclave(&db, &["provider", "status"], None);
+    assert_eq!(healthy.code, 0, "{}", healthy.stderr);
+    assert!(healthy.stdout.contains("healthy"), "{}", healthy.stdout);
+
+    let store = db.store().await;
+    store
+        .replace_provider_problems(&[enclave::store::ProviderProblemRow {
+            call: "DescribeVpcEndpointConnections".into(),
+            region: "us-east-1".into(),
+            message: "UnauthorizedOperation: not authorized".into(),
+            since: 1_800_000_000_000,
+            last_seen: 1_800_000_060_000,
+        }])
+        .await
+        .unwrap();
+    store
+        .record_unassigned_requests(
+            "aws-us-east-1",
+            &[enclave::store::ConnectionRequestRow {
+                vpc_endpoint_id: "vpce-0123456789abcdef0".into(),
+                region_id: "aws-us-east-1".into(),
+                service_id: "vpce-svc-0de57c578b0e614a9".into(),
+                owner_account: "444455556666".into(),
+                state: "pendingAcceptance".into(),
+                first_seen: 0,
+                last_seen: 0,
+            }],
+            1_800_000_000_000,
+        )
+        .await
+        .unwrap();
+    let text = enclave(&db, &["provider", "status"], None);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout
+            .contains("failing\tDescribeVpcEndpointConnections\tus-east-1")
+            && text.stdout.contains("UnauthorizedOperation")
+            && text.stdout.contains("unassigned\tvpce-0123456789abcdef0"),
+        "{}",
+        text.stdout
+    );
+    let status = json(&enclave(
+        &db,
+        &["provider", "status", "--output", "json"],
+        None,
+    ));
+    assert_eq!(status["problems"][0]["region"], "us-east-1");
+    assert_eq!(status["unassigned"][0]["owner_account"], "444455556666");
+}
+
 on_both_backends!(
+    operators_see_provider_health_from_the_cli,
     operators_manage_allowed_aws_accounts,
     an_operator_sets_up_an_organization_from_a_script,
     failures_exit_with_codes_scripts_can_tell_apart,

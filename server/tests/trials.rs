@@ -374,7 +374,113 @@ async fn an_ended_trial_keeps_configuration_and_refuses_new_assignments(db: Test
         .unwrap();
 }
 
+/// After a trial ends, admins may still tighten — block, restrict an unrestricted project,
+/// lift one of several restrictions, remove an endpoint — while everything that lets more
+/// in (a new assignment, another restriction on a restricted project, lifting the last one,
+/// unblocking) is refused with `feature_not_available`. An operator's lift of the freeze
+/// (audited, operators only) allows loosening again until it ends.
+async fn without_the_entitlement_tightening_stays_allowed(db: TestDb) {
+    const E3: &str = "vpce-0123456789abcdef2";
+    let w = world(db).await;
+    let s = &w.app.services;
+    let request = s
+        .request_trial(&w.admin, &w.org, &application())
+        .await
+        .unwrap();
+    s.approve_trial(&w.operator, &request.id, Some(START_MS + DAY_MS))
+        .await
+        .unwrap();
+    w.assign(E1).await.unwrap();
+    w.assign(E2).await.unwrap();
+    w.assign(E3).await.unwrap();
+    w.clock.advance(DAY_MS + 1);
+
+    let project = ProjectId::parse(&w.project).unwrap();
+    let org_id = OrgId::parse(&w.org).unwrap();
+    let region = RegionId::parse("aws-us-east-2").unwrap();
+    let [e1, e2, e3] = [E1, E2, E3].map(|e| VpcEndpointId::parse(e).unwrap());
+    let refused = |r: Result<(), enclave::services::ServiceError>| {
+        let err = r.unwrap_err();
+        assert_eq!(err.code, "feature_not_available", "{}", err.message);
+        assert!(err
+            .message
+            .contains("Blocking, restricting and removing stay allowed"));
+    };
+    let settings = |public: Option<bool>, vpc: Option<bool>| SettingsChange {
+        block_public_connections: public,
+        block_vpc_connections: vpc,
+    };
+
+    // Tightening.
+    s.restrict_project(&w.admin, &project, &e1, &Label::default())
+        .await
+        .unwrap();
+    s.update_project_settings(&w.admin, &project, &settings(Some(true), Some(true)))
+        .await
+        .unwrap();
+    s.remove_endpoint(&w.admin, &org_id, &region, &e3)
+        .await
+        .unwrap();
+
+    // Loosening.
+    refused(w.assign(E3).await);
+    refused(
+        s.restrict_project(&w.admin, &project, &e2, &Label::default())
+            .await,
+    );
+    refused(s.unrestrict_project(&w.admin, &project, &e1).await);
+    refused(
+        s.update_project_settings(&w.admin, &project, &settings(None, Some(false)))
+            .await
+            .map(|_| ()),
+    );
+    // Nothing loosened.
+    let row = s.get_project(&w.admin, &project).await.unwrap();
+    assert!(row.block_public_connections && row.block_vpc_connections);
+    let restricted: Vec<String> = s
+        .project_restrictions(&w.admin, &project)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.vpc_endpoint_id)
+        .collect();
+    assert_eq!(restricted, vec![E1.to_string()]);
+
+    // Lifting one of two restrictions narrows access too: allowed. (E2 was added while the
+    // freeze was lifted below.)
+    assert_eq!(
+        s.lift_freeze(&w.admin, &org_id, Some(7))
+            .await
+            .unwrap_err()
+            .code,
+        "permission_denied"
+    );
+    let until = s.lift_freeze(&w.operator, &org_id, Some(7)).await.unwrap();
+    assert_eq!(until, Some(START_MS + DAY_MS + 1 + 7 * DAY_MS));
+    s.restrict_project(&w.admin, &project, &e2, &Label::default())
+        .await
+        .unwrap();
+    s.lift_freeze(&w.operator, &org_id, None).await.unwrap();
+    s.unrestrict_project(&w.admin, &project, &e2).await.unwrap();
+    refused(s.unrestrict_project(&w.admin, &project, &e1).await);
+    let actions: Vec<String> = w
+        .app
+        .store
+        .audit_of_org(&w.org, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| *a == "org.freeze_lift").count(),
+        2,
+        "{actions:?}"
+    );
+}
+
 on_both_backends!(
+    without_the_entitlement_tightening_stays_allowed,
     one_open_request_per_organization,
     only_operators_review,
     an_ended_trial_keeps_configuration_and_refuses_new_assignments,

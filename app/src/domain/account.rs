@@ -273,6 +273,36 @@ pub struct OperatorTrialsView {
     pub flash: Option<Flash>,
 }
 
+/// The operator area's view of the cloud provider: which one, which calls are failing,
+/// and connection requests on the platform's services that no organization assigned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderStatusView {
+    /// `simulator` or `aws`.
+    pub provider: String,
+    pub problems: Vec<ProviderProblemView>,
+    pub unassigned: Vec<UnassignedRequestView>,
+}
+
+/// A failing provider call: which call, in which cloud region, since when, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderProblemView {
+    pub call: String,
+    pub region: String,
+    pub message: String,
+    pub since: String,
+    pub last_seen: String,
+}
+
+/// A connection request nobody assigned (never accepted).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnassignedRequestView {
+    pub vpc_endpoint_id: String,
+    pub region_id: String,
+    pub service_id: String,
+    pub owner_account: String,
+    pub first_seen: String,
+}
+
 impl ProjectPageView {
     /// Accepted endpoints against service names: "2 of 3 service names have an endpoint".
     pub fn coverage(&self) -> (usize, usize) {

@@ -12,7 +12,8 @@ pub use access::{decide, AccessDecision, AccessInput, AccessReason, EndpointAssi
 pub use account::{
     format_time, ActivityView, AllowedAccountView, ApiKeyView, ApiKeysView, DeniedConnectionView,
     EndpointSummary, Flash, NewKeyView, OperatorTrialsView, OrgPageView, OrgSummary,
-    ProjectEndpointView, ProjectPageView, ProjectSummary, RolloutView, TrialReviewView, TrialView,
+    ProjectEndpointView, ProjectPageView, ProjectSummary, ProviderProblemView, ProviderStatusView,
+    RolloutView, TrialReviewView, TrialView, UnassignedRequestView,
 };
 pub use ids::{AwsAccountId, FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
 pub use region::{Region, RegionCatalog};

@@ -60,6 +60,22 @@ impl RegionCatalog {
                     region.id, region.cloud
                 ));
             }
+            if region.cloud == "aws" {
+                // An AWS endpoint service name ends in the service's id (vpce-svc-…), which
+                // the AWS provider uses for every call about the service.
+                if let Some(bad) = region.service_names.iter().find(|name| {
+                    let id = name.rsplit('.').next().unwrap_or_default();
+                    !id.strip_prefix("vpce-svc-").is_some_and(|hex| {
+                        !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit())
+                    })
+                }) {
+                    return Err(format!(
+                        "region {}: service name {bad} does not end in an endpoint service id \
+                         (vpce-svc-…); use the service name AWS shows for the endpoint service",
+                        region.id
+                    ));
+                }
+            }
             if region.private_networking && !(1..=3).contains(&region.service_names.len()) {
                 return Err(format!(
                     "region {} offers private networking, so it needs one to three service names",
@@ -102,5 +118,11 @@ mod tests {
         assert!(RegionCatalog::from_json(&twice)
             .unwrap_err()
             .contains("listed twice"));
+        let no_id = SAMPLE.replace("vpce-svc-1", "db-cell-1");
+        let err = RegionCatalog::from_json(&no_id).unwrap_err();
+        assert!(
+            err.contains("com.amazonaws.vpce.us-east-2.db-cell-1") && err.contains("vpce-svc-"),
+            "{err}"
+        );
     }
 }

@@ -1,25 +1,28 @@
 //! The operator area: platform staff only (everyone else gets "not found"). Trial requests
 //! to review — approve with an end date (14 days unless changed) or decline with a reason —
-//! and every organization on the control plane.
+//! every organization on the control plane, and the cloud provider's health (failing calls,
+//! connection requests nobody assigned).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::session::CsrfField;
-use crate::domain::{format_time, OrgSummary, TrialReviewView};
-use crate::server_fns::{operator_orgs, operator_trials};
+use crate::domain::{format_time, OrgSummary, ProviderStatusView, TrialReviewView};
+use crate::server_fns::{operator_orgs, operator_provider, operator_trials};
 
 #[component]
 pub fn OperatorPage() -> impl IntoView {
     let orgs = Resource::new(|| (), |_| operator_orgs());
     let trials = Resource::new(|| (), |_| operator_trials());
+    let provider = Resource::new(|| (), |_| operator_provider());
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
                 let orgs = orgs.get()?;
                 let trials = trials.get()?;
-                Some(match (orgs, trials) {
-                    (Ok(orgs), Ok(trials)) => view! {
+                let provider = provider.get()?;
+                Some(match (orgs, trials, provider) {
+                    (Ok(orgs), Ok(trials), Ok(provider)) => view! {
                         <Title text="Operator area"/>
                         <section class="panel" aria-labelledby="operator-heading">
                             <h1 id="operator-heading">"Operator area"</h1>
@@ -31,6 +34,7 @@ pub fn OperatorPage() -> impl IntoView {
                             </div>
                         </section>
                         <TrialReview trials=trials.trials default_end_date=trials.default_end_date/>
+                        <ProviderHealth provider/>
                         <Organizations orgs/>
                     }
                     .into_any(),
@@ -147,6 +151,69 @@ fn Organizations(orgs: Vec<OrgSummary>) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
+        </section>
+    }
+}
+
+/// The cloud provider: failing calls (which call, which region, since when) and connection
+/// requests on the platform's services that no organization assigned.
+#[component]
+fn ProviderHealth(provider: ProviderStatusView) -> impl IntoView {
+    let healthy = provider.problems.is_empty();
+    view! {
+        <section class="panel" aria-labelledby="provider-heading" data-testid="provider-health">
+            <h2 id="provider-heading">"Cloud provider"</h2>
+            <p>
+                "Provider: " <strong>{provider.provider.clone()}</strong> " — "
+                {if healthy {
+                    view! { <span class="badge state-accepted" data-testid="provider-state">"healthy"</span> }.into_any()
+                } else {
+                    view! { <span class="badge state-rejected" data-testid="provider-state">"failing calls"</span> }.into_any()
+                }}
+            </p>
+            {(!healthy).then(|| view! {
+                <div class="table-wrap">
+                    <table>
+                        <caption class="visually-hidden">"Failing provider calls"</caption>
+                        <thead><tr><th scope="col">"Call"</th><th scope="col">"Region"</th><th scope="col">"Since"</th><th scope="col">"Last error"</th></tr></thead>
+                        <tbody>
+                            {provider.problems.iter().map(|p| view! {
+                                <tr>
+                                    <td>{p.call.clone()}</td>
+                                    <td>{p.region.clone()}</td>
+                                    <td>{p.since.clone()}<br/><span class="muted">"last " {p.last_seen.clone()}</span></td>
+                                    <td>{p.message.clone()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            })}
+            <h3>"Connection requests nobody assigned"</h3>
+            {if provider.unassigned.is_empty() {
+                view! { <p class="muted" data-testid="no-unassigned">"None. Requests appear here when an endpoint connects to a platform service before any organization assigns it; they are never accepted."</p> }.into_any()
+            } else {
+                view! {
+                    <p class="muted">"Never accepted: an organization must assign the endpoint first."</p>
+                    <div class="table-wrap">
+                        <table data-testid="unassigned-requests">
+                            <caption class="visually-hidden">"Unassigned connection requests"</caption>
+                            <thead><tr><th scope="col">"Endpoint"</th><th scope="col">"Region"</th><th scope="col">"Service"</th><th scope="col">"Owner account"</th><th scope="col">"First seen"</th></tr></thead>
+                            <tbody>
+                                {provider.unassigned.iter().map(|r| view! {
+                                    <tr>
+                                        <td><code>{r.vpc_endpoint_id.clone()}</code></td>
+                                        <td>{r.region_id.clone()}</td>
+                                        <td><code>{r.service_id.clone()}</code></td>
+                                        <td>{r.owner_account.clone()}</td>
+                                        <td>{r.first_seen.clone()}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
         </section>
     }
 }

@@ -62,7 +62,11 @@ pub fn PublicAccess(
     block_public_connections: bool,
     rollout: RolloutView,
     block_vpc_connections: bool,
+    /// May block (tighten).
     can_change: bool,
+    /// May also allow again (loosen): needs the entitlement.
+    #[prop(default = true)]
+    can_loosen: bool,
     reachable_privately: bool,
     /// `/projects/{id}/public-access`.
     action: String,
@@ -112,7 +116,7 @@ pub fn PublicAccess(
                                 </div>
                             </form>
                         }.into_any(),
-                        Some("allow") if block_public_connections => view! {
+                        Some("allow") if block_public_connections && can_loosen => view! {
                             <form method="post" action=public_action.clone() class="stack confirm">
                                 <CsrfField/>
                                 <input type="hidden" name="block" value="false"/>
@@ -126,7 +130,9 @@ pub fn PublicAccess(
                                 </div>
                             </form>
                         }.into_any(),
-                        _ => if block_public_connections {
+                        _ => if block_public_connections && !can_loosen {
+                            view! { <p class="muted" data-testid="loosen-frozen">"Allowing public access again needs private networking on the organization's plan, or a trial."</p> }.into_any()
+                        } else if block_public_connections {
                             view! { <a class="button secondary" href=format!("{here}?confirm=allow")>"Allow public access…"</a> }.into_any()
                         } else {
                             view! { <a class="button secondary" href=format!("{here}?confirm=block")>"Block public access…"</a> }.into_any()
@@ -183,7 +189,9 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
     let admin_list = admins.join(", ");
     let public_action = format!("{project_url}/public-access");
     let restrict_base = project_url.clone();
-    let can_change = is_admin && entitled;
+    // Tightening (block, restrict, remove) never needs the entitlement; loosening does.
+    let can_change = is_admin;
+    let can_loosen = is_admin && entitled;
 
     view! {
         <Title text=format!("{} · Network security", project.name)/>
@@ -217,7 +225,7 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
             {(!entitled).then(|| view! {
                 <p class="note warn" data-testid="not-entitled">
                     "Private networking is not available to this organization now (" {org.plan.clone()}
-                    " plan). Existing settings stay in force; changes need the Scale, Business or Enterprise plan, or a trial."
+                    " plan). Existing settings stay in force and admins can still block, restrict and remove; allowing more and assigning endpoints need the Scale, Business or Enterprise plan, or a trial."
                 </p>
             })}
             <div role="status" aria-live="polite">
@@ -244,6 +252,7 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
                 rollout
                 block_vpc_connections
                 can_change
+                can_loosen
                 reachable_privately
                 action=public_action.clone()
                 here=project_url.clone()
@@ -259,7 +268,7 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
                     format!("Restricted to {restricted_count} endpoint(s): only those may connect.")
                 }}
             </p>
-            <EndpointRows endpoints can_change restrict_base restricted_count/>
+            <EndpointRows endpoints can_change can_loosen restrict_base restricted_count/>
             <h3>"Service names"</h3>
             <ul class="service-names">
                 {service_names.into_iter().map(|n| view! { <li><code>{n}</code></li> }).collect_view()}
@@ -332,7 +341,12 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
 #[component]
 pub fn EndpointRows(
     endpoints: Vec<ProjectEndpointView>,
+    /// May restrict a project that has no restrictions, and lift all but the last one.
     can_change: bool,
+    /// May also add restrictions to a restricted project and lift the last one (both let
+    /// more endpoints in): needs the entitlement.
+    #[prop(default = true)]
+    can_loosen: bool,
     restrict_base: String,
     restricted_count: usize,
     /// A setup step to come back to after a post.
@@ -362,6 +376,8 @@ pub fn EndpointRows(
                         let add = format!("{restrict_base}/restrictions/add");
                         let remove = format!("{restrict_base}/restrictions/remove");
                         let last = e.restricted && restricted_count == 1;
+                        // Without the entitlement only what narrows access is offered.
+                        let offered = if e.restricted { can_loosen || !last } else { can_loosen || restricted_count == 0 };
                         view! {
                             <tr>
                                 <td><code>{e.vpc_endpoint_id.clone()}</code></td>
@@ -374,7 +390,9 @@ pub fn EndpointRows(
                                 <td>{if e.restricted { "Yes" } else { "No" }}</td>
                                 {can_change.then(|| view! {
                                     <td>
-                                        {if e.restricted {
+                                        {if !offered {
+                                            view! { <span class="muted">"Needs the entitlement"</span> }.into_any()
+                                        } else if e.restricted {
                                             view! {
                                                 <form method="post" action=remove class="inline-form">
                                                     <CsrfField/>

@@ -95,7 +95,7 @@ fn SetupBody(
         SetupStep::AwaitAcceptance => view! { <StepAwait page=page.clone()/> }.into_any(),
         SetupStep::EnablePrivateDns => view! { <StepDns page=page.clone() aws_region/> }.into_any(),
         SetupStep::RestrictAndBlock => {
-            view! { <StepRestrict page=page.clone() can_change here=here.clone()/> }.into_any()
+            view! { <StepRestrict page=page.clone() can_change=is_admin can_loosen=can_change here=here.clone()/> }.into_any()
         }
     };
 
@@ -389,7 +389,10 @@ fn StepDns(page: crate::domain::ProjectPageView, aws_region: String) -> impl Int
 #[component]
 fn StepRestrict(
     page: crate::domain::ProjectPageView,
+    /// May tighten (restrict, block).
     can_change: bool,
+    /// May also loosen (needs the entitlement).
+    can_loosen: bool,
     here: String,
 ) -> impl IntoView {
     let restricted_count = page.endpoints.iter().filter(|e| e.restricted).count();
@@ -402,6 +405,7 @@ fn StepRestrict(
         <EndpointRows
             endpoints=page.endpoints.clone()
             can_change
+            can_loosen
             restrict_base=project_url.clone()
             restricted_count
             return_to=here.clone()
@@ -412,6 +416,7 @@ fn StepRestrict(
             rollout=page.rollout.clone()
             block_vpc_connections=page.block_vpc_connections
             can_change
+            can_loosen
             reachable_privately=page.reachable_privately
             action=format!("{project_url}/public-access")
             here=here.clone()

@@ -208,6 +208,43 @@ impl Services {
         Ok(self.store.all_organizations().await?)
     }
 
+    /// Lets an organization without the private-networking entitlement loosen again (and
+    /// assign endpoints) for `days` days, or, with `None`, ends such a lift. Operators only;
+    /// audited. Answers when the lift ends.
+    pub async fn lift_freeze(
+        &self,
+        caller: &Caller,
+        org_id: &OrgId,
+        days: Option<i64>,
+    ) -> Result<Option<i64>, ServiceError> {
+        require_operator(caller)?;
+        if let Some(days) = days {
+            if !(1..=90).contains(&days) {
+                return Err(ServiceError::new(
+                    ErrorKind::Unprocessable,
+                    "invalid_days",
+                    format!("days must be between 1 and 90 (got {days}): a lift is temporary; approve a trial or change the plan for longer."),
+                ));
+            }
+        }
+        let until = days.map(|d| self.clock.now_ms() + d * 86_400_000);
+        let audit = self
+            .audit(caller, "org.freeze_lift", org_id.as_str())
+            .org(org_id.as_str())
+            .after(json!({"freeze_lifted_until": until}));
+        if self
+            .store
+            .set_freeze_lifted_until(org_id.as_str(), until, &audit)
+            .await?
+        {
+            Ok(until)
+        } else {
+            Err(ServiceError::not_found(format!(
+                "Organization {org_id} does not exist."
+            )))
+        }
+    }
+
     /// Adds a user to an organization or changes their role (operators and org admins).
     pub async fn add_member(
         &self,

@@ -10,6 +10,7 @@ mod error;
 mod names;
 mod network;
 mod principal;
+mod provider;
 mod sessions;
 mod setup;
 mod trials;
@@ -17,10 +18,12 @@ mod trials;
 use std::sync::Arc;
 
 use app::backend::{BackendError, ConsoleBackend};
+use app::domain::format_time;
 use app::domain::{
     ActivityView, ApiKeyView, ApiKeysView, EndpointSummary, OperatorTrialsView, OrgId, OrgPageView,
-    OrgSummary, ProjectEndpointView, ProjectPageView, ProjectSummary, RegionCatalog, RegionId,
-    Role, SetupPageView, SetupStep, SystemStatus, TrialReviewView,
+    OrgSummary, ProjectEndpointView, ProjectPageView, ProjectSummary, ProviderProblemView,
+    ProviderStatusView, RegionCatalog, RegionId, Role, SetupPageView, SetupStep, SystemStatus,
+    TrialReviewView, UnassignedRequestView,
 };
 use app::session::SessionUser;
 
@@ -33,6 +36,7 @@ pub use error::{ErrorKind, ServiceError};
 pub use network::{EndpointDetails, ProjectPage, ProjectRef};
 use principal::project_not_found as network_project_not_found;
 pub use principal::{Caller, Principal};
+pub use provider::ProviderStatus;
 pub use sessions::{SignedIn, SIGN_IN_WINDOW_MS};
 pub use setup::SetupProgress;
 pub use trials::{TrialApplication, TrialStatus, DEFAULT_TRIAL_DAYS};
@@ -78,6 +82,8 @@ pub struct Services {
     config: Arc<ServiceConfig>,
     clock: Clock,
     feed: crate::feed::Feed,
+    /// Which cloud provider the reconciler runs, for the operator area.
+    provider_name: Arc<std::sync::OnceLock<&'static str>>,
 }
 
 impl Services {
@@ -88,6 +94,7 @@ impl Services {
             catalog: Arc::new(catalog),
             config: Arc::new(config),
             clock,
+            provider_name: Arc::default(),
         }
     }
 
@@ -475,6 +482,43 @@ impl ConsoleBackend for Services {
             trials,
             default_end_date,
             flash: None,
+        })
+    }
+
+    async fn operator_provider(&self, session: &str) -> Result<ProviderStatusView, BackendError> {
+        let caller = self.session_caller(session).await?;
+        let status = self.provider_status(&caller).await.map_err(|e| {
+            // Everyone but operators: the same "not found" as for any unknown page.
+            if e.code == "permission_denied" {
+                ServiceError::not_found("There is nothing at this address.")
+            } else {
+                e
+            }
+        })?;
+        Ok(ProviderStatusView {
+            provider: status.provider.to_string(),
+            problems: status
+                .problems
+                .into_iter()
+                .map(|p| ProviderProblemView {
+                    call: p.call,
+                    region: p.region,
+                    message: p.message,
+                    since: format_time(p.since),
+                    last_seen: format_time(p.last_seen),
+                })
+                .collect(),
+            unassigned: status
+                .unassigned
+                .into_iter()
+                .map(|r| UnassignedRequestView {
+                    vpc_endpoint_id: r.vpc_endpoint_id,
+                    region_id: r.region_id,
+                    service_id: r.service_id,
+                    owner_account: r.owner_account,
+                    first_seen: format_time(r.first_seen),
+                })
+                .collect(),
         })
     }
 

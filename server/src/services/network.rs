@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{principal::project_not_found, Caller, ErrorKind, Principal, ServiceError, Services};
 use crate::store::{
     AssignOutcome, AssignRequest, AssignmentRow, ProjectRow, RemoveOutcome, RestrictOutcome,
-    RestrictionRow, SettingsChange, StoreError,
+    RestrictionRow, SettingsChange, SettingsOutcome, StoreError, UnrestrictOutcome,
 };
 
 /// An assignment with the projects restricted to it.
@@ -181,7 +181,7 @@ impl Services {
     ) -> Result<(), ServiceError> {
         let (org, role) = self.org_access(caller, org_id.as_str()).await?;
         Self::require_admin(&org, role)?;
-        self.require_entitlement(&org)?;
+        // Removing only ever narrows who may connect: allowed without the entitlement.
         self.region(region_id)?;
         let id = vpc_endpoint_id.as_str();
         let before = self.store.assignment(id).await?;
@@ -268,7 +268,7 @@ impl Services {
     ) -> Result<(), ServiceError> {
         let (project, org, role) = self.project_access(caller, project_id.as_str()).await?;
         Self::require_admin(&org, role)?;
-        self.require_entitlement(&org)?;
+        let entitlement = self.require_entitlement(&org);
         let id = vpc_endpoint_id.as_str();
         let audit = self
             .audit(caller, "project.restrict", id)
@@ -277,9 +277,12 @@ impl Services {
             .after(json!({"vpc_endpoint_id": id, "label": label.as_str()}));
         match self
             .store
-            .restrict_project(&project, id, label.as_str(), &audit)
+            .restrict_project(&project, id, label.as_str(), entitlement.is_ok(), &audit)
             .await?
         {
+            RestrictOutcome::WouldLoosen => Err(entitlement
+                .err()
+                .unwrap_or_else(|| ServiceError::internal("restriction refused", id))),
             RestrictOutcome::NotAssigned => Err(ServiceError::new(
                 ErrorKind::Unprocessable,
                 "vpc_endpoint_not_assigned",
@@ -304,24 +307,30 @@ impl Services {
     ) -> Result<(), ServiceError> {
         let (project, org, role) = self.project_access(caller, project_id.as_str()).await?;
         Self::require_admin(&org, role)?;
-        self.require_entitlement(&org)?;
+        let entitlement = self.require_entitlement(&org);
         let id = vpc_endpoint_id.as_str();
         let audit = self
             .audit(caller, "project.unrestrict", id)
             .org(&org.id)
             .project(&project.id)
             .before(json!({"vpc_endpoint_id": id}));
-        if self.store.unrestrict_project(&project, id, &audit).await? {
-            Ok(())
-        } else {
-            Err(ServiceError::new(
+        match self
+            .store
+            .unrestrict_project(&project, id, entitlement.is_ok(), &audit)
+            .await?
+        {
+            UnrestrictOutcome::Lifted => Ok(()),
+            UnrestrictOutcome::WouldLoosen => Err(entitlement
+                .err()
+                .unwrap_or_else(|| ServiceError::internal("lift refused", id))),
+            UnrestrictOutcome::NotRestricted => Err(ServiceError::new(
                 ErrorKind::NotFound,
                 "vpc_endpoint_not_found",
                 format!(
                     "Project {} is not restricted to VPC endpoint {id}.",
                     project.id
                 ),
-            ))
+            )),
         }
     }
 
@@ -337,7 +346,7 @@ impl Services {
             return Ok(project);
         }
         Self::require_admin(&org, role)?;
-        self.require_entitlement(&org)?;
+        let entitlement = self.require_entitlement(&org);
         let audit = self
             .audit(caller, "project.settings", &project.id)
             .org(&org.id)
@@ -350,9 +359,15 @@ impl Services {
                 "block_public_connections": change.block_public_connections.unwrap_or(project.block_public_connections),
                 "block_vpc_connections": change.block_vpc_connections.unwrap_or(project.block_vpc_connections),
             }));
-        self.store
-            .update_project_settings(&project.id, &org.id, change, &audit)
-            .await?;
+        if let SettingsOutcome::WouldLoosen(_) = self
+            .store
+            .update_project_settings(&project.id, &org.id, change, entitlement.is_ok(), &audit)
+            .await?
+        {
+            return Err(entitlement.err().unwrap_or_else(|| {
+                ServiceError::internal("settings change refused", &project.id)
+            }));
+        }
         self.store
             .project(&project.id)
             .await?

@@ -182,11 +182,16 @@ impl Services {
         }
     }
 
-    /// Private-networking changes need a plan that includes the feature or a running trial.
+    /// Loosening private networking (and new assignments) needs a plan that includes the
+    /// feature, a running trial, or an operator's lift of the freeze. Tightening (blocking,
+    /// restricting, removing) never does.
     pub(crate) fn require_entitlement(&self, org: &OrganizationRow) -> Result<(), ServiceError> {
         let plan = Plan::parse(&org.plan).unwrap_or(Plan::Free);
         let trial = org.trial_ends_at.map(|ends_at_ms| Trial { ends_at_ms });
-        if private_networking_entitled(plan, trial, self.clock.now_ms()) {
+        let now = self.clock.now_ms();
+        if private_networking_entitled(plan, trial, now)
+            || org.freeze_lifted_until.is_some_and(|until| until > now)
+        {
             return Ok(());
         }
         let why = match trial {
@@ -197,9 +202,10 @@ impl Services {
             ErrorKind::Forbidden,
             "feature_not_available",
             format!(
-                "Organization {} cannot change private networking: {why}. Request a trial from a \
-                 project's Network Security page, or upgrade to the Scale, Business or \
-                 Enterprise plan. Existing configuration stays in force.",
+                "Organization {} cannot loosen private networking or assign endpoints: {why}. \
+                 Blocking, restricting and removing stay allowed, and existing configuration \
+                 stays in force. Request a trial from a project's Network Security page, or \
+                 upgrade to the Scale, Business or Enterprise plan.",
                 org.name
             ),
         ))

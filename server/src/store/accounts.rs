@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{audit::insert_audit, AuditEntry, Pool, Store, StoreError};
+use super::{
+    audit::{finish, insert_audit},
+    AuditEntry, Pool, Store, StoreError,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct OrganizationRow {
@@ -12,6 +15,8 @@ pub struct OrganizationRow {
     pub plan: String,
     pub trial_ends_at: Option<i64>,
     pub created_at: DateTime<Utc>,
+    /// An operator lifted the entitlement freeze until then (ms since the epoch).
+    pub freeze_lifted_until: Option<i64>,
 }
 
 /// An organization with the caller's role in it.
@@ -86,7 +91,7 @@ impl Store {
     pub async fn organization(&self, id: &str) -> Result<Option<OrganizationRow>, StoreError> {
         Ok(on_pool!(self, pool => {
             sqlx::query_as::<_, OrganizationRow>(
-                "SELECT id, name, plan, trial_ends_at, created_at FROM organizations WHERE id = $1",
+                "SELECT id, name, plan, trial_ends_at, created_at, freeze_lifted_until FROM organizations WHERE id = $1",
             )
             .bind(id)
             .fetch_optional(pool)
@@ -196,11 +201,33 @@ impl Store {
         })?)
     }
 
+    /// Lifts (or, with `None`, restores) an organization's entitlement freeze; answers
+    /// whether the organization exists.
+    pub async fn set_freeze_lifted_until(
+        &self,
+        org_id: &str,
+        until_ms: Option<i64>,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let found = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("UPDATE organizations SET freeze_lifted_until = $2 WHERE id = $1")
+                .bind(org_id)
+                .bind(until_ms)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            finish!(self, tx, n == 1, audit);
+            Ok::<_, sqlx::Error>(n == 1)
+        })?;
+        Ok(found)
+    }
+
     /// Every organization, by name (the operator area).
     pub async fn all_organizations(&self) -> Result<Vec<OrganizationRow>, StoreError> {
         Ok(on_pool!(self, pool => {
             sqlx::query_as::<_, OrganizationRow>(
-                "SELECT id, name, plan, trial_ends_at, created_at FROM organizations ORDER BY name, id",
+                "SELECT id, name, plan, trial_ends_at, created_at, freeze_lifted_until FROM organizations ORDER BY name, id",
             )
             .fetch_all(pool)
             .await

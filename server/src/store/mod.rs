@@ -42,6 +42,7 @@ mod data_plane;
 mod error;
 pub(crate) mod feed;
 mod network;
+mod provider;
 mod sessions;
 mod setup;
 mod trials;
@@ -56,7 +57,10 @@ pub use error::StoreError;
 pub use feed::ChangeEvent;
 pub use network::{
     AssignOutcome, AssignRequest, AssignmentRow, RemoveOutcome, RestrictOutcome, RestrictionRow,
-    SettingsChange, Settlement,
+    SettingsChange, SettingsOutcome, Settlement, UnrestrictOutcome,
+};
+pub use provider::{
+    ConnectionRequestRow, PendingDisconnectRow, ProviderProblemRow, UNASSIGNED_REQUESTS_CAP,
 };
 pub use sessions::SessionRow;
 pub use setup::SetupProgressRow;

@@ -77,6 +77,9 @@ pub enum RestrictOutcome {
         old_label: String,
     },
     Unchanged,
+    /// The project is already restricted to other endpoints: adding one lets more in, which
+    /// the caller may not do now (nothing was written).
+    WouldLoosen,
     /// The endpoint is not assigned to the project's organization in the project's region.
     NotAssigned,
 }
@@ -94,6 +97,26 @@ pub struct AssignRequest<'a> {
 pub struct SettingsChange {
     pub block_public_connections: Option<bool>,
     pub block_vpc_connections: Option<bool>,
+}
+
+/// What lifting a restriction did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnrestrictOutcome {
+    Lifted,
+    NotRestricted,
+    /// It is the last restriction: lifting it lets every endpoint in, which the caller may
+    /// not do now (nothing was written).
+    WouldLoosen,
+}
+
+/// What a settings change did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettingsOutcome {
+    Changed,
+    Unchanged,
+    /// It would turn this blocking setting off, which the caller may not do now (nothing
+    /// was written).
+    WouldLoosen(&'static str),
 }
 
 const ASSIGNMENT_COLUMNS: &str = "vpc_endpoint_id, org_id, region_id, label, state, state_reason, \
@@ -307,11 +330,14 @@ impl Store {
 
     /// Restricts a project to an endpoint (or relabels the restriction). The endpoint must be
     /// assigned to the project's organization in the project's region.
+    /// Without `may_loosen`, only the first restriction (which narrows who may connect) or a
+    /// relabel is allowed; judged under the organization's lock.
     pub async fn restrict_project(
         &self,
         project: &ProjectRow,
         vpc_endpoint_id: &str,
         label: &str,
+        may_loosen: bool,
         audit: &AuditEntry,
     ) -> Result<RestrictOutcome, StoreError> {
         let outcome = on_pool!(self, pool => {
@@ -333,8 +359,15 @@ impl Store {
             .bind(vpc_endpoint_id)
             .fetch_optional(&mut *tx)
             .await?;
+            let (restrictions,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM project_vpc_endpoint_restrictions WHERE project_id = $1",
+            )
+            .bind(project.id.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
             let outcome = match existing {
                 _ if assigned.is_none() => RestrictOutcome::NotAssigned,
+                None if !may_loosen && restrictions > 0 => RestrictOutcome::WouldLoosen,
                 Some((old,)) if old == label => RestrictOutcome::Unchanged,
                 Some((old_label,)) => {
                     sqlx::query(
@@ -373,11 +406,18 @@ impl Store {
         &self,
         project: &ProjectRow,
         vpc_endpoint_id: &str,
+        may_loosen: bool,
         audit: &AuditEntry,
-    ) -> Result<bool, StoreError> {
-        let removed = on_pool!(self, pool => {
+    ) -> Result<UnrestrictOutcome, StoreError> {
+        let outcome = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             lock_org!(tx, project.org_id.as_str())?;
+            let (restrictions,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM project_vpc_endpoint_restrictions WHERE project_id = $1",
+            )
+            .bind(project.id.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
             let n = sqlx::query(
                 "DELETE FROM project_vpc_endpoint_restrictions WHERE project_id = $1 AND vpc_endpoint_id = $2",
             )
@@ -386,24 +426,52 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            finish!(self, tx, n == 1, audit);
-            Ok::<_, sqlx::Error>(n == 1)
+            let outcome = match n {
+                0 => UnrestrictOutcome::NotRestricted,
+                _ if restrictions == 1 && !may_loosen => UnrestrictOutcome::WouldLoosen,
+                _ => UnrestrictOutcome::Lifted,
+            };
+            finish!(self, tx, outcome == UnrestrictOutcome::Lifted, audit);
+            Ok::<_, sqlx::Error>(outcome)
         })?;
-        Ok(removed)
+        Ok(outcome)
     }
 
     /// Changes a project's settings. A value that changes goes to `applying` until the data
     /// plane confirms it; the audit entry is written only when something changed.
+    /// Without `may_loosen`, turning a blocking setting off is refused (judged under the
+    /// organization's lock, against the value there).
     pub async fn update_project_settings(
         &self,
         project_id: &str,
         org_id: &str,
         change: &SettingsChange,
+        may_loosen: bool,
         audit: &AuditEntry,
-    ) -> Result<bool, StoreError> {
-        let changed = on_pool!(self, pool => {
+    ) -> Result<SettingsOutcome, StoreError> {
+        let outcome = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             lock_org!(tx, org_id)?;
+            if !may_loosen {
+                let current: Option<(bool, bool)> = sqlx::query_as(
+                    "SELECT block_public_connections, block_vpc_connections FROM projects WHERE id = $1",
+                )
+                .bind(project_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let (public, vpc) = current.unwrap_or((false, false));
+                let loosening = if public && change.block_public_connections == Some(false) {
+                    Some("block_public_connections")
+                } else if vpc && change.block_vpc_connections == Some(false) {
+                    Some("block_vpc_connections")
+                } else {
+                    None
+                };
+                if let Some(field) = loosening {
+                    tx.rollback().await?;
+                    return Ok(SettingsOutcome::WouldLoosen(field));
+                }
+            }
             let mut n = 0;
             if let Some(value) = change.block_public_connections {
                 n += sqlx::query(
@@ -430,9 +498,9 @@ impl Store {
                 .rows_affected();
             }
             finish!(self, tx, n > 0, audit);
-            Ok::<_, sqlx::Error>(n > 0)
+            Ok::<_, sqlx::Error>(if n > 0 { SettingsOutcome::Changed } else { SettingsOutcome::Unchanged })
         })?;
-        Ok(changed)
+        Ok(outcome)
     }
 
     // ---- for the reconciler ------------------------------------------------------------
@@ -441,13 +509,16 @@ impl Store {
     pub async fn assignments_awaiting_review(
         &self,
         limit: i64,
+        now_ms: i64,
     ) -> Result<Vec<AssignmentRow>, StoreError> {
         Ok(on_pool!(self, pool => {
             sqlx::query_as::<_, AssignmentRow>(sqlx::AssertSqlSafe(format!(
                 "SELECT {ASSIGNMENT_COLUMNS} FROM vpc_endpoint_assignments WHERE state = 'new' \
+                 AND (next_review_at IS NULL OR next_review_at <= $2) \
                  ORDER BY created_at, vpc_endpoint_id LIMIT $1"
             )))
             .bind(limit)
+            .bind(now_ms)
             .fetch_all(pool)
             .await
         })?)
@@ -465,7 +536,7 @@ impl Store {
             let mut tx = pool.begin().await?;
             let n = sqlx::query(
                 "UPDATE vpc_endpoint_assignments SET state = $2, state_reason = $3, updated_at = $4, \
-                 service_name = $5, owner_account = $6 \
+                 service_name = $5, owner_account = $6, next_review_at = NULL \
                  WHERE vpc_endpoint_id = $1 AND state = 'new'",
             )
             .bind(vpc_endpoint_id)
