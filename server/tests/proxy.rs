@@ -440,6 +440,42 @@ async fn every_access_decision_reaches_the_client(db: TestDb) {
         1
     );
     assert_eq!(page.denied[0].client_network, "198.51.100.0/24");
+
+    // Allowed connections are evidence too: each endpoint shows its last connection.
+    w.flushed("allowed", 3).await;
+    let page = w
+        .app
+        .services
+        .project_page(&session, w.project.as_str())
+        .await
+        .unwrap();
+    let endpoint = |id: &str| {
+        page.endpoints
+            .iter()
+            .find(|e| e.vpc_endpoint_id == id)
+            .unwrap_or_else(|| panic!("{id} on the page"))
+            .clone()
+    };
+    let last = endpoint(ALLOWED)
+        .last_connection
+        .expect("connections through ALLOWED were let through");
+    assert_eq!(last.client_network, "198.51.100.0/24");
+    assert!(last.at_ms > 0);
+    for id in [OTHER, PENDING] {
+        assert_eq!(endpoint(id).last_connection, None, "{id}");
+    }
+    let org = w
+        .app
+        .services
+        .org_page(&session, &project.org_id)
+        .await
+        .unwrap();
+    let summary = org
+        .endpoints
+        .iter()
+        .find(|e| e.vpc_endpoint_id == ALLOWED)
+        .unwrap();
+    assert_eq!(summary.last_connection.as_ref(), Some(&last));
 }
 
 /// Over `--max-connections` a client is told so; a client that says nothing is closed when

@@ -32,6 +32,26 @@ pub struct EndpointSummary {
     pub rejection_reason: Option<String>,
     /// Projects restricted to this endpoint, as `name (id)`.
     pub restricted_projects: Vec<String>,
+    /// The latest connection a data-plane proxy let through this endpoint (to any of the
+    /// organization's projects), within the evidence retention.
+    pub last_connection: Option<LastConnectionView>,
+}
+
+/// When a proxy last let a connection through, and from which client network.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastConnectionView {
+    pub at_ms: i64,
+    pub client_network: String,
+}
+
+impl LastConnectionView {
+    /// "2026-11-27 12:03 UTC from 10.0.3.0/24", or "never" (a warning on an accepted endpoint).
+    pub fn describe(last: &Option<LastConnectionView>) -> String {
+        match last {
+            Some(l) => format!("{} from {}", format_time(l.at_ms), l.client_network),
+            None => "never".to_string(),
+        }
+    }
 }
 
 /// Everything the organization page shows.
@@ -113,6 +133,7 @@ mod tests {
     #[test]
     fn coverage_counts_service_names_with_an_accepted_endpoint() {
         let endpoint = |state: &str, service: Option<&str>| super::ProjectEndpointView {
+            last_connection: None,
             vpc_endpoint_id: "vpce-0a0000000000000a1".into(),
             label: String::new(),
             state: state.into(),
@@ -154,6 +175,8 @@ pub struct ProjectEndpointView {
     pub restricted: bool,
     /// The endpoint service name it connected to (known once accepted).
     pub service_name: Option<String>,
+    /// The latest connection a proxy let through this endpoint to this project.
+    pub last_connection: Option<LastConnectionView>,
 }
 
 /// One line of recent activity.

@@ -11,9 +11,9 @@ pub mod tenancy;
 pub use access::{decide, AccessDecision, AccessInput, AccessReason, EndpointAssignment};
 pub use account::{
     format_time, ActivityView, AllowedAccountView, ApiKeyView, ApiKeysView, DeniedConnectionView,
-    EndpointSummary, Flash, NewKeyView, OperatorTrialsView, OrgPageView, OrgSummary,
-    ProjectEndpointView, ProjectPageView, ProjectSummary, ProviderProblemView, ProviderStatusView,
-    RolloutView, TrialReviewView, TrialView, UnassignedRequestView,
+    EndpointSummary, Flash, LastConnectionView, NewKeyView, OperatorTrialsView, OrgPageView,
+    OrgSummary, ProjectEndpointView, ProjectPageView, ProjectSummary, ProviderProblemView,
+    ProviderStatusView, RolloutView, TrialReviewView, TrialView, UnassignedRequestView,
 };
 pub use ids::{AwsAccountId, FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
 pub use region::{Region, RegionCatalog};

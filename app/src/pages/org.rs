@@ -296,6 +296,7 @@ fn EndpointsTable(
                                 <td>
                                     <span class=format!("badge state-{}", e.state)>{e.state.clone()}</span>
                                     {e.rejection_reason.clone().map(|r| view! { <br/><span class="muted">{r}</span> })}
+                                    <crate::pages::project::LastConnection state=e.state.clone() last=e.last_connection.clone()/>
                                 </td>
                                 <td>
                                     {if e.restricted_projects.is_empty() {

@@ -9,7 +9,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::live::FollowLive;
 use crate::components::session::CsrfField;
-use crate::domain::{format_time, Flash, ProjectEndpointView, ProjectPageView, RolloutView};
+use crate::domain::{
+    format_time, Flash, LastConnectionView, ProjectEndpointView, ProjectPageView, RolloutView,
+};
 use crate::server_fns::{project_page, SIGN_IN_FIRST};
 
 #[component]
@@ -140,6 +142,18 @@ pub fn PublicAccess(
                     }}
                 }
             })}
+    }
+}
+
+/// "Last connection: … from 10.0.3.0/24" under an endpoint's state; "never" is a warning
+/// on an accepted endpoint (it may connect, yet nothing has come through it).
+#[component]
+pub fn LastConnection(state: String, last: Option<LastConnectionView>) -> impl IntoView {
+    let never_accepted = last.is_none() && state == "accepted";
+    let text = format!("Last connection: {}", LastConnectionView::describe(&last));
+    view! {
+        <br/>
+        <span class=if never_accepted { "warn-text" } else { "muted" } data-testid="last-connection">{text}</span>
     }
 }
 
@@ -386,6 +400,7 @@ pub fn EndpointRows(
                                     <span class=format!("badge state-{}", e.state)>{e.state.clone()}</span>
                                     {e.rejection_reason.clone().map(|r| view! { <br/><span class="muted">{r}</span> })}
                                     {e.service_name.clone().map(|n| view! { <br/><span class="muted">"via "<code>{n}</code></span> })}
+                                    <LastConnection state=e.state.clone() last=e.last_connection.clone()/>
                                 </td>
                                 <td>{if e.restricted { "Yes" } else { "No" }}</td>
                                 {can_change.then(|| view! {

@@ -18,7 +18,7 @@ mod trials;
 use std::sync::Arc;
 
 use app::backend::{BackendError, ConsoleBackend};
-use app::domain::format_time;
+use app::domain::{format_time, LastConnectionView};
 use app::domain::{
     ActivityView, ApiKeyView, ApiKeysView, EndpointSummary, OperatorTrialsView, OrgId, OrgPageView,
     OrgSummary, ProjectEndpointView, ProjectPageView, ProjectSummary, ProviderProblemView,
@@ -226,6 +226,7 @@ impl ConsoleBackend for Services {
             .iter()
             .map(|p: &ProjectSummary| (p.id.as_str(), p.name.as_str()))
             .collect();
+        let last = self.last_connections(&org.id, None).await?;
         let mut endpoints = Vec::new();
         for a in self.list_org_endpoints(&caller, &org_id, None).await? {
             // Endpoint limits keep this to a few queries per region.
@@ -241,6 +242,7 @@ impl ConsoleBackend for Services {
                 })
                 .collect();
             endpoints.push(EndpointSummary {
+                last_connection: last.get(&a.vpc_endpoint_id).cloned(),
                 vpc_endpoint_id: a.vpc_endpoint_id,
                 region_id: a.region_id,
                 label: a.label,
@@ -320,6 +322,7 @@ impl ConsoleBackend for Services {
                 .await
                 .map_err(ServiceError::from)?,
             &restrictions,
+            &self.last_connections(&org.id, Some(&project.id)).await?,
         );
         let reachable_privately = self.reachable_privately(&project, &endpoints, &restrictions);
         let plan_includes_feature = app::domain::Plan::parse(&org.plan)
@@ -611,6 +614,7 @@ impl Services {
                 .assignments_of_org(&org.id, Some(&project.region_id))
                 .await?,
             &restrictions,
+            &std::collections::HashMap::new(),
         );
         Ok(self.reachable_privately(&project, &endpoints, &restrictions))
     }
@@ -628,14 +632,41 @@ impl Services {
     }
 }
 
+impl Services {
+    /// The latest allowed connection through each endpoint (of one project, or of any of
+    /// the organization's projects).
+    async fn last_connections(
+        &self,
+        org_id: &str,
+        project_id: Option<&str>,
+    ) -> Result<std::collections::HashMap<String, LastConnectionView>, ServiceError> {
+        let mut last = std::collections::HashMap::new();
+        for row in self
+            .store
+            .allowed_evidence_of_org(org_id, project_id)
+            .await?
+        {
+            // Rows come newest first: the first per endpoint is its latest.
+            last.entry(row.vpc_endpoint_id)
+                .or_insert(LastConnectionView {
+                    at_ms: row.last_seen,
+                    client_network: row.client_network,
+                });
+        }
+        Ok(last)
+    }
+}
+
 /// A project's view of its organization's endpoints in its region.
 fn endpoint_views(
     assignments: Vec<crate::store::AssignmentRow>,
     restrictions: &[String],
+    last: &std::collections::HashMap<String, LastConnectionView>,
 ) -> Vec<ProjectEndpointView> {
     assignments
         .into_iter()
         .map(|a| ProjectEndpointView {
+            last_connection: last.get(&a.vpc_endpoint_id).cloned(),
             restricted: restrictions.contains(&a.vpc_endpoint_id),
             vpc_endpoint_id: a.vpc_endpoint_id,
             label: a.label,

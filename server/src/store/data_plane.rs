@@ -224,6 +224,29 @@ impl Store {
         })?)
     }
 
+    /// Connections the proxies let through to an organization's projects (one project's
+    /// with `project_id`), most recent first: the "last connection" of each endpoint.
+    /// Bounded; evidence is already capped per project.
+    pub async fn allowed_evidence_of_org(
+        &self,
+        org_id: &str,
+        project_id: Option<&str>,
+    ) -> Result<Vec<EvidenceRow>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as::<_, EvidenceRow>(
+                "SELECT e.project_id, e.vpc_endpoint_id, e.outcome, e.reason, e.client_network, \
+                 e.count, e.first_seen, e.last_seen FROM connection_evidence e \
+                 JOIN projects p ON p.id = e.project_id \
+                 WHERE p.org_id = $1 AND COALESCE($2, e.project_id) = e.project_id AND e.outcome = 'allowed' \
+                 AND e.vpc_endpoint_id <> '' ORDER BY e.last_seen DESC LIMIT 2000",
+            )
+            .bind(org_id)
+            .bind(project_id)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
     /// How many evidence rows are stored in all.
     pub async fn evidence_rows(&self) -> Result<i64, StoreError> {
         let (n,): (i64,) = on_pool!(self, pool => {
