@@ -101,6 +101,22 @@ test("blocking public access with no way in asks to acknowledge the lockout", as
   await expect(page.getByTestId("public-state")).toHaveText("Allowed");
 });
 
+test("an admin watches what blocking would refuse before enforcing it", async ({ page }) => {
+  await signIn(page, "admin@acme.example");
+  await openProject(page, "analytics");
+  await expect(page.getByTestId("public-state")).toHaveText("Allowed");
+  await expect(page.getByTestId("report-only")).toHaveCount(0);
+  await page.getByRole("button", { name: "Watch first: report what blocking would refuse" }).click();
+  await expect(page.getByTestId("flash")).toContainText("Report-only");
+  await expect(page.getByTestId("report-only")).toContainText("let through");
+  await expect(page.getByRole("heading", { name: "Public connections blocking would refuse (report-only)" })).toBeVisible();
+  // Public access itself is unchanged; the suite leaves the project as it found it.
+  await expect(page.getByTestId("public-state")).toHaveText("Allowed");
+  await page.getByRole("button", { name: "Stop reporting" }).click();
+  await expect(page.getByTestId("flash")).toContainText("Reporting stopped");
+  await expect(page.getByTestId("report-only")).toHaveCount(0);
+});
+
 test("a member sees the Network Security page read-only", async ({ page }) => {
   await signIn(page, "member@acme.example");
   await openProject(page, "checkout-prod");

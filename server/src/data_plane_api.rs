@@ -28,6 +28,9 @@ pub struct Route {
     /// `host:port` of the project's connection pooler, if it has one.
     pub pooler_upstream: Option<String>,
     pub block_public_connections: bool,
+    /// Report-only blocking of public connections (older control planes omit it).
+    #[serde(default)]
+    pub public_block_report_only: bool,
     pub block_vpc_connections: bool,
     /// The endpoints the project is restricted to (empty: every accepted endpoint).
     pub restrictions: Vec<String>,
@@ -66,6 +69,7 @@ impl Route {
         decide(&AccessInput {
             project_id: &self.project_id,
             block_public_connections: self.block_public_connections,
+            public_block_report_only: self.public_block_report_only,
             block_vpc_connections: self.block_vpc_connections,
             vpc_endpoint_id: endpoint.as_ref().map(VpcEndpointId::as_str),
             assignment,
@@ -154,6 +158,7 @@ mod tests {
             upstream: None,
             pooler_upstream: None,
             block_public_connections: false,
+            public_block_report_only: false,
             block_vpc_connections: false,
             restrictions: vec![],
             endpoints: vec![

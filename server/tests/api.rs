@@ -434,7 +434,29 @@ async fn answers_have_the_neon_shapes(db: TestDb) {
         patched.body["project"]["network_settings_state"]["block_public_connections"],
         "no_data_plane"
     );
+    assert_eq!(
+        patched.body["project"]["settings"]["public_block_report_only"],
+        false
+    );
+    // The Enclave extension: report-only blocking, set like the other settings.
+    let watching = w
+        .call(
+            Some(&w.org_key_a),
+            Method::PATCH,
+            &format!("/projects/{p}"),
+            Some(json!({"project": {"settings": {"public_block_report_only": true}}})),
+        )
+        .await;
+    assert_eq!(watching.status, 200, "{}", watching.body);
+    assert_eq!(
+        watching.body["project"]["settings"],
+        json!({"block_public_connections": true, "block_vpc_connections": false, "public_block_report_only": true})
+    );
     let project = w.get(&w.member_a, &format!("/projects/{p}")).await;
+    assert_eq!(
+        project.body["project"]["settings"]["public_block_report_only"],
+        true
+    );
     assert_eq!(project.body["project"]["id"], p.as_str());
     assert_eq!(project.body["project"]["region_id"], "aws-us-east-2");
 

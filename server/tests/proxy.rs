@@ -268,6 +268,7 @@ impl World {
                 &SettingsChange {
                     block_public_connections: public,
                     block_vpc_connections: vpc,
+                    public_block_report_only: None,
                 },
             )
             .await
@@ -1007,6 +1008,7 @@ async fn without_a_data_plane_nothing_is_applied(db: TestDb) {
             &SettingsChange {
                 block_public_connections: Some(true),
                 block_vpc_connections: None,
+                public_block_report_only: None,
             },
         )
         .await
@@ -1325,7 +1327,68 @@ async fn one_source_cannot_hold_every_handshake(db: TestDb) {
     assert!(first[0] == b'R' || first[0] == b'E');
 }
 
+/// Report-only blocking lets public connections through and records each as one blocking
+/// would refuse (aggregated like any evidence); connections through endpoints are not
+/// affected; once blocking is enforced, public connections are refused.
+async fn report_only_blocking_records_what_it_would_refuse(db: TestDb) {
+    let w = world(db, "required").await;
+    let relays = w.upstream.is_some();
+    let allowed = |o: Outcome| {
+        if relays {
+            assert!(matches!(o, Outcome::Connected), "{o:?}");
+        } else {
+            refused(&o, "08001", "not reachable");
+        }
+    };
+    w.app
+        .services
+        .update_project_settings(
+            &Caller::operator_cli(),
+            &w.project,
+            &SettingsChange {
+                public_block_report_only: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    w.settle().await;
+    allowed(w.connect(None).await);
+    allowed(w.connect(None).await);
+    allowed(w.connect(Some(ALLOWED)).await);
+    let rows = w.flushed("allowed", 3).await;
+    let would: Vec<_> = rows
+        .iter()
+        .filter(|r| r.reason == "public_would_be_refused")
+        .collect();
+    assert_eq!(would.len(), 1, "{rows:?}");
+    assert_eq!(would[0].count, 2);
+    assert_eq!(would[0].vpc_endpoint_id, "");
+    assert!(rows
+        .iter()
+        .any(|r| r.reason == "vpc_endpoint_allowed" && r.vpc_endpoint_id == ALLOWED));
+    assert_eq!(w.stats.denied(), 0);
+    // The REST API shows the extension field.
+    let project = w
+        .app
+        .store
+        .project(w.project.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(project.public_block_report_only);
+
+    w.settings(Some(true), None).await;
+    w.settle().await;
+    refused(
+        &w.connect(None).await,
+        "28000",
+        "public internet are not allowed",
+    );
+}
+
 on_both_backends!(
+    report_only_blocking_records_what_it_would_refuse,
     psql_through_the_proxy,
     tls_required_refuses_plain_clients,
     one_source_cannot_hold_every_handshake,

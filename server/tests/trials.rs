@@ -300,6 +300,7 @@ async fn an_ended_trial_keeps_configuration_and_refuses_new_assignments(db: Test
         &SettingsChange {
             block_public_connections: Some(true),
             block_vpc_connections: None,
+            public_block_report_only: None,
         },
     )
     .await
@@ -341,6 +342,7 @@ async fn an_ended_trial_keeps_configuration_and_refuses_new_assignments(db: Test
             &SettingsChange {
                 block_public_connections: Some(false),
                 block_vpc_connections: None,
+                public_block_report_only: None,
             },
         )
         .await
@@ -409,6 +411,7 @@ async fn without_the_entitlement_tightening_stays_allowed(db: TestDb) {
     let settings = |public: Option<bool>, vpc: Option<bool>| SettingsChange {
         block_public_connections: public,
         block_vpc_connections: vpc,
+        public_block_report_only: None,
     };
 
     // Tightening.

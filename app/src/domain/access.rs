@@ -13,6 +13,8 @@ use super::EndpointState;
 #[serde(rename_all = "snake_case")]
 pub enum AccessReason {
     PublicAllowed,
+    /// Let through, but blocking public access (in report-only mode) would refuse it.
+    PublicWouldBeRefused,
     VpcEndpointAllowed,
     ProjectNotFound,
     PublicConnectionsBlocked,
@@ -24,8 +26,9 @@ pub enum AccessReason {
 
 impl AccessReason {
     /// Every reason.
-    pub const ALL: [AccessReason; 8] = [
+    pub const ALL: [AccessReason; 9] = [
         AccessReason::PublicAllowed,
+        AccessReason::PublicWouldBeRefused,
         AccessReason::VpcEndpointAllowed,
         AccessReason::ProjectNotFound,
         AccessReason::PublicConnectionsBlocked,
@@ -39,6 +42,7 @@ impl AccessReason {
     pub fn code(self) -> &'static str {
         match self {
             AccessReason::PublicAllowed => "public_allowed",
+            AccessReason::PublicWouldBeRefused => "public_would_be_refused",
             AccessReason::VpcEndpointAllowed => "vpc_endpoint_allowed",
             AccessReason::ProjectNotFound => "project_not_found",
             AccessReason::PublicConnectionsBlocked => "public_connections_blocked",
@@ -52,7 +56,9 @@ impl AccessReason {
     pub fn allows(self) -> bool {
         matches!(
             self,
-            AccessReason::PublicAllowed | AccessReason::VpcEndpointAllowed
+            AccessReason::PublicAllowed
+                | AccessReason::PublicWouldBeRefused
+                | AccessReason::VpcEndpointAllowed
         )
     }
 }
@@ -70,6 +76,9 @@ pub enum EndpointAssignment {
 pub struct AccessInput<'a> {
     pub project_id: &'a str,
     pub block_public_connections: bool,
+    /// Report-only blocking: public connections are let through but reported as ones
+    /// blocking would refuse (only while public connections are allowed).
+    pub public_block_report_only: bool,
     pub block_vpc_connections: bool,
     /// `None` for a connection from the public internet.
     pub vpc_endpoint_id: Option<&'a str>,
@@ -130,6 +139,13 @@ pub fn decide(input: &AccessInput<'_>) -> AccessDecision {
                      Connect through an allowed VPC endpoint, or ask an organization admin to \
                      allow public connections."
                 ),
+            );
+        }
+        if input.public_block_report_only {
+            return AccessDecision::new(
+                AccessReason::PublicWouldBeRefused,
+                "Public connection allowed (report-only: blocking public access would refuse it)."
+                    .to_string(),
             );
         }
         return AccessDecision::new(
@@ -197,6 +213,7 @@ mod tests {
         AccessInput {
             project_id: "orange-credit-12345678",
             block_public_connections: false,
+            public_block_report_only: false,
             block_vpc_connections: false,
             vpc_endpoint_id: endpoint,
             assignment: EndpointAssignment::Assigned(EndpointState::Accepted),
@@ -226,6 +243,26 @@ mod tests {
         assert!(!decision.allow);
         assert_eq!(decision.reason, AccessReason::PublicConnectionsBlocked);
         assert!(decision.message.contains("orange-credit-12345678"));
+        // Report-only lets public connections through, marked as ones blocking would refuse;
+        // once blocking is on, it refuses as usual.
+        let watching = AccessInput {
+            public_block_report_only: true,
+            ..input(None, &[])
+        };
+        let decision = decide(&watching);
+        assert!(decision.allow);
+        assert_eq!(decision.reason, AccessReason::PublicWouldBeRefused);
+        let enforced = AccessInput {
+            block_public_connections: true,
+            ..watching.clone()
+        };
+        assert!(!decide(&enforced).allow);
+        // It says nothing about connections through endpoints.
+        let private = AccessInput {
+            public_block_report_only: true,
+            ..input(Some(VPCE), &[])
+        };
+        assert_eq!(decide(&private).reason, AccessReason::VpcEndpointAllowed);
     }
 
     #[test]

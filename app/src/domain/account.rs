@@ -196,6 +196,11 @@ pub struct ProjectPageView {
     pub admins: Vec<String>,
     pub entitled: bool,
     pub block_public_connections: bool,
+    /// Report-only blocking of public connections is on.
+    pub public_block_report_only: bool,
+    /// Public connections let through in report-only mode that blocking would refuse,
+    /// aggregated, most recent first.
+    pub would_be_refused: Vec<DeniedConnectionView>,
     /// Where the project's latest network change stands in the data plane.
     pub rollout: RolloutView,
     pub block_vpc_connections: bool,

@@ -10,7 +10,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::components::live::FollowLive;
 use crate::components::session::CsrfField;
 use crate::domain::{
-    format_time, Flash, LastConnectionView, ProjectEndpointView, ProjectPageView, RolloutView,
+    format_time, DeniedConnectionView, Flash, LastConnectionView, ProjectEndpointView,
+    ProjectPageView, RolloutView,
 };
 use crate::server_fns::{project_page, SIGN_IN_FIRST};
 
@@ -69,6 +70,9 @@ pub fn PublicAccess(
     /// May also allow again (loosen): needs the entitlement.
     #[prop(default = true)]
     can_loosen: bool,
+    /// Report-only blocking of public connections is on.
+    #[prop(default = false)]
+    report_only: bool,
     reachable_privately: bool,
     /// `/projects/{id}/public-access`.
     action: String,
@@ -89,6 +93,25 @@ pub fn PublicAccess(
                 {rollout.describe()}
             </p>
             {block_vpc_connections.then(|| view! { <p class="note warn">"VPC connections are blocked for this project."</p> })}
+            {(report_only && !block_public_connections).then(|| view! {
+                <p class="note" data-testid="report-only">
+                    "Report-only: public connections are let through, and each is recorded below as one blocking would refuse."
+                </p>
+            })}
+            {(can_change && !block_public_connections).then(|| {
+                let report_action = action.replace("/public-access", "/public-report-only");
+                let return_to = return_to.clone();
+                view! {
+                    <form method="post" action=report_action class="inline-form">
+                        <CsrfField/>
+                        <input type="hidden" name="report_only" value=if report_only { "false" } else { "true" }/>
+                        {return_to.map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
+                        <button type="submit" class="button secondary small">
+                            {if report_only { "Stop reporting" } else { "Watch first: report what blocking would refuse" }}
+                        </button>
+                    </form>
+                }
+            })}
             {can_change.then(|| {
                 let public_action = action.clone();
                 let here = here.clone();
@@ -183,6 +206,8 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
         admins,
         entitled,
         block_public_connections,
+        public_block_report_only,
+        would_be_refused,
         rollout,
         block_vpc_connections,
         region_name,
@@ -267,6 +292,7 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
                 block_vpc_connections
                 can_change
                 can_loosen
+                report_only=public_block_report_only
                 reachable_privately
                 action=public_action.clone()
                 here=project_url.clone()
@@ -299,38 +325,16 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
             {if denied.is_empty() {
                 view! { <p class="muted" data-testid="no-denied">"The proxy has refused no connections to this project recently."</p> }.into_any()
             } else {
-                view! {
-                    <div class="table-wrap">
-                        <table data-testid="denied">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Last seen"</th>
-                                    <th scope="col">"From"</th>
-                                    <th scope="col">"Client network"</th>
-                                    <th scope="col">"Why"</th>
-                                    <th scope="col">"Count"</th>
-                                    <th scope="col">"First seen"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {denied.into_iter().map(|d| view! {
-                                    <tr>
-                                        <td>{format_time(d.last_seen_ms)}</td>
-                                        <td>{match d.vpc_endpoint_id {
-                                            Some(id) => view! { <code>{id}</code> }.into_any(),
-                                            None => view! { <span>"public internet"</span> }.into_any(),
-                                        }}</td>
-                                        <td><code>{d.client_network}</code></td>
-                                        <td>{d.reason.replace('_', " ")}</td>
-                                        <td>{d.count}</td>
-                                        <td>{format_time(d.first_seen_ms)}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                }.into_any()
+                view! { <EvidenceTable rows=denied testid="denied"/> }.into_any()
             }}
+            {(public_block_report_only || !would_be_refused.is_empty()).then(|| view! {
+                <h3>"Public connections blocking would refuse (report-only)"</h3>
+                {if would_be_refused.is_empty() {
+                    view! { <p class="muted" data-testid="no-would-be-refused">"None seen yet."</p> }.into_any()
+                } else {
+                    view! { <EvidenceTable rows=would_be_refused testid="would-be-refused"/> }.into_any()
+                }}
+            })}
         </section>
 
         <section class="panel" aria-labelledby="activity-heading">
@@ -347,6 +351,42 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// Aggregated connection evidence: where from, which network, why, how many, when.
+#[component]
+fn EvidenceTable(rows: Vec<DeniedConnectionView>, testid: &'static str) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table data-testid=testid>
+                <thead>
+                    <tr>
+                        <th scope="col">"Last seen"</th>
+                        <th scope="col">"From"</th>
+                        <th scope="col">"Client network"</th>
+                        <th scope="col">"Why"</th>
+                        <th scope="col">"Count"</th>
+                        <th scope="col">"First seen"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows.into_iter().map(|d| view! {
+                        <tr>
+                            <td>{format_time(d.last_seen_ms)}</td>
+                            <td>{match d.vpc_endpoint_id {
+                                Some(id) => view! { <code>{id}</code> }.into_any(),
+                                None => view! { <span>"public internet"</span> }.into_any(),
+                            }}</td>
+                            <td><code>{d.client_network}</code></td>
+                            <td>{d.reason.replace('_', " ")}</td>
+                            <td>{d.count}</td>
+                            <td>{format_time(d.first_seen_ms)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 

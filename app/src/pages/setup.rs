@@ -417,6 +417,7 @@ fn StepRestrict(
             block_vpc_connections=page.block_vpc_connections
             can_change
             can_loosen
+            report_only=page.public_block_report_only
             reachable_privately=page.reachable_privately
             action=format!("{project_url}/public-access")
             here=here.clone()

@@ -383,7 +383,7 @@ pub async fn public_access(
         }
         let change = crate::store::SettingsChange {
             block_public_connections: Some(block),
-            block_vpc_connections: None,
+            ..Default::default()
         };
         state
             .services
@@ -393,6 +393,53 @@ pub async fn public_access(
             "Public access is being blocked. It shows \"applying\" until the data plane confirms.".to_string()
         } else {
             "Public access is being allowed again. It shows \"applying\" until the data plane confirms.".to_string()
+        })
+    }
+    .await;
+    match setup_return(&form.return_to, Some(&project)) {
+        Some(address) => to_page(&address, outcome),
+        None => to_project(&project, outcome),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReportOnlyForm {
+    #[serde(default)]
+    report_only: String,
+    #[serde(default)]
+    return_to: String,
+}
+
+/// `POST /projects/{id}/public-report-only`: turn report-only blocking of public connections
+/// on or off. It changes who may connect for no one, so it needs no confirmation.
+pub async fn public_report_only(
+    State(state): State<AppState>,
+    axum::extract::Path(project): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<ReportOnlyForm>,
+) -> Response {
+    let Some(caller) = caller(&state, &headers).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let outcome = async {
+        let project_id = app::domain::ProjectId::parse(&project)?;
+        let report_only = match form.report_only.as_str() {
+            "true" => true,
+            "false" => false,
+            _ => return Err(refused("Choose whether to start or stop reporting.")),
+        };
+        let change = crate::store::SettingsChange {
+            public_block_report_only: Some(report_only),
+            ..Default::default()
+        };
+        state
+            .services
+            .update_project_settings(&caller, &project_id, &change)
+            .await?;
+        Ok::<_, ServiceError>(if report_only {
+            "Report-only: public connections are still let through, and each is recorded as one blocking would refuse.".to_string()
+        } else {
+            "Reporting stopped.".to_string()
         })
     }
     .await;

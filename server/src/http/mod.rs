@@ -82,6 +82,10 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(console_forms::public_access),
         )
         .route(
+            "/projects/{project_id}/public-report-only",
+            axum::routing::post(console_forms::public_report_only),
+        )
+        .route(
             "/projects/{project_id}/restrictions/add",
             axum::routing::post(console_forms::restrict),
         )

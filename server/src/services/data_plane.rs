@@ -93,6 +93,7 @@ impl Services {
             upstream: upstream.address.filter(|a| !a.is_empty()),
             pooler_upstream: upstream.pooler_address.filter(|a| !a.is_empty()),
             block_public_connections: project.block_public_connections,
+            public_block_report_only: project.public_block_report_only,
             block_vpc_connections: project.block_vpc_connections,
             restrictions,
             endpoints,

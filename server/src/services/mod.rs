@@ -329,20 +329,32 @@ impl ConsoleBackend for Services {
             .map(|p| p.includes_private_networking())
             .unwrap_or(false);
         let trial = self.trial_view(self.trial_status(&caller, &org.id).await?);
+        let as_view = |d: crate::store::EvidenceRow| app::domain::DeniedConnectionView {
+            vpc_endpoint_id: Some(d.vpc_endpoint_id).filter(|e| !e.is_empty()),
+            client_network: d.client_network,
+            reason: d.reason,
+            count: d.count,
+            first_seen_ms: d.first_seen,
+            last_seen_ms: d.last_seen,
+        };
         let denied = self
             .store
             .evidence_of_project(&project.id, "refused", 20)
             .await
             .map_err(ServiceError::from)?
             .into_iter()
-            .map(|d| app::domain::DeniedConnectionView {
-                vpc_endpoint_id: Some(d.vpc_endpoint_id).filter(|e| !e.is_empty()),
-                client_network: d.client_network,
-                reason: d.reason,
-                count: d.count,
-                first_seen_ms: d.first_seen,
-                last_seen_ms: d.last_seen,
-            })
+            .map(as_view)
+            .collect();
+        // Let through in report-only mode, but blocking would have refused them.
+        let would_be_refused = self
+            .store
+            .evidence_of_project(&project.id, "allowed", 200)
+            .await
+            .map_err(ServiceError::from)?
+            .into_iter()
+            .filter(|d| d.reason == app::domain::AccessReason::PublicWouldBeRefused.code())
+            .take(20)
+            .map(as_view)
             .collect();
         let rollout = match self.rollout(&project.id).await? {
             Rollout::Applied { proxies } => app::domain::RolloutView {
@@ -401,6 +413,8 @@ impl ConsoleBackend for Services {
             admins,
             entitled,
             block_public_connections: project.block_public_connections,
+            public_block_report_only: project.public_block_report_only,
+            would_be_refused,
             rollout,
             block_vpc_connections: project.block_vpc_connections,
             region_name: region

@@ -342,7 +342,10 @@ impl Services {
         change: &SettingsChange,
     ) -> Result<ProjectRow, ServiceError> {
         let (project, org, role) = self.project_access(caller, project_id.as_str()).await?;
-        if change.block_public_connections.is_none() && change.block_vpc_connections.is_none() {
+        if change.block_public_connections.is_none()
+            && change.block_vpc_connections.is_none()
+            && change.public_block_report_only.is_none()
+        {
             return Ok(project);
         }
         Self::require_admin(&org, role)?;
@@ -354,10 +357,12 @@ impl Services {
             .before(json!({
                 "block_public_connections": project.block_public_connections,
                 "block_vpc_connections": project.block_vpc_connections,
+                "public_block_report_only": project.public_block_report_only,
             }))
             .after(json!({
                 "block_public_connections": change.block_public_connections.unwrap_or(project.block_public_connections),
                 "block_vpc_connections": change.block_vpc_connections.unwrap_or(project.block_vpc_connections),
+                "public_block_report_only": change.public_block_report_only.unwrap_or(project.public_block_report_only),
             }));
         if let SettingsOutcome::WouldLoosen(_) = self
             .store

@@ -49,6 +49,8 @@ pub struct ProjectRow {
     pub block_public_connections_state: String,
     pub block_vpc_connections_state: String,
     pub created_at: DateTime<Utc>,
+    /// Public connections are let through but reported as ones blocking would refuse.
+    pub public_block_report_only: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -85,7 +87,8 @@ pub struct NewApiKey<'a> {
 }
 
 pub(crate) const PROJECT_COLUMNS: &str = "id, org_id, name, region_id, hostname, block_public_connections, \
-     block_vpc_connections, block_public_connections_state, block_vpc_connections_state, created_at";
+     block_vpc_connections, block_public_connections_state, block_vpc_connections_state, created_at, \
+     public_block_report_only";
 
 impl Store {
     pub async fn organization(&self, id: &str) -> Result<Option<OrganizationRow>, StoreError> {

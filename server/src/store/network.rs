@@ -97,6 +97,8 @@ pub struct AssignRequest<'a> {
 pub struct SettingsChange {
     pub block_public_connections: Option<bool>,
     pub block_vpc_connections: Option<bool>,
+    /// Report-only blocking of public connections (an Enclave extension).
+    pub public_block_report_only: Option<bool>,
 }
 
 /// What lifting a restriction did.
@@ -490,6 +492,17 @@ impl Store {
                     "UPDATE projects SET block_vpc_connections = $2, \
                      block_vpc_connections_state = 'applying' \
                      WHERE id = $1 AND block_vpc_connections <> $2",
+                )
+                .bind(project_id)
+                .bind(value)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            if let Some(value) = change.public_block_report_only {
+                n += sqlx::query(
+                    "UPDATE projects SET public_block_report_only = $2 \
+                     WHERE id = $1 AND public_block_report_only <> $2",
                 )
                 .bind(project_id)
                 .bind(value)

@@ -23,6 +23,9 @@ use crate::{
 pub struct ProjectSettings {
     pub block_public_connections: bool,
     pub block_vpc_connections: bool,
+    /// Enclave extension: while public connections are allowed, the data plane lets them
+    /// through but records each as one blocking would refuse (watch before enforcing).
+    pub public_block_report_only: bool,
 }
 
 /// Whether the data plane has confirmed each setting (`applying` or `applied`). Not part of
@@ -73,6 +76,7 @@ impl Project {
             settings: ProjectSettings {
                 block_public_connections: p.block_public_connections,
                 block_vpc_connections: p.block_vpc_connections,
+                public_block_report_only: p.public_block_report_only,
             },
             network_settings_state: NetworkSettingsState {
                 block_public_connections: rollout.to_string(),
@@ -115,6 +119,9 @@ pub struct ProjectUpdate {
 pub struct ProjectSettingsUpdate {
     pub block_public_connections: Option<bool>,
     pub block_vpc_connections: Option<bool>,
+    /// Enclave extension: report-only blocking of public connections (see the project's
+    /// `settings.public_block_report_only`).
+    pub public_block_report_only: Option<bool>,
 }
 
 #[utoipa::path(
@@ -180,6 +187,7 @@ pub async fn update_project(
     let change = SettingsChange {
         block_public_connections: settings.block_public_connections,
         block_vpc_connections: settings.block_vpc_connections,
+        public_block_report_only: settings.public_block_report_only,
     };
     let project = services
         .update_project_settings(&caller, &project_id, &change)
