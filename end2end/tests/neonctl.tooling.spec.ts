@@ -38,6 +38,21 @@ test("neonctl assigns, restricts, blocks and removes through Enclave", () => {
     return { code: run.status, stdout: run.stdout, stderr: run.stderr };
   };
 
+  // The IP allow list, with Neon's own commands.
+  const added = neon("ip-allow", "add", "203.0.113.0/24", "198.51.100.7", "--project-id", project);
+  expect(added.code, added.stderr).toBe(0);
+  const allowList = JSON.parse(neon("ip-allow", "list", "--project-id", project).stdout);
+  expect(allowList).toMatchObject({ id: project, protected_branches_only: false });
+  expect([...allowList.IP_addresses].sort()).toEqual(["198.51.100.7", "203.0.113.0/24"]);
+  const removed = neon("ip-allow", "remove", "198.51.100.7", "--project-id", project);
+  expect(removed.code, removed.stderr).toBe(0);
+  expect(JSON.parse(neon("ip-allow", "list", "--project-id", project).stdout).IP_addresses).toEqual(["203.0.113.0/24"]);
+  const badIp = neon("ip-allow", "add", "not-an-address", "--project-id", project);
+  expect(badIp.code).not.toBe(0);
+  expect(badIp.stderr).toContain("CIDR range");
+  expect(neon("ip-allow", "reset", "--project-id", project).code).toBe(0);
+  expect(JSON.parse(neon("ip-allow", "list", "--project-id", project).stdout).IP_addresses).toEqual([]);
+
   const assign = neon("vpc", "endpoint", "assign", endpoint, "--org-id", org, "--region-id", "aws-us-east-2");
   expect(assign.code, assign.stderr).toBe(0);
   const list = neon("vpc", "endpoint", "list", "--org-id", org, "--region-id", "aws-us-east-2");

@@ -117,6 +117,27 @@ test("an admin watches what blocking would refuse before enforcing it", async ({
   await expect(page.getByTestId("report-only")).toHaveCount(0);
 });
 
+test("an admin limits public access to listed networks", async ({ page }) => {
+  await signIn(page, "admin@acme.example");
+  await openProject(page, "analytics");
+  await expect(page.getByTestId("allow-list-state")).toContainText("No allow list");
+  await page.getByLabel("Address or range").fill("203.0.113.9/24");
+  await page.getByLabel("Note (optional)").fill("office");
+  await page.getByLabel("Expires in days (optional)").fill("7");
+  await page.getByRole("button", { name: "Add to the allow list" }).click();
+  await expect(page.getByTestId("flash")).toContainText("203.0.113.0/24 is on the IP allow list");
+  const row = page.getByTestId("allow-list").getByRole("row", { name: /203\.0\.113\.0\/24/ });
+  await expect(row).toContainText("office");
+  await expect(page.getByTestId("allow-list-state")).toContainText("only from these 1 entries");
+  // A bad entry is refused, naming what to enter.
+  await page.getByLabel("Address or range").fill("example.com");
+  await page.getByRole("button", { name: "Add to the allow list" }).click();
+  await expect(page.getByTestId("flash")).toContainText("CIDR range");
+  await page.getByRole("button", { name: "Remove 203.0.113.0/24 from the allow list" }).click();
+  await expect(page.getByTestId("flash")).toContainText("may come from anywhere again");
+  await expect(page.getByTestId("allow-list-state")).toContainText("No allow list");
+});
+
 test("a member sees the Network Security page read-only", async ({ page }) => {
   await signIn(page, "member@acme.example");
   await openProject(page, "checkout-prod");

@@ -8,7 +8,8 @@
 //! - `POST evidence`: an [`EvidenceReport`].
 
 use app::domain::{
-    decide, AccessDecision, AccessInput, EndpointAssignment, EndpointState, VpcEndpointId,
+    decide, AccessDecision, AccessInput, AllowedIpRule, EndpointAssignment, EndpointState,
+    VpcEndpointId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +33,9 @@ pub struct Route {
     #[serde(default)]
     pub public_block_report_only: bool,
     pub block_vpc_connections: bool,
+    /// The project's IP allow list for public connections (empty: from anywhere).
+    #[serde(default)]
+    pub allowed_ips: Vec<AllowedIpRule>,
     /// The endpoints the project is restricted to (empty: every accepted endpoint).
     pub restrictions: Vec<String>,
     /// The organization's endpoints in the project's region, with their states.
@@ -47,9 +51,15 @@ pub struct RouteEndpoint {
 }
 
 impl Route {
-    /// The access decision for a connection through `vpc_endpoint_id` (`None`: the public
-    /// internet). The one rule, [`decide`], shared with the control plane.
-    pub fn decide(&self, vpc_endpoint_id: Option<&str>) -> AccessDecision {
+    /// The access decision for a connection from `client_ip` through `vpc_endpoint_id`
+    /// (`None`: the public internet) at `now_ms`. The one rule, [`decide`], shared with the
+    /// control plane.
+    pub fn decide(
+        &self,
+        vpc_endpoint_id: Option<&str>,
+        client_ip: Option<std::net::IpAddr>,
+        now_ms: i64,
+    ) -> AccessDecision {
         let endpoint = match vpc_endpoint_id {
             None => None,
             Some(given) => match VpcEndpointId::parse(given) {
@@ -71,6 +81,9 @@ impl Route {
             block_public_connections: self.block_public_connections,
             public_block_report_only: self.public_block_report_only,
             block_vpc_connections: self.block_vpc_connections,
+            allowed_ips: &self.allowed_ips,
+            client_ip,
+            now_ms,
             vpc_endpoint_id: endpoint.as_ref().map(VpcEndpointId::as_str),
             assignment,
             restrictions: &self.restrictions,
@@ -160,6 +173,7 @@ mod tests {
             block_public_connections: false,
             public_block_report_only: false,
             block_vpc_connections: false,
+            allowed_ips: vec![],
             restrictions: vec![],
             endpoints: vec![
                 RouteEndpoint {
@@ -178,21 +192,25 @@ mod tests {
     #[test]
     fn a_route_decides_like_the_control_plane() {
         let r = route();
-        assert!(r.decide(None).allow);
-        assert!(r.decide(Some("vpce-0a0000000000000a1")).allow);
-        assert!(!r.decide(Some("vpce-0a0000000000000c3")).allow);
-        assert!(!r.decide(Some("vpce-0ffffffffffffffff")).allow);
-        assert!(!r.decide(Some("not-an-endpoint")).allow);
+        assert!(r.decide(None, None, 0).allow);
+        assert!(r.decide(Some("vpce-0a0000000000000a1"), None, 0).allow);
+        assert!(!r.decide(Some("vpce-0a0000000000000c3"), None, 0).allow);
+        assert!(!r.decide(Some("vpce-0ffffffffffffffff"), None, 0).allow);
+        assert!(!r.decide(Some("not-an-endpoint"), None, 0).allow);
         let restricted = Route {
             restrictions: vec!["vpce-0ffffffffffffffff".into()],
             ..route()
         };
-        assert!(!restricted.decide(Some("vpce-0a0000000000000a1")).allow);
+        assert!(
+            !restricted
+                .decide(Some("vpce-0a0000000000000a1"), None, 0)
+                .allow
+        );
         let blocked = Route {
             block_public_connections: true,
             ..route()
         };
-        assert!(!blocked.decide(None).allow);
+        assert!(!blocked.decide(None, None, 0).allow);
     }
 
     #[test]

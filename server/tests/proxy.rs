@@ -269,6 +269,7 @@ impl World {
                     block_public_connections: public,
                     block_vpc_connections: vpc,
                     public_block_report_only: None,
+                    allowed_ips: None,
                 },
             )
             .await
@@ -1009,6 +1010,7 @@ async fn without_a_data_plane_nothing_is_applied(db: TestDb) {
                 block_public_connections: Some(true),
                 block_vpc_connections: None,
                 public_block_report_only: None,
+                allowed_ips: None,
             },
         )
         .await
@@ -1387,7 +1389,93 @@ async fn report_only_blocking_records_what_it_would_refuse(db: TestDb) {
     );
 }
 
+/// An IP allow list admits public clients only from listed addresses and ranges; a client
+/// from elsewhere is told the allow list refused it; connections through endpoints are not
+/// subject to it; an entry that expires stops admitting.
+async fn an_ip_allow_list_admits_only_listed_public_clients(db: TestDb) {
+    let w = world(db, "required").await;
+    let relays = w.upstream.is_some();
+    let allowed = |o: Outcome| {
+        if relays {
+            assert!(matches!(o, Outcome::Connected), "{o:?}");
+        } else {
+            refused(&o, "08001", "not reachable");
+        }
+    };
+    let list = |entries: &[(&str, Option<i64>)]| SettingsChange {
+        allowed_ips: Some(
+            entries
+                .iter()
+                .map(|(entry, expires_at)| enclave::store::AllowedIpRecord {
+                    entry: entry.to_string(),
+                    note: "test".into(),
+                    expires_at: *expires_at,
+                })
+                .collect(),
+        ),
+        ..Default::default()
+    };
+    let set = |change: SettingsChange| {
+        let w = &w;
+        async move {
+            w.app
+                .services
+                .update_project_settings(&Caller::operator_cli(), &w.project, &change)
+                .await
+                .unwrap();
+            w.settle().await;
+        }
+    };
+    // The test clients come from 198.51.100.0/24.
+    set(list(&[("203.0.113.0/24", None)])).await;
+    refused(&w.connect(None).await, "28000", "IP allow list");
+    allowed(w.connect(Some(ALLOWED)).await);
+    set(list(&[
+        ("203.0.113.0/24", None),
+        ("198.51.100.0-198.51.100.255", None),
+    ]))
+    .await;
+    allowed(w.connect(None).await);
+    // An entry past its expiry admits nobody.
+    set(list(&[("198.51.100.0/24", Some(1))])).await;
+    refused(&w.connect(None).await, "28000", "IP allow list");
+    let denied = w.flushed("refused", 2).await;
+    assert!(
+        denied.iter().all(|d| d.reason == "ip_not_allowed"),
+        "{denied:?}"
+    );
+
+    // Bad entries are refused with the field named, and change nothing.
+    let err = w
+        .app
+        .services
+        .update_project_settings(
+            &Caller::operator_cli(),
+            &w.project,
+            &list(&[("10.0.0.1/40", None)]),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.contains("allowed_ips") || err.message.contains("prefix"),
+        "{}",
+        err.message
+    );
+    let project = w
+        .app
+        .store
+        .project(w.project.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(project.allowed_ips()[0].entry, "198.51.100.0/24");
+    // Emptying the list opens public access again.
+    set(list(&[])).await;
+    allowed(w.connect(None).await);
+}
+
 on_both_backends!(
+    an_ip_allow_list_admits_only_listed_public_clients,
     report_only_blocking_records_what_it_would_refuse,
     psql_through_the_proxy,
     tls_required_refuses_plain_clients,

@@ -301,6 +301,7 @@ async fn an_ended_trial_keeps_configuration_and_refuses_new_assignments(db: Test
             block_public_connections: Some(true),
             block_vpc_connections: None,
             public_block_report_only: None,
+            allowed_ips: None,
         },
     )
     .await
@@ -330,7 +331,7 @@ async fn an_ended_trial_keeps_configuration_and_refuses_new_assignments(db: Test
     let row = s.get_project(&w.admin, &project).await.unwrap();
     assert!(row.block_public_connections);
     let public = s
-        .access_decision(&Caller::system(), ProjectRef::Id(&project), None)
+        .access_decision(&Caller::system(), ProjectRef::Id(&project), None, None)
         .await
         .unwrap();
     assert!(!public.allow, "public access stays blocked");
@@ -343,6 +344,7 @@ async fn an_ended_trial_keeps_configuration_and_refuses_new_assignments(db: Test
                 block_public_connections: Some(false),
                 block_vpc_connections: None,
                 public_block_report_only: None,
+                allowed_ips: None,
             },
         )
         .await
@@ -412,6 +414,7 @@ async fn without_the_entitlement_tightening_stays_allowed(db: TestDb) {
         block_public_connections: public,
         block_vpc_connections: vpc,
         public_block_report_only: None,
+        allowed_ips: None,
     };
 
     // Tightening.

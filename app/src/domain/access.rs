@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::EndpointState;
+use std::net::IpAddr;
+
+use super::{AllowedIpRule, EndpointState};
 
 /// Why a connection is allowed or denied, as a stable code the data plane can count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,6 +17,8 @@ pub enum AccessReason {
     PublicAllowed,
     /// Let through, but blocking public access (in report-only mode) would refuse it.
     PublicWouldBeRefused,
+    /// A public connection from an address the project's IP allow list does not list.
+    IpNotAllowed,
     VpcEndpointAllowed,
     ProjectNotFound,
     PublicConnectionsBlocked,
@@ -26,9 +30,10 @@ pub enum AccessReason {
 
 impl AccessReason {
     /// Every reason.
-    pub const ALL: [AccessReason; 9] = [
+    pub const ALL: [AccessReason; 10] = [
         AccessReason::PublicAllowed,
         AccessReason::PublicWouldBeRefused,
+        AccessReason::IpNotAllowed,
         AccessReason::VpcEndpointAllowed,
         AccessReason::ProjectNotFound,
         AccessReason::PublicConnectionsBlocked,
@@ -43,6 +48,7 @@ impl AccessReason {
         match self {
             AccessReason::PublicAllowed => "public_allowed",
             AccessReason::PublicWouldBeRefused => "public_would_be_refused",
+            AccessReason::IpNotAllowed => "ip_not_allowed",
             AccessReason::VpcEndpointAllowed => "vpc_endpoint_allowed",
             AccessReason::ProjectNotFound => "project_not_found",
             AccessReason::PublicConnectionsBlocked => "public_connections_blocked",
@@ -80,6 +86,12 @@ pub struct AccessInput<'a> {
     /// blocking would refuse (only while public connections are allowed).
     pub public_block_report_only: bool,
     pub block_vpc_connections: bool,
+    /// The project's IP allow list (empty: public connections from anywhere).
+    pub allowed_ips: &'a [AllowedIpRule],
+    /// The client's address, when known (the proxy always knows it).
+    pub client_ip: Option<IpAddr>,
+    /// Now, for allow-list entries that expire.
+    pub now_ms: i64,
     /// `None` for a connection from the public internet.
     pub vpc_endpoint_id: Option<&'a str>,
     pub assignment: EndpointAssignment,
@@ -138,6 +150,24 @@ pub fn decide(input: &AccessInput<'_>) -> AccessDecision {
                     "Connections from the public internet are not allowed for project {project}. \
                      Connect through an allowed VPC endpoint, or ask an organization admin to \
                      allow public connections."
+                ),
+            );
+        }
+        if !input.allowed_ips.is_empty()
+            && !input
+                .client_ip
+                .is_some_and(|ip| input.allowed_ips.iter().any(|r| r.admits(ip, input.now_ms)))
+        {
+            let from = input
+                .client_ip
+                .map(|ip| ip.to_string())
+                .unwrap_or_else(|| "an unknown address".to_string());
+            return AccessDecision::new(
+                AccessReason::IpNotAllowed,
+                format!(
+                    "Connections from {from} are not in the IP allow list of project {project}. \
+                     Ask an organization admin to add the address to the allow list, or connect \
+                     through an allowed VPC endpoint."
                 ),
             );
         }
@@ -215,6 +245,9 @@ mod tests {
             block_public_connections: false,
             public_block_report_only: false,
             block_vpc_connections: false,
+            allowed_ips: &[],
+            client_ip: Some("198.51.100.7".parse().unwrap()),
+            now_ms: 0,
             vpc_endpoint_id: endpoint,
             assignment: EndpointAssignment::Assigned(EndpointState::Accepted),
             restrictions,
@@ -263,6 +296,58 @@ mod tests {
             ..input(Some(VPCE), &[])
         };
         assert_eq!(decide(&private).reason, AccessReason::VpcEndpointAllowed);
+    }
+
+    #[test]
+    fn an_allow_list_admits_only_listed_public_clients() {
+        let rules = vec![AllowedIpRule {
+            entry: crate::domain::IpAllowEntry::parse("198.51.100.0/24").unwrap(),
+            expires_at_ms: Some(10),
+        }];
+        let listed = AccessInput {
+            allowed_ips: &rules,
+            ..input(None, &[])
+        };
+        assert_eq!(decide(&listed).reason, AccessReason::PublicAllowed);
+        let unlisted = AccessInput {
+            client_ip: Some("203.0.113.7".parse().unwrap()),
+            ..listed.clone()
+        };
+        let decision = decide(&unlisted);
+        assert_eq!(decision.reason, AccessReason::IpNotAllowed);
+        assert!(
+            decision.message.contains("203.0.113.7") && decision.message.contains("IP allow list")
+        );
+        // Expired entries admit no one; an unknown address is never admitted.
+        assert!(
+            !decide(&AccessInput {
+                now_ms: 10,
+                ..listed.clone()
+            })
+            .allow
+        );
+        assert!(
+            !decide(&AccessInput {
+                client_ip: None,
+                ..listed.clone()
+            })
+            .allow
+        );
+        // Blocking still wins; endpoints are not subject to the list.
+        assert_eq!(
+            decide(&AccessInput {
+                block_public_connections: true,
+                ..listed.clone()
+            })
+            .reason,
+            AccessReason::PublicConnectionsBlocked
+        );
+        let private = AccessInput {
+            allowed_ips: &rules,
+            client_ip: Some("203.0.113.7".parse().unwrap()),
+            ..input(Some(VPCE), &[])
+        };
+        assert!(decide(&private).allow);
     }
 
     #[test]

@@ -198,6 +198,8 @@ pub struct ProjectPageView {
     pub block_public_connections: bool,
     /// Report-only blocking of public connections is on.
     pub public_block_report_only: bool,
+    /// Public connections only from these (empty: from anywhere).
+    pub allowed_ips: Vec<AllowedIpView>,
     /// Public connections let through in report-only mode that blocking would refuse,
     /// aggregated, most recent first.
     pub would_be_refused: Vec<DeniedConnectionView>,
@@ -251,6 +253,16 @@ impl RolloutView {
             _ => "No data plane is connected; this takes effect when one starts.".to_string(),
         }
     }
+}
+
+/// One entry of a project's IP allow list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowedIpView {
+    pub entry: String,
+    pub note: String,
+    /// When it stops admitting (`None`: never), formatted.
+    pub expires: Option<String>,
+    pub expired: bool,
 }
 
 /// Connections the proxies refused, aggregated per endpoint, reason and client network.

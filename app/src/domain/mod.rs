@@ -3,6 +3,7 @@
 pub mod access;
 pub mod account;
 pub mod ids;
+pub mod ip_allow;
 pub mod region;
 pub mod setup;
 pub mod status;
@@ -10,12 +11,14 @@ pub mod tenancy;
 
 pub use access::{decide, AccessDecision, AccessInput, AccessReason, EndpointAssignment};
 pub use account::{
-    format_time, ActivityView, AllowedAccountView, ApiKeyView, ApiKeysView, DeniedConnectionView,
-    EndpointSummary, Flash, LastConnectionView, NewKeyView, OperatorTrialsView, OrgPageView,
-    OrgSummary, ProjectEndpointView, ProjectPageView, ProjectSummary, ProviderProblemView,
-    ProviderStatusView, RolloutView, TrialReviewView, TrialView, UnassignedRequestView,
+    format_time, ActivityView, AllowedAccountView, AllowedIpView, ApiKeyView, ApiKeysView,
+    DeniedConnectionView, EndpointSummary, Flash, LastConnectionView, NewKeyView,
+    OperatorTrialsView, OrgPageView, OrgSummary, ProjectEndpointView, ProjectPageView,
+    ProjectSummary, ProviderProblemView, ProviderStatusView, RolloutView, TrialReviewView,
+    TrialView, UnassignedRequestView,
 };
 pub use ids::{AwsAccountId, FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
+pub use ip_allow::{AllowedIpRule, IpAllowEntry, MAX_ALLOWED_IPS};
 pub use region::{Region, RegionCatalog};
 pub use setup::{AwsDetails, SetupPageView, SetupStep};
 pub use status::{DatabaseBackend, SystemStatus};

@@ -10,8 +10,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::components::live::FollowLive;
 use crate::components::session::CsrfField;
 use crate::domain::{
-    format_time, DeniedConnectionView, Flash, LastConnectionView, ProjectEndpointView,
-    ProjectPageView, RolloutView,
+    format_time, AllowedIpView, DeniedConnectionView, Flash, LastConnectionView,
+    ProjectEndpointView, ProjectPageView, RolloutView,
 };
 use crate::server_fns::{project_page, SIGN_IN_FIRST};
 
@@ -207,6 +207,7 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
         entitled,
         block_public_connections,
         public_block_report_only,
+        allowed_ips,
         would_be_refused,
         rollout,
         block_vpc_connections,
@@ -297,6 +298,7 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
                 action=public_action.clone()
                 here=project_url.clone()
             />
+            <AllowList entries=allowed_ips can_change project_url=project_url.clone() blocked=block_public_connections/>
         </section>
 
         <section class="panel" aria-labelledby="private-heading">
@@ -351,6 +353,83 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// The IP allow list: public connections only from listed addresses and ranges.
+#[component]
+fn AllowList(
+    entries: Vec<AllowedIpView>,
+    can_change: bool,
+    project_url: String,
+    blocked: bool,
+) -> impl IntoView {
+    let add = format!("{project_url}/allowed-ips/add");
+    let remove = format!("{project_url}/allowed-ips/remove");
+    view! {
+        <h3 id="allow-list-heading">"Public access from listed networks"</h3>
+        <p class="muted" data-testid="allow-list-state">
+            {match (blocked, entries.is_empty()) {
+                (true, _) => "Public access is blocked, so the allow list does not matter now.".to_string(),
+                (false, true) => "No allow list: public connections may come from any address.".to_string(),
+                (false, false) => format!("Public connections only from these {} entries.", entries.len()),
+            }}
+        </p>
+        {(!entries.is_empty()).then(|| view! {
+            <div class="table-wrap">
+                <table data-testid="allow-list" aria-labelledby="allow-list-heading">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Address or range"</th>
+                            <th scope="col">"Note"</th>
+                            <th scope="col">"Expires"</th>
+                            {can_change.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {entries.into_iter().map(|e| {
+                            let remove = remove.clone();
+                            view! {
+                                <tr>
+                                    <td><code>{e.entry.clone()}</code></td>
+                                    <td>{e.note.clone()}</td>
+                                    <td>{match (e.expires.clone(), e.expired) {
+                                        (None, _) => view! { <span class="muted">"never"</span> }.into_any(),
+                                        (Some(t), true) => view! { <span class="warn-text">"expired " {t}</span> }.into_any(),
+                                        (Some(t), false) => view! { <span>{t}</span> }.into_any(),
+                                    }}</td>
+                                    {can_change.then(|| view! {
+                                        <td>
+                                            <form method="post" action=remove class="inline-form">
+                                                <CsrfField/>
+                                                <input type="hidden" name="entry" value=e.entry.clone()/>
+                                                <button type="submit" class="button secondary small"
+                                                    aria-label=format!("Remove {} from the allow list", e.entry)>"Remove"</button>
+                                            </form>
+                                        </td>
+                                    })}
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        })}
+        {can_change.then(|| view! {
+            <form method="post" action=add class="stack allow-form">
+                <CsrfField/>
+                <label>"Address or range"
+                    <input type="text" name="entry" required placeholder="203.0.113.0/24" autocomplete="off"/>
+                </label>
+                <label>"Note (optional)"
+                    <input type="text" name="note" maxlength="64" placeholder="office"/>
+                </label>
+                <label>"Expires in days (optional)"
+                    <input type="number" name="expires_in_days" min="1" max="365" inputmode="numeric"/>
+                </label>
+                <button type="submit" class="button secondary">"Add to the allow list"</button>
+            </form>
+        })}
     }
 }
 

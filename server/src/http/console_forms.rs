@@ -403,6 +403,112 @@ pub async fn public_access(
 }
 
 #[derive(Debug, Deserialize)]
+pub struct AllowedIpForm {
+    #[serde(default)]
+    entry: String,
+    #[serde(default)]
+    note: String,
+    /// Days until the entry stops admitting; empty for never.
+    #[serde(default)]
+    expires_in_days: String,
+}
+
+/// `POST /projects/{id}/allowed-ips/add`: adds (or re-notes) an IP allow-list entry.
+pub async fn add_allowed_ip(
+    State(state): State<AppState>,
+    axum::extract::Path(project): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<AllowedIpForm>,
+) -> Response {
+    let Some(caller) = caller(&state, &headers).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let outcome = async {
+        let project_id = app::domain::ProjectId::parse(&project)?;
+        let entry = app::domain::IpAllowEntry::parse(&form.entry)?;
+        let note = app::domain::Label::parse(&form.note)?;
+        let expires_at =
+            match form.expires_in_days.trim() {
+                "" => None,
+                days => match days.parse::<i64>() {
+                    Ok(d) if (1..=365).contains(&d) => {
+                        Some(state.services.clock().now_ms() + d * 86_400_000)
+                    }
+                    _ => return Err(refused(
+                        "Expires in days must be a whole number from 1 to 365, or empty for never.",
+                    )),
+                },
+            };
+        let current = state.services.get_project(&caller, &project_id).await?;
+        let mut list: Vec<crate::store::AllowedIpRecord> = current
+            .allowed_ips()
+            .into_iter()
+            .filter(|r| r.entry != entry.as_str())
+            .collect();
+        list.push(crate::store::AllowedIpRecord {
+            entry: entry.as_str().to_string(),
+            note: note.as_str().to_string(),
+            expires_at,
+        });
+        let change = crate::store::SettingsChange {
+            allowed_ips: Some(list),
+            ..Default::default()
+        };
+        state
+            .services
+            .update_project_settings(&caller, &project_id, &change)
+            .await?;
+        Ok::<_, ServiceError>(format!(
+            "{entry} is on the IP allow list: public connections come only from listed networks."
+        ))
+    }
+    .await;
+    to_project(&project, outcome)
+}
+
+/// `POST /projects/{id}/allowed-ips/remove`: takes an entry off the IP allow list.
+pub async fn remove_allowed_ip(
+    State(state): State<AppState>,
+    axum::extract::Path(project): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<AllowedIpForm>,
+) -> Response {
+    let Some(caller) = caller(&state, &headers).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let outcome = async {
+        let project_id = app::domain::ProjectId::parse(&project)?;
+        let current = state.services.get_project(&caller, &project_id).await?;
+        let before = current.allowed_ips();
+        let list: Vec<_> = before
+            .iter()
+            .filter(|r| r.entry != form.entry.trim())
+            .cloned()
+            .collect();
+        if list.len() == before.len() {
+            return Err(refused("That entry is not on the IP allow list."));
+        }
+        let emptied = list.is_empty();
+        let change = crate::store::SettingsChange {
+            allowed_ips: Some(list),
+            ..Default::default()
+        };
+        state
+            .services
+            .update_project_settings(&caller, &project_id, &change)
+            .await?;
+        Ok::<_, ServiceError>(if emptied {
+            "The IP allow list is empty: public connections may come from anywhere again."
+                .to_string()
+        } else {
+            format!("{} is off the IP allow list.", form.entry.trim())
+        })
+    }
+    .await;
+    to_project(&project, outcome)
+}
+
+#[derive(Debug, Deserialize)]
 pub struct ReportOnlyForm {
     #[serde(default)]
     report_only: String,

@@ -86,6 +86,14 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(console_forms::public_report_only),
         )
         .route(
+            "/projects/{project_id}/allowed-ips/add",
+            axum::routing::post(console_forms::add_allowed_ip),
+        )
+        .route(
+            "/projects/{project_id}/allowed-ips/remove",
+            axum::routing::post(console_forms::remove_allowed_ip),
+        )
+        .route(
             "/projects/{project_id}/restrictions/add",
             axum::routing::post(console_forms::restrict),
         )

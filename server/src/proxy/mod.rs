@@ -868,7 +868,11 @@ async fn startup<S: AsyncRead + AsyncWrite + Unpin>(
             .await;
         }
     };
-    let decision = route.decide(vpc_endpoint_id.as_deref());
+    let decision = route.decide(
+        vpc_endpoint_id.as_deref(),
+        Some(client.ip()),
+        Shared::now_ms(),
+    );
     shared.evidence.record(
         &route.project_id,
         vpc_endpoint_id.as_deref(),
@@ -924,6 +928,7 @@ async fn startup<S: AsyncRead + AsyncWrite + Unpin>(
         &route.org_id,
         &label,
         vpc_endpoint_id.as_deref(),
+        client.ip(),
         shared.max_per_project,
     ) else {
         shared.refuse_count("too_many_project_connections");

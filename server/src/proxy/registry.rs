@@ -15,6 +15,8 @@ pub struct OpenConn {
     /// The host label it named (without `-pooler`): the route to re-check.
     pub label: String,
     pub vpc_endpoint_id: Option<String>,
+    /// The client's address (an IP allow list is judged on it).
+    pub client_ip: std::net::IpAddr,
     kill: Mutex<Option<oneshot::Sender<String>>>,
 }
 
@@ -70,6 +72,7 @@ impl Registry {
         org_id: &str,
         label: &str,
         vpc_endpoint_id: Option<&str>,
+        client_ip: std::net::IpAddr,
         per_project_limit: usize,
     ) -> Option<(Registration, oneshot::Receiver<String>)> {
         let mut inner = self.inner.lock().ok()?;
@@ -88,6 +91,7 @@ impl Registry {
                 org_id: org_id.to_string(),
                 label: label.to_string(),
                 vpc_endpoint_id: vpc_endpoint_id.map(str::to_owned),
+                client_ip,
                 kill: Mutex::new(Some(tx)),
             }),
         );
@@ -128,23 +132,37 @@ impl Registry {
 mod tests {
     use super::*;
 
+    const LOCALHOST: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
     #[test]
     fn per_project_limit_and_unregistering() {
         let registry = Arc::new(Registry::default());
-        let a = registry.register("p1", "o1", "ep-a", None, 2).unwrap();
-        let _b = registry.register("p1", "o1", "ep-a", None, 2).unwrap();
-        assert!(registry.register("p1", "o1", "ep-a", None, 2).is_none());
-        assert!(registry.register("p2", "o1", "ep-b", None, 2).is_some());
+        let a = registry
+            .register("p1", "o1", "ep-a", None, LOCALHOST, 2)
+            .unwrap();
+        let _b = registry
+            .register("p1", "o1", "ep-a", None, LOCALHOST, 2)
+            .unwrap();
+        assert!(registry
+            .register("p1", "o1", "ep-a", None, LOCALHOST, 2)
+            .is_none());
+        assert!(registry
+            .register("p2", "o1", "ep-b", None, LOCALHOST, 2)
+            .is_some());
         assert_eq!(registry.affected(Some("o1"), None).len(), 2);
         drop(a);
         assert_eq!(registry.affected(None, Some("p1")).len(), 1);
-        assert!(registry.register("p1", "o1", "ep-a", None, 2).is_some());
+        assert!(registry
+            .register("p1", "o1", "ep-a", None, LOCALHOST, 2)
+            .is_some());
     }
 
     #[test]
     fn ending_fires_once() {
         let registry = Arc::new(Registry::default());
-        let (_reg, mut rx) = registry.register("p1", "o1", "ep-a", None, 1).unwrap();
+        let (_reg, mut rx) = registry
+            .register("p1", "o1", "ep-a", None, LOCALHOST, 1)
+            .unwrap();
         let conn = registry.affected(None, Some("p1")).pop().unwrap();
         assert!(conn.end("why".into()));
         assert!(!conn.end("again".into()));

@@ -102,7 +102,11 @@ async fn recheck(shared: &Arc<Shared>, org_id: Option<&str>, project_id: Option<
     for conn in open {
         let verdict = match shared.routes.get(&conn.label).await {
             Ok(route) if route.project_id == conn.project_id => {
-                let decision = route.decide(conn.vpc_endpoint_id.as_deref());
+                let decision = route.decide(
+                    conn.vpc_endpoint_id.as_deref(),
+                    Some(conn.client_ip),
+                    Shared::now_ms(),
+                );
                 (!decision.allow).then_some(decision.message)
             }
             // The label now names another project, or none.

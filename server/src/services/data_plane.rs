@@ -95,6 +95,7 @@ impl Services {
             block_public_connections: project.block_public_connections,
             public_block_report_only: project.public_block_report_only,
             block_vpc_connections: project.block_vpc_connections,
+            allowed_ips: project.allowed_ip_rules(),
             restrictions,
             endpoints,
             version,

@@ -414,6 +414,16 @@ impl ConsoleBackend for Services {
             entitled,
             block_public_connections: project.block_public_connections,
             public_block_report_only: project.public_block_report_only,
+            allowed_ips: project
+                .allowed_ips()
+                .into_iter()
+                .map(|r| app::domain::AllowedIpView {
+                    expired: r.expires_at.is_some_and(|t| t <= self.clock.now_ms()),
+                    expires: r.expires_at.map(format_time),
+                    entry: r.entry,
+                    note: r.note,
+                })
+                .collect(),
             would_be_refused,
             rollout,
             block_vpc_connections: project.block_vpc_connections,

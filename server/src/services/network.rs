@@ -1,13 +1,17 @@
 //! Private networking: endpoint assignments, project restrictions, network settings and the
 //! access decision (SPEC §4).
 
-use app::domain::{AccessDecision, Label, OrgId, ProjectId, Region, RegionId, VpcEndpointId};
+use app::domain::{
+    AccessDecision, IpAllowEntry, Label, OrgId, ProjectId, Region, RegionId, VpcEndpointId,
+    MAX_ALLOWED_IPS,
+};
 use serde_json::json;
 
 use super::{principal::project_not_found, Caller, ErrorKind, Principal, ServiceError, Services};
 use crate::store::{
-    AssignOutcome, AssignRequest, AssignmentRow, ProjectRow, RemoveOutcome, RestrictOutcome,
-    RestrictionRow, SettingsChange, SettingsOutcome, StoreError, UnrestrictOutcome,
+    AllowedIpRecord, AssignOutcome, AssignRequest, AssignmentRow, ProjectRow, RemoveOutcome,
+    RestrictOutcome, RestrictionRow, SettingsChange, SettingsOutcome, StoreError,
+    UnrestrictOutcome,
 };
 
 /// An assignment with the projects restricted to it.
@@ -345,9 +349,15 @@ impl Services {
         if change.block_public_connections.is_none()
             && change.block_vpc_connections.is_none()
             && change.public_block_report_only.is_none()
+            && change.allowed_ips.is_none()
         {
             return Ok(project);
         }
+        let mut change = change.clone();
+        if let Some(list) = change.allowed_ips.take() {
+            change.allowed_ips = Some(checked_allow_list(&project, list)?);
+        }
+        let change = &change;
         Self::require_admin(&org, role)?;
         let entitlement = self.require_entitlement(&org);
         let audit = self
@@ -358,11 +368,13 @@ impl Services {
                 "block_public_connections": project.block_public_connections,
                 "block_vpc_connections": project.block_vpc_connections,
                 "public_block_report_only": project.public_block_report_only,
+                "allowed_ips": project.allowed_ips().iter().map(|r| r.entry.clone()).collect::<Vec<_>>(),
             }))
             .after(json!({
                 "block_public_connections": change.block_public_connections.unwrap_or(project.block_public_connections),
                 "block_vpc_connections": change.block_vpc_connections.unwrap_or(project.block_vpc_connections),
                 "public_block_report_only": change.public_block_report_only.unwrap_or(project.public_block_report_only),
+                "allowed_ips": change.allowed_ips.as_ref().map(|l| l.iter().map(|r| r.entry.clone()).collect::<Vec<_>>()),
             }));
         if let SettingsOutcome::WouldLoosen(_) = self
             .store
@@ -386,6 +398,7 @@ impl Services {
         caller: &Caller,
         project: ProjectRef<'_>,
         vpc_endpoint_id: Option<&VpcEndpointId>,
+        client_ip: Option<std::net::IpAddr>,
     ) -> Result<AccessDecision, ServiceError> {
         if !matches!(
             caller.principal,
@@ -410,8 +423,51 @@ impl Services {
         };
         // The same rule the proxy applies to a cached route.
         let route = self.route_of_project(&project, 0).await?;
-        Ok(route.decide(vpc_endpoint_id.map(VpcEndpointId::as_str)))
+        Ok(route.decide(
+            vpc_endpoint_id.map(VpcEndpointId::as_str),
+            client_ip,
+            self.clock.now_ms(),
+        ))
     }
+}
+
+/// Checks a new IP allow list: every entry parses (kept in canonical form), no more than
+/// [`MAX_ALLOWED_IPS`], duplicates folded. An entry given without note or expiry keeps
+/// those it had (Neon's API sends bare strings).
+fn checked_allow_list(
+    project: &ProjectRow,
+    list: Vec<AllowedIpRecord>,
+) -> Result<Vec<AllowedIpRecord>, ServiceError> {
+    let existing = project.allowed_ips();
+    let mut checked: Vec<AllowedIpRecord> = Vec::new();
+    for record in list {
+        let entry = IpAllowEntry::parse(&record.entry)?;
+        if checked.iter().any(|c| c.entry == entry.as_str()) {
+            continue;
+        }
+        let before = existing.iter().find(|e| e.entry == entry.as_str());
+        checked.push(AllowedIpRecord {
+            entry: entry.as_str().to_string(),
+            note: if record.note.is_empty() {
+                before.map(|b| b.note.clone()).unwrap_or_default()
+            } else {
+                record.note
+            },
+            expires_at: record.expires_at.or(before.and_then(|b| b.expires_at)),
+        });
+    }
+    if checked.len() > MAX_ALLOWED_IPS {
+        return Err(ServiceError::new(
+            ErrorKind::Unprocessable,
+            "too_many_allowed_ips",
+            format!(
+                "An IP allow list holds at most {MAX_ALLOWED_IPS} entries ({} given): use CIDR \
+                 ranges to cover several addresses.",
+                checked.len()
+            ),
+        ));
+    }
+    Ok(checked)
 }
 
 /// How the data plane names the project a connection is for.

@@ -51,6 +51,52 @@ pub struct ProjectRow {
     pub created_at: DateTime<Utc>,
     /// Public connections are let through but reported as ones blocking would refuse.
     pub public_block_report_only: bool,
+    /// The IP allow list, as JSON (see [`ProjectRow::allowed_ips`]).
+    #[serde(skip)]
+    pub allowed_ips: String,
+}
+
+/// One entry of a project's IP allow list as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AllowedIpRecord {
+    pub entry: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+}
+
+impl ProjectRow {
+    /// The IP allow list (entries that no longer parse are dropped, never widened).
+    pub fn allowed_ips(&self) -> Vec<AllowedIpRecord> {
+        serde_json::from_str(&self.allowed_ips).unwrap_or_default()
+    }
+
+    /// The allow list as the data plane applies it. An entry that does not parse any more
+    /// becomes one that admits nobody, so a damaged list never opens the project.
+    pub fn allowed_ip_rules(&self) -> Vec<app::domain::AllowedIpRule> {
+        let records: Vec<AllowedIpRecord> = match serde_json::from_str(&self.allowed_ips) {
+            Ok(records) => records,
+            Err(_) => vec![AllowedIpRecord {
+                entry: "0.0.0.0".into(),
+                note: String::new(),
+                expires_at: Some(0),
+            }],
+        };
+        records
+            .into_iter()
+            .map(|r| match app::domain::IpAllowEntry::parse(&r.entry) {
+                Ok(entry) => app::domain::AllowedIpRule {
+                    entry,
+                    expires_at_ms: r.expires_at,
+                },
+                Err(_) => app::domain::AllowedIpRule {
+                    entry: app::domain::IpAllowEntry::parse("0.0.0.0").expect("a valid address"),
+                    expires_at_ms: Some(0),
+                },
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -88,7 +134,7 @@ pub struct NewApiKey<'a> {
 
 pub(crate) const PROJECT_COLUMNS: &str = "id, org_id, name, region_id, hostname, block_public_connections, \
      block_vpc_connections, block_public_connections_state, block_vpc_connections_state, created_at, \
-     public_block_report_only";
+     public_block_report_only, allowed_ips";
 
 impl Store {
     pub async fn organization(&self, id: &str) -> Result<Option<OrganizationRow>, StoreError> {

@@ -48,7 +48,8 @@ mod setup;
 mod trials;
 
 pub use accounts::{
-    ApiKeyRow, MemberOrganizationRow, NewApiKey, NewUser, OrganizationRow, ProjectRow, UserRow,
+    AllowedIpRecord, ApiKeyRow, MemberOrganizationRow, NewApiKey, NewUser, OrganizationRow,
+    ProjectRow, UserRow,
 };
 pub use audit::{AuditActor, AuditEntry, AuditRow};
 pub use aws_accounts::AllowedAccountRow;

@@ -99,6 +99,8 @@ pub struct SettingsChange {
     pub block_vpc_connections: Option<bool>,
     /// Report-only blocking of public connections (an Enclave extension).
     pub public_block_report_only: Option<bool>,
+    /// The whole new IP allow list (already checked by the service); `None` keeps it.
+    pub allowed_ips: Option<Vec<super::AllowedIpRecord>>,
 }
 
 /// What lifting a restriction did.
@@ -466,6 +468,22 @@ impl Store {
                     Some("block_public_connections")
                 } else if vpc && change.block_vpc_connections == Some(false) {
                     Some("block_vpc_connections")
+                } else if let Some(new) = &change.allowed_ips {
+                    let (old,): (String,) =
+                        sqlx::query_as("SELECT allowed_ips FROM projects WHERE id = $1")
+                            .bind(project_id)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    let old: Vec<super::AllowedIpRecord> =
+                        serde_json::from_str(&old).unwrap_or_default();
+                    // A first list, or fewer entries of the same list, narrows who may
+                    // connect; emptying it or adding to it widens.
+                    let narrows = !new.is_empty()
+                        && (old.is_empty()
+                            || new.iter().all(|n| old.iter().any(|o| o.entry == n.entry)));
+                    let same = new.len() == old.len()
+                        && new.iter().all(|n| old.iter().any(|o| o.entry == n.entry));
+                    (!narrows && !same).then_some("allowed_ips")
                 } else {
                     None
                 };
@@ -495,6 +513,17 @@ impl Store {
                 )
                 .bind(project_id)
                 .bind(value)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            if let Some(list) = &change.allowed_ips {
+                let json = serde_json::to_string(list).unwrap_or_else(|_| "[]".to_string());
+                n += sqlx::query(
+                    "UPDATE projects SET allowed_ips = $2 WHERE id = $1 AND allowed_ips <> $2",
+                )
+                .bind(project_id)
+                .bind(json)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();

@@ -62,8 +62,9 @@ impl FromRequestParts<AppState> for DataPlaneCaller {
     }
 }
 
-/// `GET access?project_id=|hostname=&vpc_endpoint_id=`: one decision. A
-/// `vpc_endpoint_id` that is present but empty is refused (never read as "public").
+/// `GET access?project_id=|hostname=&vpc_endpoint_id=&client_ip=`: one decision. A
+/// `vpc_endpoint_id` that is present but empty is refused (never read as "public"); without
+/// `client_ip` a project with an IP allow list refuses public connections.
 pub async fn access(
     State(state): State<AppState>,
     DataPlaneCaller(caller): DataPlaneCaller,
@@ -87,9 +88,15 @@ pub async fn access(
             ))
         }
     };
+    let client_ip = match query.get("client_ip").filter(|v| !v.trim().is_empty()) {
+        Some(v) => Some(v.trim().parse::<std::net::IpAddr>().map_err(|_| {
+            ApiError::bad_request("Invalid client_ip: give the client's IPv4 or IPv6 address.")
+        })?),
+        None => None,
+    };
     let decision = state
         .services
-        .access_decision(&caller, project, endpoint.as_ref())
+        .access_decision(&caller, project, endpoint.as_ref(), client_ip)
         .await?;
     Ok(Json(decision))
 }

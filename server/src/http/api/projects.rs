@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     services::{Principal, Services},
-    store::{ProjectRow, SettingsChange},
+    store::{AllowedIpRecord, ProjectRow, SettingsChange},
 };
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -26,6 +26,22 @@ pub struct ProjectSettings {
     /// Enclave extension: while public connections are allowed, the data plane lets them
     /// through but records each as one blocking would refuse (watch before enforcing).
     pub public_block_report_only: bool,
+    /// Public connections only from these addresses and ranges (empty: from anywhere).
+    pub allowed_ips: AllowedIps,
+}
+
+/// Neon's `settings.allowed_ips`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllowedIps {
+    /// Addresses (`203.0.113.7`), CIDR ranges (`203.0.113.0/24`) or dash ranges
+    /// (`203.0.113.10-203.0.113.20`); at most 100.
+    #[serde(default)]
+    pub ips: Vec<String>,
+    /// Neon applies the list to protected branches only when true; Enclave projects have
+    /// no branches, so it is always false.
+    #[serde(default)]
+    pub protected_branches_only: bool,
 }
 
 /// Whether the data plane has confirmed each setting (`applying` or `applied`). Not part of
@@ -62,6 +78,7 @@ impl Project {
             .split_once('.')
             .map(|(_, rest)| rest.to_string())
             .unwrap_or_default();
+        let allowed_ips = p.allowed_ips().into_iter().map(|r| r.entry).collect();
         let created = p
             .created_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -77,6 +94,10 @@ impl Project {
                 block_public_connections: p.block_public_connections,
                 block_vpc_connections: p.block_vpc_connections,
                 public_block_report_only: p.public_block_report_only,
+                allowed_ips: AllowedIps {
+                    ips: allowed_ips,
+                    protected_branches_only: false,
+                },
             },
             network_settings_state: NetworkSettingsState {
                 block_public_connections: rollout.to_string(),
@@ -122,6 +143,8 @@ pub struct ProjectSettingsUpdate {
     /// Enclave extension: report-only blocking of public connections (see the project's
     /// `settings.public_block_report_only`).
     pub public_block_report_only: Option<bool>,
+    /// Replaces the IP allow list (Neon's shape; `{"ips": []}` removes it).
+    pub allowed_ips: Option<AllowedIps>,
 }
 
 #[utoipa::path(
@@ -172,6 +195,7 @@ pub async fn get_project(
         (status = 401, description = "Missing or invalid API key", body = ErrorBody),
         (status = 403, description = "Not allowed", body = ErrorBody),
         (status = 404, description = "Not found", body = ErrorBody),
+        (status = 422, description = "Refused by a rule (e.g. too many allow-list entries)", body = ErrorBody),
         (status = 500, description = "Internal error", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -184,10 +208,32 @@ pub async fn update_project(
 ) -> Result<Json<ProjectUpdateResponse>, ApiError> {
     let project_id = ProjectId::parse(&project_id)?;
     let settings = body.project.settings.unwrap_or_default();
+    if settings
+        .allowed_ips
+        .as_ref()
+        .is_some_and(|a| a.protected_branches_only)
+    {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            "Invalid allowed_ips.protected_branches_only: Enclave projects have no branches, so \
+             the allow list always applies to the whole project; send false.",
+        ));
+    }
     let change = SettingsChange {
         block_public_connections: settings.block_public_connections,
         block_vpc_connections: settings.block_vpc_connections,
         public_block_report_only: settings.public_block_report_only,
+        allowed_ips: settings.allowed_ips.map(|a| {
+            a.ips
+                .into_iter()
+                .map(|entry| AllowedIpRecord {
+                    entry,
+                    note: String::new(),
+                    expires_at: None,
+                })
+                .collect()
+        }),
     };
     let project = services
         .update_project_settings(&caller, &project_id, &change)
