@@ -5,6 +5,7 @@
 // reason, the limit and re-add refusals, ids checked as typed, and a member's read-only view.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import path from "node:path";
 import type { Page } from "@playwright/test";
 import { test, expect, waitForHydration } from "./fixtures";
@@ -63,6 +64,36 @@ async function expectState(page: Page, endpoint: string, state: string) {
       await expect(badge).toHaveText(state, { timeout: 500 });
     }).toPass({ timeout: 20_000 });
   }
+}
+
+/**
+ * Plays the load balancer in front of the embedded proxy: a client at 10.0.3.7 arrives
+ * through `endpoint` (PROXY v2 with the AWS endpoint-id TLV) and asks, in Postgres's own
+ * startup message, for the project with host label `label`. Resolves with the proxy's answer
+ * (the suite's projects have no database behind them, so an allowed client hears that the
+ * database is not reachable; the proxy has recorded the connection by then).
+ */
+function connectThrough(endpoint: string, label: string): Promise<string> {
+  const port = Number(new URL(test.info().project.use.baseURL ?? "http://127.0.0.1:3100").port) + 1;
+  const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
+  const id = Buffer.from(endpoint, "ascii");
+  const tlv = Buffer.concat([Buffer.from([0xea]), u16(id.length + 1), Buffer.from([0x01]), id]);
+  const addresses = Buffer.from([10, 0, 3, 7, 10, 0, 0, 1, 0x9c, 0x40, 0x15, 0x38]);
+  const body = Buffer.concat([addresses, tlv]);
+  const signature = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
+  const header = Buffer.concat([signature, Buffer.from([0x21, 0x11]), u16(body.length), body]);
+  const params = Buffer.from(`user\0app\0database\0app\0options\0endpoint=${label}\0\0`);
+  const startup = Buffer.alloc(8);
+  startup.writeInt32BE(8 + params.length, 0);
+  startup.writeInt32BE(196608, 4);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1", () => socket.write(Buffer.concat([header, startup, params])));
+    let answer = "";
+    socket.setTimeout(10_000, () => socket.destroy(new Error("the proxy did not answer")));
+    socket.on("data", (chunk) => (answer += chunk.toString("latin1")));
+    socket.on("close", () => resolve(answer));
+    socket.on("error", reject);
+  });
 }
 
 async function assign(page: Page, endpoint: string, label: string) {
@@ -159,6 +190,25 @@ test("an admin follows the whole setup in aws-us-east-2", async ({ page }) => {
   await expect(page.getByLabel(`private DNS command for ${second}`, { exact: true })).toContainText("--private-dns-enabled");
   await expect(page.getByLabel("nslookup command", { exact: true })).toContainText(/nslookup ep-[a-z0-9-]+\.us-east-2\.aws\./);
   await expect(page.getByLabel("psql command", { exact: true })).toContainText("sslmode=require");
+  // The step checks itself: a connection through the first endpoint turns it green.
+  await expect(page.getByTestId(`connection-check-${first}`)).toContainText(`Waiting for a connection through ${first}`);
+  const nslookup = await page.getByLabel("nslookup command", { exact: true }).innerText();
+  const label = nslookup.match(/nslookup (ep-[a-z0-9-]+)\./)![1];
+  const answer = await connectThrough(first, label);
+  expect(answer).toContain("not reachable");
+  const seen = page.getByTestId(`connection-check-${first}`);
+  if (js()) {
+    await expect(seen).toHaveAttribute("data-seen", "yes", { timeout: 20_000 });
+  } else {
+    await expect(async () => {
+      await page.reload();
+      await expect(seen).toHaveAttribute("data-seen", "yes", { timeout: 500 });
+    }).toPass({ timeout: 20_000 });
+  }
+  await expect(seen).toContainText(`Private connection seen via ${first}`);
+  await expect(seen).toContainText("from 10.0.3.0/24");
+  await expect(page.getByTestId(`connection-check-${second}`)).toHaveAttribute("data-seen", "no");
+  await expect(page.getByTestId("connection-check-summary")).toContainText("1 of 2 accepted endpoint(s)");
 
   // 6: restrict to the first endpoint, then block the public internet.
   await page.getByRole("link", { name: /^Next:/ }).click();

@@ -381,6 +381,67 @@ fn StepDns(page: crate::domain::ProjectPageView, aws_region: String) -> impl Int
         <CopyBlock label="nslookup command" text=nslookup_command(&hostname)/>
         <p>"Then connect as usual; the connection string does not change:"</p>
         <CopyBlock label="psql command" text=psql_command(&hostname)/>
+        <ConnectionCheck page/>
+    }
+}
+
+/// Step 5 checks itself: each accepted endpoint turns from "waiting" into "private
+/// connection seen" once a data-plane proxy lets a connection through it (the page follows
+/// live; without JavaScript a reload shows it). With several service names, each endpoint
+/// names the one it covers.
+#[component]
+fn ConnectionCheck(page: crate::domain::ProjectPageView) -> impl IntoView {
+    let several = page.service_names.len() > 1;
+    let accepted: Vec<ProjectEndpointView> = page
+        .endpoints
+        .iter()
+        .filter(|e| e.state == "accepted")
+        .cloned()
+        .collect();
+    let seen = accepted
+        .iter()
+        .filter(|e| e.last_connection.is_some())
+        .count();
+    let total = accepted.len();
+    let summary_class = if total != 0 && seen == total { "notice" } else { "muted" };
+    view! {
+        <h3 id="connection-check-heading">"Connection check"</h3>
+        <div role="status" aria-live="polite" aria-labelledby="connection-check-heading">
+            <p data-testid="connection-check-summary" class=summary_class>
+                {if total == 0 {
+                    "Waiting for an accepted endpoint.".to_string()
+                } else if seen == total {
+                    format!("Private connections seen through all {total} accepted endpoint(s): the private path works.")
+                } else {
+                    format!("Private connection seen through {seen} of {total} accepted endpoint(s); run the psql command from inside the VPC, through each.")
+                }}
+            </p>
+            <ul class="connection-check">
+                {accepted.into_iter().map(|e| {
+                    let via = if several {
+                        e.service_name.clone().map(|n| format!(" (service {n})")).unwrap_or_default()
+                    } else {
+                        String::new()
+                    };
+                    let text = match &e.last_connection {
+                        Some(l) => format!(
+                            "Private connection seen via {}{via} at {} from {}",
+                            e.vpc_endpoint_id,
+                            crate::domain::format_time(l.at_ms),
+                            l.client_network
+                        ),
+                        None => format!("Waiting for a connection through {}{via}", e.vpc_endpoint_id),
+                    };
+                    view! {
+                        <li data-testid=format!("connection-check-{}", e.vpc_endpoint_id)
+                            data-seen=if e.last_connection.is_some() { "yes" } else { "no" }
+                            class=if e.last_connection.is_some() { "check-ok" } else { "check-waiting" }>
+                            {text}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </div>
     }
 }
 
