@@ -849,6 +849,7 @@ async fn open_sessions_are_ended_when_a_change_forbids_them(db: TestDb) {
             &Caller::operator_cli(),
             &w.project,
             &VpcEndpointId::parse(OTHER).unwrap(),
+            true,
         )
         .await
         .unwrap();
@@ -859,6 +860,7 @@ async fn open_sessions_are_ended_when_a_change_forbids_them(db: TestDb) {
             &Caller::operator_cli(),
             &w.project,
             &VpcEndpointId::parse(ALLOWED).unwrap(),
+            true,
         )
         .await
         .unwrap();

@@ -434,7 +434,7 @@ async fn without_the_entitlement_tightening_stays_allowed(db: TestDb) {
         s.restrict_project(&w.admin, &project, &e2, &Label::default())
             .await,
     );
-    refused(s.unrestrict_project(&w.admin, &project, &e1).await);
+    refused(s.unrestrict_project(&w.admin, &project, &e1, true).await);
     refused(
         s.update_project_settings(&w.admin, &project, &settings(None, Some(false)))
             .await
@@ -467,8 +467,10 @@ async fn without_the_entitlement_tightening_stays_allowed(db: TestDb) {
         .await
         .unwrap();
     s.lift_freeze(&w.operator, &org_id, None).await.unwrap();
-    s.unrestrict_project(&w.admin, &project, &e2).await.unwrap();
-    refused(s.unrestrict_project(&w.admin, &project, &e1).await);
+    s.unrestrict_project(&w.admin, &project, &e2, true)
+        .await
+        .unwrap();
+    refused(s.unrestrict_project(&w.admin, &project, &e1, true).await);
     let actions: Vec<String> = w
         .app
         .store
@@ -485,7 +487,54 @@ async fn without_the_entitlement_tightening_stays_allowed(db: TestDb) {
     );
 }
 
+/// Two admins lifting the last two restrictions at once: whichever comes second finds it is
+/// lifting the last one, and without confirming that, it is refused — the project stays
+/// restricted. With the confirmation it opens.
+async fn concurrent_lifts_never_open_a_project_unconfirmed(db: TestDb) {
+    let w = world(db).await;
+    let s = &w.app.services;
+    let request = s
+        .request_trial(&w.admin, &w.org, &application())
+        .await
+        .unwrap();
+    s.approve_trial(&w.operator, &request.id, None)
+        .await
+        .unwrap();
+    let project = ProjectId::parse(&w.project).unwrap();
+    let [e1, e2] = [E1, E2].map(|e| VpcEndpointId::parse(e).unwrap());
+    for _ in 0..5 {
+        for e in [&e1, &e2] {
+            w.assign(e.as_str()).await.unwrap();
+            s.restrict_project(&w.admin, &project, e, &Label::default())
+                .await
+                .unwrap();
+        }
+        let (a, b) = tokio::join!(
+            s.unrestrict_project(&w.admin, &project, &e1, false),
+            s.unrestrict_project(&w.admin, &project, &e2, false),
+        );
+        let refused: Vec<_> = [&a, &b]
+            .into_iter()
+            .filter_map(|r| r.as_ref().err())
+            .collect();
+        assert_eq!(refused.len(), 1, "{a:?} {b:?}");
+        assert_eq!(refused[0].code, "confirmation_required");
+        let left = s.project_restrictions(&w.admin, &project).await.unwrap();
+        assert_eq!(left.len(), 1, "the project stays restricted");
+        let last = VpcEndpointId::parse(&left[0].vpc_endpoint_id).unwrap();
+        s.unrestrict_project(&w.admin, &project, &last, true)
+            .await
+            .unwrap();
+        assert!(s
+            .project_restrictions(&w.admin, &project)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+}
+
 on_both_backends!(
+    concurrent_lifts_never_open_a_project_unconfirmed,
     without_the_entitlement_tightening_stays_allowed,
     one_open_request_per_organization,
     only_operators_review,

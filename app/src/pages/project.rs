@@ -166,6 +166,7 @@ pub fn PublicAccess(
                 }
             })}
     }
+    .into_any()
 }
 
 /// "Last connection: … from 10.0.3.0/24" under an endpoint's state; "never" is a warning
@@ -366,6 +367,7 @@ fn AllowList(
 ) -> impl IntoView {
     let add = format!("{project_url}/allowed-ips/add");
     let remove = format!("{project_url}/allowed-ips/remove");
+    // Type-erased: the page's view type is deep enough already.
     view! {
         <h3 id="allow-list-heading">"Public access from listed networks"</h3>
         <p class="muted" data-testid="allow-list-state">
@@ -431,6 +433,7 @@ fn AllowList(
             </form>
         })}
     }
+    .into_any()
 }
 
 /// Aggregated connection evidence: where from, which network, why, how many, when.

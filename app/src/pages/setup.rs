@@ -403,7 +403,11 @@ fn ConnectionCheck(page: crate::domain::ProjectPageView) -> impl IntoView {
         .filter(|e| e.last_connection.is_some())
         .count();
     let total = accepted.len();
-    let summary_class = if total != 0 && seen == total { "notice" } else { "muted" };
+    let summary_class = if total != 0 && seen == total {
+        "notice"
+    } else {
+        "muted"
+    };
     view! {
         <h3 id="connection-check-heading">"Connection check"</h3>
         <div role="status" aria-live="polite" aria-labelledby="connection-check-heading">

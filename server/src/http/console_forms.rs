@@ -612,16 +612,21 @@ pub async fn unrestrict(
             .project_restrictions(&caller, &project_id)
             .await?;
         let last = remaining.len() == 1 && remaining[0].vpc_endpoint_id == endpoint.as_str();
-        if last && form.confirm_open != "on" {
-            return Err(refused(
-                "The restriction stays: it is the last one, and without it every endpoint of the \
-                 organization in this region may connect. Tick the box to confirm.",
-            ));
-        }
-        state
+        // The confirmation is judged by the service under the organization's lock; this
+        // only words the refusal for the form.
+        match state
             .services
-            .unrestrict_project(&caller, &project_id, &endpoint)
-            .await?;
+            .unrestrict_project(&caller, &project_id, &endpoint, form.confirm_open == "on")
+            .await
+        {
+            Err(e) if e.code == "confirmation_required" => {
+                return Err(refused(
+                    "The restriction stays: it is the last one, and without it every endpoint of \
+                     the organization in this region may connect. Tick the box to confirm.",
+                ))
+            }
+            other => other?,
+        }
         Ok::<_, ServiceError>(if last {
             "The last restriction is removed: every accepted endpoint of the organization in this region may connect.".to_string()
         } else {

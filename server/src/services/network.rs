@@ -301,13 +301,14 @@ impl Services {
         }
     }
 
-    /// Lifts one restriction. When it was the last one, every endpoint of the organization in
-    /// the region may connect again; the console confirms that with the user first.
+    /// Lifts one restriction. Lifting the last one lets every endpoint of the organization in
+    /// the region connect again, so it needs `confirm_open`, checked under the lock.
     pub async fn unrestrict_project(
         &self,
         caller: &Caller,
         project_id: &ProjectId,
         vpc_endpoint_id: &VpcEndpointId,
+        confirm_open: bool,
     ) -> Result<(), ServiceError> {
         let (project, org, role) = self.project_access(caller, project_id.as_str()).await?;
         Self::require_admin(&org, role)?;
@@ -320,10 +321,20 @@ impl Services {
             .before(json!({"vpc_endpoint_id": id}));
         match self
             .store
-            .unrestrict_project(&project, id, entitlement.is_ok(), &audit)
+            .unrestrict_project(&project, id, entitlement.is_ok(), confirm_open, &audit)
             .await?
         {
             UnrestrictOutcome::Lifted => Ok(()),
+            UnrestrictOutcome::NeedsConfirmation => Err(ServiceError::new(
+                ErrorKind::Conflict,
+                "confirmation_required",
+                format!(
+                    "The restriction to {id} stays: it is the last one of project {}, and without \
+                     it every accepted endpoint of the organization in {} may connect. Confirm \
+                     opening the project to every endpoint to lift it.",
+                    project.id, project.region_id
+                ),
+            )),
             UnrestrictOutcome::WouldLoosen => Err(entitlement
                 .err()
                 .unwrap_or_else(|| ServiceError::internal("lift refused", id))),

@@ -111,6 +111,9 @@ pub enum UnrestrictOutcome {
     /// It is the last restriction: lifting it lets every endpoint in, which the caller may
     /// not do now (nothing was written).
     WouldLoosen,
+    /// It is the last restriction and the caller did not confirm opening the project to
+    /// every endpoint (nothing was written).
+    NeedsConfirmation,
 }
 
 /// What a settings change did.
@@ -411,6 +414,7 @@ impl Store {
         project: &ProjectRow,
         vpc_endpoint_id: &str,
         may_loosen: bool,
+        confirm_open: bool,
         audit: &AuditEntry,
     ) -> Result<UnrestrictOutcome, StoreError> {
         let outcome = on_pool!(self, pool => {
@@ -433,6 +437,7 @@ impl Store {
             let outcome = match n {
                 0 => UnrestrictOutcome::NotRestricted,
                 _ if restrictions == 1 && !may_loosen => UnrestrictOutcome::WouldLoosen,
+                _ if restrictions == 1 && !confirm_open => UnrestrictOutcome::NeedsConfirmation,
                 _ => UnrestrictOutcome::Lifted,
             };
             finish!(self, tx, outcome == UnrestrictOutcome::Lifted, audit);

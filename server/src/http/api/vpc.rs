@@ -370,7 +370,8 @@ pub async fn unrestrict_project(
     let project_id = ProjectId::parse(&project_id)?;
     let endpoint = VpcEndpointId::parse(&endpoint)?;
     services
-        .unrestrict_project(&caller, &project_id, &endpoint)
+        // Neon's API lifts without asking, as Neon does.
+        .unrestrict_project(&caller, &project_id, &endpoint, true)
         .await?;
     Ok(Json(json!({})))
 }
