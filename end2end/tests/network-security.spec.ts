@@ -60,6 +60,13 @@ test("an admin restricts the project and blocks public access", async ({ page })
 
   await page.getByRole("link", { name: "Block public access…" }).click();
   await expect(page.getByText("No accepted VPC endpoint can reach this project now")).toHaveCount(0);
+  // An endpoint can reach the project, but no private connection was ever seen through one:
+  // the confirmation says so, and blocking needs that acknowledged.
+  await expect(page.getByTestId("block-impact")).toContainText("No private connection has ever been seen");
+  await page.getByRole("button", { name: "Block public access" }).click();
+  await expect(page.getByTestId("flash")).toContainText("Public access was not blocked");
+  await page.getByRole("link", { name: "Block public access…" }).click();
+  await page.getByLabel("I understand: block anyway").check();
   await page.getByRole("button", { name: "Block public access" }).click();
   await expect(page.getByTestId("flash")).toContainText("Public access is being blocked");
   await expect(page.getByTestId("public-state")).toContainText("Blocked");

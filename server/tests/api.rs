@@ -450,7 +450,8 @@ async fn answers_have_the_neon_shapes(db: TestDb) {
     assert_eq!(watching.status, 200, "{}", watching.body);
     assert_eq!(
         watching.body["project"]["settings"],
-        json!({"block_public_connections": true, "block_vpc_connections": false, "public_block_report_only": true})
+        json!({"block_public_connections": true, "block_vpc_connections": false, "public_block_report_only": true,
+               "allowed_ips": {"ips": [], "protected_branches_only": false}})
     );
     let project = w.get(&w.member_a, &format!("/projects/{p}")).await;
     assert_eq!(

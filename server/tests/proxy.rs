@@ -271,6 +271,7 @@ impl World {
                     public_block_report_only: None,
                     allowed_ips: None,
                 },
+                enclave::services::Acknowledgement::NotAsked,
             )
             .await
             .unwrap();
@@ -1014,6 +1015,7 @@ async fn without_a_data_plane_nothing_is_applied(db: TestDb) {
                 public_block_report_only: None,
                 allowed_ips: None,
             },
+            enclave::services::Acknowledgement::NotAsked,
         )
         .await
         .unwrap();
@@ -1353,6 +1355,7 @@ async fn report_only_blocking_records_what_it_would_refuse(db: TestDb) {
                 public_block_report_only: Some(true),
                 ..Default::default()
             },
+            enclave::services::Acknowledgement::NotAsked,
         )
         .await
         .unwrap();
@@ -1422,7 +1425,12 @@ async fn an_ip_allow_list_admits_only_listed_public_clients(db: TestDb) {
         async move {
             w.app
                 .services
-                .update_project_settings(&Caller::operator_cli(), &w.project, &change)
+                .update_project_settings(
+                    &Caller::operator_cli(),
+                    &w.project,
+                    &change,
+                    enclave::services::Acknowledgement::NotAsked,
+                )
                 .await
                 .unwrap();
             w.settle().await;
@@ -1455,6 +1463,7 @@ async fn an_ip_allow_list_admits_only_listed_public_clients(db: TestDb) {
             &Caller::operator_cli(),
             &w.project,
             &list(&[("10.0.0.1/40", None)]),
+            enclave::services::Acknowledgement::NotAsked,
         )
         .await
         .unwrap_err();
@@ -1476,7 +1485,128 @@ async fn an_ip_allow_list_admits_only_listed_public_clients(db: TestDb) {
     allowed(w.connect(None).await);
 }
 
+/// A change that would refuse traffic seen in the last 24 hours says so before it is made:
+/// the REST API previews it with `?dry_run=true` (applying nothing), the console's path
+/// refuses it until acknowledged, and Neon-compatible calls apply it as Neon does.
+async fn changes_that_would_refuse_recent_traffic_need_an_acknowledgement(db: TestDb) {
+    let w = world(db, "required").await;
+    for _ in 0..3 {
+        let _ = w.connect(None).await;
+    }
+    let _ = w.connect(Some(ALLOWED)).await;
+    w.flushed("allowed", 4).await;
+    let key = w
+        .app
+        .services
+        .create_api_key(
+            &Caller::operator_cli(),
+            &enclave::services::KeyOwner::Org(
+                OrgId::parse(
+                    &w.app
+                        .store
+                        .project(w.project.as_str())
+                        .await
+                        .unwrap()
+                        .unwrap()
+                        .org_id,
+                )
+                .unwrap(),
+            ),
+            "preview",
+            None,
+        )
+        .await
+        .unwrap()
+        .token;
+    let patch = |dry_run: bool, body: serde_json::Value| {
+        let url = w.app.url(&format!(
+            "/api/v2/projects/{}{}",
+            w.project,
+            if dry_run { "?dry_run=true" } else { "" }
+        ));
+        let req = w.app.client.patch(url).bearer_auth(&key).json(&body);
+        async move {
+            let res = req.send().await.unwrap();
+            (
+                res.status().as_u16(),
+                res.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let block = serde_json::json!({"project": {"settings": {"block_public_connections": true}}});
+    let (status, body) = patch(true, block.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let preview = &body["preview"];
+    assert_eq!(preview["refused_connections"], 3, "{body}");
+    assert_eq!(preview["refused_public_networks"], 1);
+    assert_eq!(preview["needs_acknowledgement"], true);
+    assert!(preview["summary"]
+        .as_str()
+        .unwrap()
+        .contains("Public connections from 1 network(s), 3 in the last 24 h, would be refused."));
+    // Nothing was applied.
+    assert_eq!(
+        body["project"]["settings"]["block_public_connections"],
+        false
+    );
+    let project = w
+        .app
+        .store
+        .project(w.project.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!project.block_public_connections);
+
+    // The console's path: refused until acknowledged, naming what would be refused.
+    let change = SettingsChange {
+        block_public_connections: Some(true),
+        ..Default::default()
+    };
+    let err = w
+        .app
+        .services
+        .update_project_settings(
+            &Caller::operator_cli(),
+            &w.project,
+            &change,
+            enclave::services::Acknowledgement::Given(false),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "acknowledgement_required");
+    assert!(
+        err.message.contains("3 in the last 24 h"),
+        "{}",
+        err.message
+    );
+    // Restricting the allow list to another network would refuse the same connections.
+    let (_, body) = patch(
+        true,
+        serde_json::json!({"project": {"settings": {"allowed_ips": {"ips": ["203.0.113.0/24"]}}}}),
+    )
+    .await;
+    assert_eq!(body["preview"]["refused_connections"], 3, "{body}");
+    // A change that refuses nothing seen needs no acknowledgement.
+    let (_, body) = patch(
+        true,
+        serde_json::json!({"project": {"settings": {"allowed_ips": {"ips": ["198.51.100.0/24"]}}}}),
+    )
+    .await;
+    assert_eq!(body["preview"]["needs_acknowledgement"], false, "{body}");
+
+    // Neon-compatible: applied without asking.
+    let (status, body) = patch(false, block).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["project"]["settings"]["block_public_connections"],
+        true
+    );
+    assert!(body.get("preview").is_none());
+}
+
 on_both_backends!(
+    changes_that_would_refuse_recent_traffic_need_an_acknowledgement,
     an_ip_allow_list_admits_only_listed_public_clients,
     report_only_blocking_records_what_it_would_refuse,
     psql_through_the_proxy,

@@ -303,6 +303,7 @@ async fn an_ended_trial_keeps_configuration_and_refuses_new_assignments(db: Test
             public_block_report_only: None,
             allowed_ips: None,
         },
+        enclave::services::Acknowledgement::NotAsked,
     )
     .await
     .unwrap();
@@ -346,6 +347,7 @@ async fn an_ended_trial_keeps_configuration_and_refuses_new_assignments(db: Test
                 public_block_report_only: None,
                 allowed_ips: None,
             },
+            enclave::services::Acknowledgement::NotAsked,
         )
         .await
         .unwrap_err();
@@ -421,9 +423,14 @@ async fn without_the_entitlement_tightening_stays_allowed(db: TestDb) {
     s.restrict_project(&w.admin, &project, &e1, &Label::default())
         .await
         .unwrap();
-    s.update_project_settings(&w.admin, &project, &settings(Some(true), Some(true)))
-        .await
-        .unwrap();
+    s.update_project_settings(
+        &w.admin,
+        &project,
+        &settings(Some(true), Some(true)),
+        enclave::services::Acknowledgement::NotAsked,
+    )
+    .await
+    .unwrap();
     s.remove_endpoint(&w.admin, &org_id, &region, &e3)
         .await
         .unwrap();
@@ -436,9 +443,14 @@ async fn without_the_entitlement_tightening_stays_allowed(db: TestDb) {
     );
     refused(s.unrestrict_project(&w.admin, &project, &e1, true).await);
     refused(
-        s.update_project_settings(&w.admin, &project, &settings(None, Some(false)))
-            .await
-            .map(|_| ()),
+        s.update_project_settings(
+            &w.admin,
+            &project,
+            &settings(None, Some(false)),
+            enclave::services::Acknowledgement::NotAsked,
+        )
+        .await
+        .map(|_| ()),
     );
     // Nothing loosened.
     let row = s.get_project(&w.admin, &project).await.unwrap();

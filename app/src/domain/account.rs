@@ -200,6 +200,9 @@ pub struct ProjectPageView {
     pub public_block_report_only: bool,
     /// Public connections only from these (empty: from anywhere).
     pub allowed_ips: Vec<AllowedIpView>,
+    /// What blocking public access would refuse (judged from the last 24 h of traffic),
+    /// when it needs a confirmation; `None` when nothing seen would be refused.
+    pub block_public_impact: Option<String>,
     /// Public connections let through in report-only mode that blocking would refuse,
     /// aggregated, most recent first.
     pub would_be_refused: Vec<DeniedConnectionView>,

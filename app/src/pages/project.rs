@@ -73,6 +73,9 @@ pub fn PublicAccess(
     /// Report-only blocking of public connections is on.
     #[prop(default = false)]
     report_only: bool,
+    /// What blocking would refuse, when it needs a confirmation.
+    #[prop(default = None)]
+    block_impact: Option<String>,
     reachable_privately: bool,
     /// `/projects/{id}/public-access`.
     action: String,
@@ -126,13 +129,15 @@ pub fn PublicAccess(
                                 {return_to.clone().map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
                                 <p><strong>"Block connections from the public internet?"</strong>
                                     " Only accepted VPC endpoints will reach the project."</p>
-                                {(!reachable_privately).then(|| view! {
-                                    <p class="error" role="alert">
-                                        "No accepted VPC endpoint can reach this project now. Blocking public access will lock everyone out until one can."
-                                    </p>
+                                {block_impact.clone().map(|impact| view! {
+                                    <p class="error" role="alert" data-testid="block-impact">{impact}</p>
                                     <label class="check">
                                         <input type="checkbox" name="acknowledge_lockout"/>
-                                        " I understand that nobody will be able to connect"
+                                        {if reachable_privately {
+                                            " I understand: block anyway"
+                                        } else {
+                                            " I understand that nobody will be able to connect"
+                                        }}
                                     </label>
                                 })}
                                 <div class="row">
@@ -208,6 +213,7 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
         entitled,
         block_public_connections,
         public_block_report_only,
+        block_public_impact,
         allowed_ips,
         would_be_refused,
         rollout,
@@ -295,6 +301,7 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
                 can_change
                 can_loosen
                 report_only=public_block_report_only
+                block_impact=block_public_impact
                 reachable_privately
                 action=public_action.clone()
                 here=project_url.clone()
@@ -428,6 +435,10 @@ fn AllowList(
                 </label>
                 <label>"Expires in days (optional)"
                     <input type="number" name="expires_in_days" min="1" max="365" inputmode="numeric"/>
+                </label>
+                <label class="check">
+                    <input type="checkbox" name="acknowledge"/>
+                    " Add even if public connections seen in the last 24 h would be refused"
                 </label>
                 <button type="submit" class="button secondary">"Add to the allow list"</button>
             </form>

@@ -483,6 +483,7 @@ fn StepRestrict(
             can_change
             can_loosen
             report_only=page.public_block_report_only
+            block_impact=page.block_public_impact.clone()
             reachable_privately=page.reachable_privately
             action=format!("{project_url}/public-access")
             here=here.clone()

@@ -15,7 +15,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{csrf, AppState};
-use crate::services::{Caller, KeyOwner, ServiceError};
+use crate::services::{Acknowledgement, Caller, KeyOwner, ServiceError};
 
 #[derive(Debug, Deserialize)]
 pub struct CreateKeyForm {
@@ -369,26 +369,30 @@ pub async fn public_access(
         if form.confirm != "yes" {
             return Err(refused("Nothing changed: confirm the change on the confirmation form."));
         }
-        if block
-            && form.acknowledge_lockout != "on"
-            && !state
-                .services
-                .project_reachable_privately(&caller, project_id.as_str())
-                .await?
-        {
-            return Err(refused(
-                "Public access was not blocked: no accepted VPC endpoint can reach this project, \
-                 so blocking would lock everyone out. Tick the box to confirm that this is what you want.",
-            ));
-        }
         let change = crate::store::SettingsChange {
             block_public_connections: Some(block),
             ..Default::default()
         };
-        state
+        // What blocking would refuse is judged by the service from the proxies' evidence;
+        // the form's box is the acknowledgement.
+        match state
             .services
-            .update_project_settings(&caller, &project_id, &change)
-            .await?;
+            .update_project_settings(
+                &caller,
+                &project_id,
+                &change,
+                Acknowledgement::Given(form.acknowledge_lockout == "on"),
+            )
+            .await
+        {
+            Err(e) if e.code == "acknowledgement_required" => {
+                return Err(refused(&format!(
+                    "Public access was not blocked. {} Tick the box to confirm that this is what you want.",
+                    e.message.trim_start_matches("Nothing changed: ").trim_end_matches(" Confirm that this is what you want to apply it.")
+                )))
+            }
+            other => other?,
+        };
         Ok::<_, ServiceError>(if block {
             "Public access is being blocked. It shows \"applying\" until the data plane confirms.".to_string()
         } else {
@@ -411,6 +415,9 @@ pub struct AllowedIpForm {
     /// Days until the entry stops admitting; empty for never.
     #[serde(default)]
     expires_in_days: String,
+    /// "on": add even if recent connections would be refused.
+    #[serde(default)]
+    acknowledge: String,
 }
 
 /// `POST /projects/{id}/allowed-ips/add`: adds (or re-notes) an IP allow-list entry.
@@ -456,7 +463,12 @@ pub async fn add_allowed_ip(
         };
         state
             .services
-            .update_project_settings(&caller, &project_id, &change)
+            .update_project_settings(
+                &caller,
+                &project_id,
+                &change,
+                Acknowledgement::Given(form.acknowledge == "on"),
+            )
             .await?;
         Ok::<_, ServiceError>(format!(
             "{entry} is on the IP allow list: public connections come only from listed networks."
@@ -495,7 +507,12 @@ pub async fn remove_allowed_ip(
         };
         state
             .services
-            .update_project_settings(&caller, &project_id, &change)
+            .update_project_settings(
+                &caller,
+                &project_id,
+                &change,
+                Acknowledgement::Given(form.acknowledge == "on"),
+            )
             .await?;
         Ok::<_, ServiceError>(if emptied {
             "The IP allow list is empty: public connections may come from anywhere again."
@@ -540,7 +557,7 @@ pub async fn public_report_only(
         };
         state
             .services
-            .update_project_settings(&caller, &project_id, &change)
+            .update_project_settings(&caller, &project_id, &change, Acknowledgement::Given(false))
             .await?;
         Ok::<_, ServiceError>(if report_only {
             "Report-only: public connections are still let through, and each is recorded as one blocking would refuse.".to_string()

@@ -7,6 +7,7 @@ mod aws_accounts;
 mod clock;
 mod data_plane;
 mod error;
+mod impact;
 mod names;
 mod network;
 mod principal;
@@ -33,6 +34,7 @@ pub use accounts::{CreatedApiKey, KeyOwner};
 pub use clock::Clock;
 pub use data_plane::{valid_host_label, Rollout};
 pub use error::{ErrorKind, ServiceError};
+pub use impact::{Acknowledgement, Impact, IMPACT_WINDOW_MS};
 pub use network::{EndpointDetails, ProjectPage, ProjectRef};
 use principal::project_not_found as network_project_not_found;
 pub use principal::{Caller, Principal};
@@ -345,6 +347,16 @@ impl ConsoleBackend for Services {
             .into_iter()
             .map(as_view)
             .collect();
+        let block_public_impact = if project.block_public_connections {
+            None
+        } else {
+            let change = crate::store::SettingsChange {
+                block_public_connections: Some(true),
+                ..Default::default()
+            };
+            let impact = self.settings_impact(&project, &change).await?;
+            impact.needs_acknowledgement().then(|| impact.summary())
+        };
         // Let through in report-only mode, but blocking would have refused them.
         let would_be_refused = self
             .store
@@ -414,6 +426,7 @@ impl ConsoleBackend for Services {
             entitled,
             block_public_connections: project.block_public_connections,
             public_block_report_only: project.public_block_report_only,
+            block_public_impact,
             allowed_ips: project
                 .allowed_ips()
                 .into_iter()

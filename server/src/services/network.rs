@@ -7,7 +7,11 @@ use app::domain::{
 };
 use serde_json::json;
 
-use super::{principal::project_not_found, Caller, ErrorKind, Principal, ServiceError, Services};
+use super::{
+    impact::{acknowledgement_required, Acknowledgement},
+    principal::project_not_found,
+    Caller, ErrorKind, Principal, ServiceError, Services,
+};
 use crate::store::{
     AllowedIpRecord, AssignOutcome, AssignRequest, AssignmentRow, ProjectRow, RemoveOutcome,
     RestrictOutcome, RestrictionRow, SettingsChange, SettingsOutcome, StoreError,
@@ -350,11 +354,18 @@ impl Services {
     }
 
     /// Changes `block_public_connections` / `block_vpc_connections`.
+    ///
+    /// A change that would refuse connections seen in the last 24 hours, or block public
+    /// access with no private path that has ever worked, needs `ack` (see
+    /// [`Services::settings_impact`]); the judgement holds because the store applies the
+    /// change only if the project's network settings are still those it was made on
+    /// (checked under the organization's lock).
     pub async fn update_project_settings(
         &self,
         caller: &Caller,
         project_id: &ProjectId,
         change: &SettingsChange,
+        ack: Acknowledgement,
     ) -> Result<ProjectRow, ServiceError> {
         let (project, org, role) = self.project_access(caller, project_id.as_str()).await?;
         if change.block_public_connections.is_none()
@@ -371,6 +382,13 @@ impl Services {
         let change = &change;
         Self::require_admin(&org, role)?;
         let entitlement = self.require_entitlement(&org);
+        let judged_at = self.store.project_network_version(&project.id).await?;
+        if ack == Acknowledgement::Given(false) {
+            let impact = self.settings_impact(&project, change).await?;
+            if impact.needs_acknowledgement() {
+                return Err(acknowledgement_required(&impact));
+            }
+        }
         let audit = self
             .audit(caller, "project.settings", &project.id)
             .org(&org.id)
@@ -387,14 +405,35 @@ impl Services {
                 "public_block_report_only": change.public_block_report_only.unwrap_or(project.public_block_report_only),
                 "allowed_ips": change.allowed_ips.as_ref().map(|l| l.iter().map(|r| r.entry.clone()).collect::<Vec<_>>()),
             }));
-        if let SettingsOutcome::WouldLoosen(_) = self
+        match self
             .store
-            .update_project_settings(&project.id, &org.id, change, entitlement.is_ok(), &audit)
+            .update_project_settings(
+                &project.id,
+                &org.id,
+                change,
+                entitlement.is_ok(),
+                judged_at,
+                &audit,
+            )
             .await?
         {
-            return Err(entitlement.err().unwrap_or_else(|| {
-                ServiceError::internal("settings change refused", &project.id)
-            }));
+            SettingsOutcome::WouldLoosen(_) => {
+                return Err(entitlement.err().unwrap_or_else(|| {
+                    ServiceError::internal("settings change refused", &project.id)
+                }))
+            }
+            SettingsOutcome::ChangedMeanwhile => {
+                return Err(ServiceError::new(
+                    ErrorKind::Conflict,
+                    "changed_meanwhile",
+                    format!(
+                        "Nothing changed: project {}'s network settings changed while this \
+                         change was being checked. Look at them again, then retry.",
+                        project.id
+                    ),
+                ))
+            }
+            SettingsOutcome::Changed | SettingsOutcome::Unchanged => {}
         }
         self.store
             .project(&project.id)

@@ -124,6 +124,9 @@ pub enum SettingsOutcome {
     /// It would turn this blocking setting off, which the caller may not do now (nothing
     /// was written).
     WouldLoosen(&'static str),
+    /// The project's network settings changed after the caller judged the change (nothing
+    /// was written).
+    ChangedMeanwhile,
 }
 
 const ASSIGNMENT_COLUMNS: &str = "vpc_endpoint_id, org_id, region_id, label, state, state_reason, \
@@ -449,18 +452,32 @@ impl Store {
     /// Changes a project's settings. A value that changes goes to `applying` until the data
     /// plane confirms it; the audit entry is written only when something changed.
     /// Without `may_loosen`, turning a blocking setting off is refused (judged under the
-    /// organization's lock, against the value there).
+    /// organization's lock, against the value there); and nothing is written unless the
+    /// project's network settings are still at `judged_at_version` (the feed version of
+    /// their last change) — what the caller judged the change on.
     pub async fn update_project_settings(
         &self,
         project_id: &str,
         org_id: &str,
         change: &SettingsChange,
         may_loosen: bool,
+        judged_at_version: i64,
         audit: &AuditEntry,
     ) -> Result<SettingsOutcome, StoreError> {
         let outcome = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             lock_org!(tx, org_id)?;
+            let (version,): (Option<i64>,) = sqlx::query_as(
+                "SELECT MAX(version) FROM change_events WHERE project_id = $1 AND action IN \
+                 ('project.settings', 'project.restrict', 'project.unrestrict')",
+            )
+            .bind(project_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if version.unwrap_or(0) != judged_at_version {
+                tx.rollback().await?;
+                return Ok(SettingsOutcome::ChangedMeanwhile);
+            }
             if !may_loosen {
                 let current: Option<(bool, bool)> = sqlx::query_as(
                     "SELECT block_public_connections, block_vpc_connections FROM projects WHERE id = $1",

@@ -15,7 +15,7 @@ use super::{
     extract::{ApiCaller, JsonBody},
 };
 use crate::{
-    services::{Principal, Services},
+    services::{Acknowledgement, Principal, Services},
     store::{AllowedIpRecord, ProjectRow, SettingsChange},
 };
 
@@ -118,6 +118,38 @@ pub struct ProjectResponse {
 pub struct ProjectUpdateResponse {
     pub project: Project,
     pub operations: Vec<serde_json::Value>,
+    /// Enclave extension, with `?dry_run=true` only: what the change would refuse, judged
+    /// from the connections the data plane let through in the last 24 hours. Nothing is
+    /// applied then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<ChangePreview>,
+}
+
+/// What a settings change would refuse (an Enclave extension).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ChangePreview {
+    /// Connections seen in the last 24 h that the change would refuse.
+    pub refused_connections: i64,
+    /// Public client networks among them.
+    pub refused_public_networks: i64,
+    /// VPC endpoints among them.
+    pub refused_endpoints: Vec<String>,
+    /// Blocking public access would leave no private path that has ever worked.
+    pub no_private_path: bool,
+    /// The console would ask for a confirmation before applying it.
+    pub needs_acknowledgement: bool,
+    /// The findings, in words.
+    pub summary: String,
+}
+
+/// `?dry_run=true` previews a change instead of applying it.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UpdateProjectQuery {
+    /// Enclave extension: answer what the change would refuse, and apply nothing.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub dry_run: Option<bool>,
 }
 
 /// `{"project": {"settings": {…}}}`. Only the network settings can change here; anything
@@ -186,7 +218,8 @@ pub async fn get_project(
     operation_id = "updateProject",
     tag = "Projects",
     params(
-        ("project_id" = String, Path, description = "Project id, e.g. orange-credit-12345678", pattern = r"^[a-z0-9-]{1,60}$")
+        ("project_id" = String, Path, description = "Project id, e.g. orange-credit-12345678", pattern = r"^[a-z0-9-]{1,60}$"),
+        UpdateProjectQuery
     ),
     request_body(content = ProjectUpdateRequest, content_type = "application/json"),
     responses(
@@ -204,8 +237,19 @@ pub async fn update_project(
     State(services): State<Services>,
     ApiCaller(caller): ApiCaller,
     Path(project_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
     JsonBody(body): JsonBody<ProjectUpdateRequest>,
 ) -> Result<Json<ProjectUpdateResponse>, ApiError> {
+    let dry_run = match query.get("dry_run").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid dry_run {:?}: send true to preview the change, or leave it out.",
+                other.chars().take(20).collect::<String>()
+            )))
+        }
+    };
     let project_id = ProjectId::parse(&project_id)?;
     let settings = body.project.settings.unwrap_or_default();
     if settings
@@ -235,13 +279,34 @@ pub async fn update_project(
                 .collect()
         }),
     };
+    if dry_run {
+        let impact = services
+            .preview_settings_change(&caller, &project_id, &change)
+            .await?;
+        let project = services.get_project(&caller, &project_id).await?;
+        let rollout = services.rollout(&project.id).await?;
+        return Ok(Json(ProjectUpdateResponse {
+            project: Project::new(project, rollout.state()),
+            operations: Vec::new(),
+            preview: Some(ChangePreview {
+                refused_connections: impact.refused_connections,
+                refused_public_networks: impact.refused_public_networks as i64,
+                needs_acknowledgement: impact.needs_acknowledgement(),
+                summary: impact.summary(),
+                refused_endpoints: impact.refused_endpoints,
+                no_private_path: impact.no_private_path,
+            }),
+        }));
+    }
+    // Applied as Neon applies it, without asking.
     let project = services
-        .update_project_settings(&caller, &project_id, &change)
+        .update_project_settings(&caller, &project_id, &change, Acknowledgement::NotAsked)
         .await?;
     let rollout = services.rollout(&project.id).await?;
     Ok(Json(ProjectUpdateResponse {
         project: Project::new(project, rollout.state()),
         operations: Vec::new(),
+        preview: None,
     }))
 }
 
