@@ -285,6 +285,7 @@ impl World {
                 &self.project,
                 &VpcEndpointId::parse(endpoint).unwrap(),
                 &Label::default(),
+                enclave::services::Acknowledgement::NotAsked,
             )
             .await
             .unwrap();
@@ -851,6 +852,7 @@ async fn open_sessions_are_ended_when_a_change_forbids_them(db: TestDb) {
             &w.project,
             &VpcEndpointId::parse(OTHER).unwrap(),
             true,
+            enclave::services::Acknowledgement::NotAsked,
         )
         .await
         .unwrap();
@@ -862,6 +864,7 @@ async fn open_sessions_are_ended_when_a_change_forbids_them(db: TestDb) {
             &w.project,
             &VpcEndpointId::parse(ALLOWED).unwrap(),
             true,
+            enclave::services::Acknowledgement::NotAsked,
         )
         .await
         .unwrap();
@@ -1594,6 +1597,71 @@ async fn changes_that_would_refuse_recent_traffic_need_an_acknowledgement(db: Te
     )
     .await;
     assert_eq!(body["preview"]["needs_acknowledgement"], false, "{body}");
+
+    // Restricting to another endpoint would refuse what came through ALLOWED: the same.
+    let other = VpcEndpointId::parse(OTHER).unwrap();
+    let err = w
+        .app
+        .services
+        .restrict_project(
+            &Caller::operator_cli(),
+            &w.project,
+            &other,
+            &Label::default(),
+            enclave::services::Acknowledgement::Given(false),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "acknowledgement_required");
+    assert!(err.message.contains(ALLOWED), "{}", err.message);
+    assert!(w
+        .app
+        .store
+        .restrictions_of_project(w.project.as_str())
+        .await
+        .unwrap()
+        .is_empty());
+    w.app
+        .services
+        .restrict_project(
+            &Caller::operator_cli(),
+            &w.project,
+            &other,
+            &Label::default(),
+            enclave::services::Acknowledgement::Given(true),
+        )
+        .await
+        .unwrap();
+
+    // Removing ALLOWED from the organization would refuse its traffic too.
+    let project = w
+        .app
+        .store
+        .project(w.project.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    let err = w
+        .app
+        .services
+        .remove_endpoint(
+            &Caller::operator_cli(),
+            &OrgId::parse(&project.org_id).unwrap(),
+            &app::domain::RegionId::parse(&project.region_id).unwrap(),
+            &VpcEndpointId::parse(ALLOWED).unwrap(),
+            enclave::services::Acknowledgement::Given(false),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "acknowledgement_required");
+    assert!(
+        err.message.contains(&format!(
+            "Connections through {ALLOWED} to 1 project(s), 1 in the last 24 h"
+        )),
+        "{}",
+        err.message
+    );
+    assert!(w.app.store.assignment(ALLOWED).await.unwrap().is_some());
 
     // Neon-compatible: applied without asking.
     let (status, body) = patch(false, block).await;

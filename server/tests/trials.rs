@@ -291,9 +291,15 @@ async fn an_ended_trial_keeps_configuration_and_refuses_new_assignments(db: Test
     w.assign(E1).await.unwrap();
     let project = ProjectId::parse(&w.project).unwrap();
     let e1 = VpcEndpointId::parse(E1).unwrap();
-    s.restrict_project(&w.admin, &project, &e1, &Label::default())
-        .await
-        .unwrap();
+    s.restrict_project(
+        &w.admin,
+        &project,
+        &e1,
+        &Label::default(),
+        enclave::services::Acknowledgement::NotAsked,
+    )
+    .await
+    .unwrap();
     s.update_project_settings(
         &w.admin,
         &project,
@@ -420,9 +426,15 @@ async fn without_the_entitlement_tightening_stays_allowed(db: TestDb) {
     };
 
     // Tightening.
-    s.restrict_project(&w.admin, &project, &e1, &Label::default())
-        .await
-        .unwrap();
+    s.restrict_project(
+        &w.admin,
+        &project,
+        &e1,
+        &Label::default(),
+        enclave::services::Acknowledgement::NotAsked,
+    )
+    .await
+    .unwrap();
     s.update_project_settings(
         &w.admin,
         &project,
@@ -431,17 +443,38 @@ async fn without_the_entitlement_tightening_stays_allowed(db: TestDb) {
     )
     .await
     .unwrap();
-    s.remove_endpoint(&w.admin, &org_id, &region, &e3)
-        .await
-        .unwrap();
+    s.remove_endpoint(
+        &w.admin,
+        &org_id,
+        &region,
+        &e3,
+        enclave::services::Acknowledgement::NotAsked,
+    )
+    .await
+    .unwrap();
 
     // Loosening.
     refused(w.assign(E3).await);
     refused(
-        s.restrict_project(&w.admin, &project, &e2, &Label::default())
-            .await,
+        s.restrict_project(
+            &w.admin,
+            &project,
+            &e2,
+            &Label::default(),
+            enclave::services::Acknowledgement::NotAsked,
+        )
+        .await,
     );
-    refused(s.unrestrict_project(&w.admin, &project, &e1, true).await);
+    refused(
+        s.unrestrict_project(
+            &w.admin,
+            &project,
+            &e1,
+            true,
+            enclave::services::Acknowledgement::NotAsked,
+        )
+        .await,
+    );
     refused(
         s.update_project_settings(
             &w.admin,
@@ -475,14 +508,35 @@ async fn without_the_entitlement_tightening_stays_allowed(db: TestDb) {
     );
     let until = s.lift_freeze(&w.operator, &org_id, Some(7)).await.unwrap();
     assert_eq!(until, Some(START_MS + DAY_MS + 1 + 7 * DAY_MS));
-    s.restrict_project(&w.admin, &project, &e2, &Label::default())
-        .await
-        .unwrap();
+    s.restrict_project(
+        &w.admin,
+        &project,
+        &e2,
+        &Label::default(),
+        enclave::services::Acknowledgement::NotAsked,
+    )
+    .await
+    .unwrap();
     s.lift_freeze(&w.operator, &org_id, None).await.unwrap();
-    s.unrestrict_project(&w.admin, &project, &e2, true)
-        .await
-        .unwrap();
-    refused(s.unrestrict_project(&w.admin, &project, &e1, true).await);
+    s.unrestrict_project(
+        &w.admin,
+        &project,
+        &e2,
+        true,
+        enclave::services::Acknowledgement::NotAsked,
+    )
+    .await
+    .unwrap();
+    refused(
+        s.unrestrict_project(
+            &w.admin,
+            &project,
+            &e1,
+            true,
+            enclave::services::Acknowledgement::NotAsked,
+        )
+        .await,
+    );
     let actions: Vec<String> = w
         .app
         .store
@@ -517,13 +571,31 @@ async fn concurrent_lifts_never_open_a_project_unconfirmed(db: TestDb) {
     for _ in 0..5 {
         for e in [&e1, &e2] {
             w.assign(e.as_str()).await.unwrap();
-            s.restrict_project(&w.admin, &project, e, &Label::default())
-                .await
-                .unwrap();
+            s.restrict_project(
+                &w.admin,
+                &project,
+                e,
+                &Label::default(),
+                enclave::services::Acknowledgement::NotAsked,
+            )
+            .await
+            .unwrap();
         }
         let (a, b) = tokio::join!(
-            s.unrestrict_project(&w.admin, &project, &e1, false),
-            s.unrestrict_project(&w.admin, &project, &e2, false),
+            s.unrestrict_project(
+                &w.admin,
+                &project,
+                &e1,
+                false,
+                enclave::services::Acknowledgement::NotAsked
+            ),
+            s.unrestrict_project(
+                &w.admin,
+                &project,
+                &e2,
+                false,
+                enclave::services::Acknowledgement::NotAsked
+            ),
         );
         let refused: Vec<_> = [&a, &b]
             .into_iter()
@@ -534,9 +606,15 @@ async fn concurrent_lifts_never_open_a_project_unconfirmed(db: TestDb) {
         let left = s.project_restrictions(&w.admin, &project).await.unwrap();
         assert_eq!(left.len(), 1, "the project stays restricted");
         let last = VpcEndpointId::parse(&left[0].vpc_endpoint_id).unwrap();
-        s.unrestrict_project(&w.admin, &project, &last, true)
-            .await
-            .unwrap();
+        s.unrestrict_project(
+            &w.admin,
+            &project,
+            &last,
+            true,
+            enclave::services::Acknowledgement::NotAsked,
+        )
+        .await
+        .unwrap();
         assert!(s
             .project_restrictions(&w.admin, &project)
             .await

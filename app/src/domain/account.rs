@@ -35,6 +35,10 @@ pub struct EndpointSummary {
     /// The latest connection a data-plane proxy let through this endpoint (to any of the
     /// organization's projects), within the evidence retention.
     pub last_connection: Option<LastConnectionView>,
+    /// What removing it would refuse of the last 24 h of traffic, when that needs a
+    /// confirmation.
+    #[serde(default)]
+    pub remove_impact: Option<String>,
 }
 
 /// When a proxy last let a connection through, and from which client network.
@@ -134,6 +138,7 @@ mod tests {
     fn coverage_counts_service_names_with_an_accepted_endpoint() {
         let endpoint = |state: &str, service: Option<&str>| super::ProjectEndpointView {
             last_connection: None,
+            change_impact: None,
             vpc_endpoint_id: "vpce-0a0000000000000a1".into(),
             label: String::new(),
             state: state.into(),
@@ -177,6 +182,10 @@ pub struct ProjectEndpointView {
     pub service_name: Option<String>,
     /// The latest connection a proxy let through this endpoint to this project.
     pub last_connection: Option<LastConnectionView>,
+    /// What restricting to it (or, when restricted, lifting it) would refuse of the last
+    /// 24 h of traffic, when that needs a confirmation.
+    #[serde(default)]
+    pub change_impact: Option<String>,
 }
 
 /// One line of recent activity.

@@ -351,6 +351,13 @@ fn RemoveConfirmation(
                     <p class="error" role="alert">
                         "This is permanent: the same endpoint id can never be assigned to this organization again. Connections through it stop."
                     </p>
+                    {e.remove_impact.clone().map(|impact| view! {
+                        <p class="error" data-testid="remove-impact">{impact}</p>
+                        <label class="check">
+                            <input type="checkbox" name="acknowledge"/>
+                            " I understand that these connections will be refused"
+                        </label>
+                    })}
                     <div class="row">
                         <button type="submit" class="button danger">"Remove for good"</button>
                         <a class="button secondary" href=cancel.clone()>"Cancel"</a>

@@ -174,6 +174,21 @@ pub fn PublicAccess(
     .into_any()
 }
 
+/// What a row's restrict or lift would refuse of recent traffic, with the box that
+/// acknowledges it (nothing when it would refuse nothing seen).
+#[component]
+fn ImpactAcknowledgement(impact: Option<String>) -> impl IntoView {
+    impact.map(|text| {
+        view! {
+            <span class="warn-text impact" data-testid="row-impact">{text}</span>
+            <label class="check">
+                <input type="checkbox" name="acknowledge"/>
+                " I understand"
+            </label>
+        }
+    })
+}
+
 /// "Last connection: … from 10.0.3.0/24" under an endpoint's state; "never" is a warning
 /// on an accepted endpoint (it may connect, yet nothing has come through it).
 #[component]
@@ -552,6 +567,7 @@ pub fn EndpointRows(
                                                             " Allow every endpoint again"
                                                         </label>
                                                     })}
+                                                    <ImpactAcknowledgement impact=e.change_impact.clone()/>
                                                     <button type="submit" class="button secondary small"
                                                         aria-label=format!("Lift restriction to {}", e.vpc_endpoint_id)>"Lift"</button>
                                                 </form>
@@ -562,6 +578,7 @@ pub fn EndpointRows(
                                                     <CsrfField/>
                                                     {return_to.clone().map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
                                                     <input type="hidden" name="vpc_endpoint_id" value=e.vpc_endpoint_id.clone()/>
+                                                    <ImpactAcknowledgement impact=e.change_impact.clone()/>
                                                     <button type="submit" class="button secondary small"
                                                         aria-label=format!("Restrict to {}", e.vpc_endpoint_id)>"Restrict"</button>
                                                 </form>

@@ -171,6 +171,9 @@ pub struct EndpointForm {
     label: String,
     #[serde(default)]
     return_to: String,
+    /// "on": remove even if connections seen in the last 24 h would be refused.
+    #[serde(default)]
+    acknowledge: String,
 }
 
 /// `POST /orgs/{org}/endpoints/assign`: assign or relabel an endpoint.
@@ -284,7 +287,13 @@ pub async fn remove_endpoint(
         let endpoint = app::domain::VpcEndpointId::parse(&form.vpc_endpoint_id)?;
         state
             .services
-            .remove_endpoint(&caller, &org_id, &region, &endpoint)
+            .remove_endpoint(
+                &caller,
+                &org_id,
+                &region,
+                &endpoint,
+                Acknowledgement::Given(form.acknowledge == "on"),
+            )
             .await?;
         Ok::<_, ServiceError>(format!(
             "VPC endpoint {endpoint} is removed. It can never be assigned to this organization again."
@@ -578,6 +587,9 @@ pub struct RestrictionForm {
     vpc_endpoint_id: String,
     #[serde(default)]
     confirm_open: String,
+    /// "on": apply even if connections seen in the last 24 h would be refused.
+    #[serde(default)]
+    acknowledge: String,
     #[serde(default)]
     return_to: String,
 }
@@ -597,7 +609,13 @@ pub async fn restrict(
         let endpoint = app::domain::VpcEndpointId::parse(&form.vpc_endpoint_id)?;
         state
             .services
-            .restrict_project(&caller, &project_id, &endpoint, &app::domain::Label::default())
+            .restrict_project(
+                &caller,
+                &project_id,
+                &endpoint,
+                &app::domain::Label::default(),
+                Acknowledgement::Given(form.acknowledge == "on"),
+            )
             .await?;
         Ok::<_, ServiceError>(format!(
             "The project now accepts VPC connections only from its restricted endpoints, including {endpoint}."
@@ -633,7 +651,13 @@ pub async fn unrestrict(
         // only words the refusal for the form.
         match state
             .services
-            .unrestrict_project(&caller, &project_id, &endpoint, form.confirm_open == "on")
+            .unrestrict_project(
+                &caller,
+                &project_id,
+                &endpoint,
+                form.confirm_open == "on",
+                Acknowledgement::Given(form.acknowledge == "on"),
+            )
             .await
         {
             Err(e) if e.code == "confirmation_required" => {

@@ -37,6 +37,16 @@ impl Impact {
     }
 }
 
+/// A change whose effect on recent traffic is judged.
+#[derive(Clone, Debug)]
+pub enum NetworkChange<'a> {
+    Settings(&'a SettingsChange),
+    /// Restrict the project to one more endpoint.
+    Restrict(&'a str),
+    /// Lift the restriction to an endpoint.
+    Unrestrict(&'a str),
+}
+
 /// How the caller deals with the acknowledgement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Acknowledgement {
@@ -55,7 +65,7 @@ fn thousands(n: i64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -64,14 +74,39 @@ fn thousands(n: i64) -> String {
 }
 
 impl Services {
-    /// What `change` would refuse for `project`, from the evidence.
+    /// What a settings `change` would refuse for `project`, from the evidence.
     pub async fn settings_impact(
         &self,
         project: &ProjectRow,
         change: &SettingsChange,
     ) -> Result<Impact, ServiceError> {
+        self.change_impact(project, &NetworkChange::Settings(change))
+            .await
+    }
+
+    /// What `change` would refuse for `project`, from the evidence.
+    pub async fn change_impact(
+        &self,
+        project: &ProjectRow,
+        change: &NetworkChange<'_>,
+    ) -> Result<Impact, ServiceError> {
         let now = self.clock.now_ms();
         let mut route = self.route_of_project(project, 0).await?;
+        let empty = SettingsChange::default();
+        let settings = match change {
+            NetworkChange::Settings(settings) => settings,
+            NetworkChange::Restrict(id) => {
+                if !route.restrictions.iter().any(|r| r == id) {
+                    route.restrictions.push(id.to_string());
+                }
+                &empty
+            }
+            NetworkChange::Unrestrict(id) => {
+                route.restrictions.retain(|r| r != id);
+                &empty
+            }
+        };
+        let change = settings;
         if let Some(v) = change.block_public_connections {
             route.block_public_connections = v;
         }
@@ -163,6 +198,37 @@ impl Services {
                 );
             }
         }
+        Ok(impact)
+    }
+
+    /// What removing an endpoint from the organization would refuse: every connection
+    /// through it in the last 24 hours, to any of the organization's projects.
+    pub async fn removal_impact(
+        &self,
+        org_id: &str,
+        endpoint: &str,
+    ) -> Result<Impact, ServiceError> {
+        let since = self.clock.now_ms() - IMPACT_WINDOW_MS;
+        let rows: Vec<_> = self
+            .store
+            .allowed_evidence_of_org(org_id, None)
+            .await?
+            .into_iter()
+            .filter(|r| r.vpc_endpoint_id == endpoint && r.last_seen >= since)
+            .collect();
+        let mut impact = Impact::default();
+        if rows.is_empty() {
+            return Ok(impact);
+        }
+        let projects: std::collections::BTreeSet<&str> =
+            rows.iter().map(|r| r.project_id.as_str()).collect();
+        impact.refused_connections = rows.iter().map(|r| r.count).sum();
+        impact.refused_endpoints = vec![endpoint.to_string()];
+        impact.findings.push(format!(
+            "Connections through {endpoint} to {} project(s), {} in the last 24 h, would be refused.",
+            projects.len(),
+            thousands(impact.refused_connections)
+        ));
         Ok(impact)
     }
 

@@ -34,7 +34,7 @@ pub use accounts::{CreatedApiKey, KeyOwner};
 pub use clock::Clock;
 pub use data_plane::{valid_host_label, Rollout};
 pub use error::{ErrorKind, ServiceError};
-pub use impact::{Acknowledgement, Impact, IMPACT_WINDOW_MS};
+pub use impact::{Acknowledgement, Impact, NetworkChange, IMPACT_WINDOW_MS};
 pub use network::{EndpointDetails, ProjectPage, ProjectRef};
 use principal::project_not_found as network_project_not_found;
 pub use principal::{Caller, Principal};
@@ -243,7 +243,9 @@ impl ConsoleBackend for Services {
                     None => id,
                 })
                 .collect();
+            let impact = self.removal_impact(&org.id, &a.vpc_endpoint_id).await?;
             endpoints.push(EndpointSummary {
+                remove_impact: impact.needs_acknowledgement().then(|| impact.summary()),
                 last_connection: last.get(&a.vpc_endpoint_id).cloned(),
                 vpc_endpoint_id: a.vpc_endpoint_id,
                 region_id: a.region_id,
@@ -347,6 +349,17 @@ impl ConsoleBackend for Services {
             .into_iter()
             .map(as_view)
             .collect();
+        // What each row's restrict / lift would refuse (the forms ask for a confirmation).
+        let mut endpoints = endpoints;
+        for e in endpoints.iter_mut().filter(|e| e.state == "accepted") {
+            let change = if e.restricted {
+                NetworkChange::Unrestrict(&e.vpc_endpoint_id)
+            } else {
+                NetworkChange::Restrict(&e.vpc_endpoint_id)
+            };
+            let impact = self.change_impact(&project, &change).await?;
+            e.change_impact = impact.needs_acknowledgement().then(|| impact.summary());
+        }
         let block_public_impact = if project.block_public_connections {
             None
         } else {
@@ -704,6 +717,7 @@ fn endpoint_views(
         .into_iter()
         .map(|a| ProjectEndpointView {
             last_connection: last.get(&a.vpc_endpoint_id).cloned(),
+            change_impact: None,
             restricted: restrictions.contains(&a.vpc_endpoint_id),
             vpc_endpoint_id: a.vpc_endpoint_id,
             label: a.label,

@@ -8,7 +8,7 @@ use app::domain::{
 use serde_json::json;
 
 use super::{
-    impact::{acknowledgement_required, Acknowledgement},
+    impact::{acknowledgement_required, Acknowledgement, NetworkChange},
     principal::project_not_found,
     Caller, ErrorKind, Principal, ServiceError, Services,
 };
@@ -186,12 +186,19 @@ impl Services {
         org_id: &OrgId,
         region_id: &RegionId,
         vpc_endpoint_id: &VpcEndpointId,
+        ack: Acknowledgement,
     ) -> Result<(), ServiceError> {
         let (org, role) = self.org_access(caller, org_id.as_str()).await?;
         Self::require_admin(&org, role)?;
         // Removing only ever narrows who may connect: allowed without the entitlement.
         self.region(region_id)?;
         let id = vpc_endpoint_id.as_str();
+        if ack == Acknowledgement::Given(false) {
+            let impact = self.removal_impact(&org.id, id).await?;
+            if impact.needs_acknowledgement() {
+                return Err(acknowledgement_required(&impact));
+            }
+        }
         let before = self.store.assignment(id).await?;
         let mut audit = self.audit(caller, "vpc_endpoint.remove", id).org(&org.id);
         if let Some(before) = &before {
@@ -273,11 +280,15 @@ impl Services {
         project_id: &ProjectId,
         vpc_endpoint_id: &VpcEndpointId,
         label: &Label,
+        ack: Acknowledgement,
     ) -> Result<(), ServiceError> {
         let (project, org, role) = self.project_access(caller, project_id.as_str()).await?;
         Self::require_admin(&org, role)?;
         let entitlement = self.require_entitlement(&org);
         let id = vpc_endpoint_id.as_str();
+        let judged_at = self
+            .judge(&project, &NetworkChange::Restrict(id), ack)
+            .await?;
         let audit = self
             .audit(caller, "project.restrict", id)
             .org(&org.id)
@@ -285,9 +296,17 @@ impl Services {
             .after(json!({"vpc_endpoint_id": id, "label": label.as_str()}));
         match self
             .store
-            .restrict_project(&project, id, label.as_str(), entitlement.is_ok(), &audit)
+            .restrict_project(
+                &project,
+                id,
+                label.as_str(),
+                entitlement.is_ok(),
+                judged_at,
+                &audit,
+            )
             .await?
         {
+            RestrictOutcome::ChangedMeanwhile => Err(changed_meanwhile(&project.id)),
             RestrictOutcome::WouldLoosen => Err(entitlement
                 .err()
                 .unwrap_or_else(|| ServiceError::internal("restriction refused", id))),
@@ -313,11 +332,15 @@ impl Services {
         project_id: &ProjectId,
         vpc_endpoint_id: &VpcEndpointId,
         confirm_open: bool,
+        ack: Acknowledgement,
     ) -> Result<(), ServiceError> {
         let (project, org, role) = self.project_access(caller, project_id.as_str()).await?;
         Self::require_admin(&org, role)?;
         let entitlement = self.require_entitlement(&org);
         let id = vpc_endpoint_id.as_str();
+        let judged_at = self
+            .judge(&project, &NetworkChange::Unrestrict(id), ack)
+            .await?;
         let audit = self
             .audit(caller, "project.unrestrict", id)
             .org(&org.id)
@@ -325,10 +348,18 @@ impl Services {
             .before(json!({"vpc_endpoint_id": id}));
         match self
             .store
-            .unrestrict_project(&project, id, entitlement.is_ok(), confirm_open, &audit)
+            .unrestrict_project(
+                &project,
+                id,
+                entitlement.is_ok(),
+                confirm_open,
+                judged_at,
+                &audit,
+            )
             .await?
         {
             UnrestrictOutcome::Lifted => Ok(()),
+            UnrestrictOutcome::ChangedMeanwhile => Err(changed_meanwhile(&project.id)),
             UnrestrictOutcome::NeedsConfirmation => Err(ServiceError::new(
                 ErrorKind::Conflict,
                 "confirmation_required",
@@ -382,13 +413,9 @@ impl Services {
         let change = &change;
         Self::require_admin(&org, role)?;
         let entitlement = self.require_entitlement(&org);
-        let judged_at = self.store.project_network_version(&project.id).await?;
-        if ack == Acknowledgement::Given(false) {
-            let impact = self.settings_impact(&project, change).await?;
-            if impact.needs_acknowledgement() {
-                return Err(acknowledgement_required(&impact));
-            }
-        }
+        let judged_at = self
+            .judge(&project, &NetworkChange::Settings(change), ack)
+            .await?;
         let audit = self
             .audit(caller, "project.settings", &project.id)
             .org(&org.id)
@@ -422,17 +449,7 @@ impl Services {
                     ServiceError::internal("settings change refused", &project.id)
                 }))
             }
-            SettingsOutcome::ChangedMeanwhile => {
-                return Err(ServiceError::new(
-                    ErrorKind::Conflict,
-                    "changed_meanwhile",
-                    format!(
-                        "Nothing changed: project {}'s network settings changed while this \
-                         change was being checked. Look at them again, then retry.",
-                        project.id
-                    ),
-                ))
-            }
+            SettingsOutcome::ChangedMeanwhile => return Err(changed_meanwhile(&project.id)),
             SettingsOutcome::Changed | SettingsOutcome::Unchanged => {}
         }
         self.store
@@ -479,6 +496,38 @@ impl Services {
             self.clock.now_ms(),
         ))
     }
+}
+
+impl Services {
+    /// Judges a change on the project's network as it stands: the feed version judged at
+    /// (the store applies the change only if it is still current), after refusing a change
+    /// that would refuse recent traffic without the acknowledgement.
+    async fn judge(
+        &self,
+        project: &ProjectRow,
+        change: &NetworkChange<'_>,
+        ack: Acknowledgement,
+    ) -> Result<i64, ServiceError> {
+        let judged_at = self.store.project_network_version(&project.id).await?;
+        if ack == Acknowledgement::Given(false) {
+            let impact = self.change_impact(project, change).await?;
+            if impact.needs_acknowledgement() {
+                return Err(acknowledgement_required(&impact));
+            }
+        }
+        Ok(judged_at)
+    }
+}
+
+fn changed_meanwhile(project_id: &str) -> ServiceError {
+    ServiceError::new(
+        ErrorKind::Conflict,
+        "changed_meanwhile",
+        format!(
+            "Nothing changed: project {project_id}'s network changed while this change was \
+             being checked. Look at it again, then retry."
+        ),
+    )
 }
 
 /// Checks a new IP allow list: every entry parses (kept in canonical form), no more than

@@ -80,6 +80,8 @@ pub enum RestrictOutcome {
     /// The project is already restricted to other endpoints: adding one lets more in, which
     /// the caller may not do now (nothing was written).
     WouldLoosen,
+    /// The project's network changed after the caller judged the change (nothing written).
+    ChangedMeanwhile,
     /// The endpoint is not assigned to the project's organization in the project's region.
     NotAssigned,
 }
@@ -114,6 +116,8 @@ pub enum UnrestrictOutcome {
     /// It is the last restriction and the caller did not confirm opening the project to
     /// every endpoint (nothing was written).
     NeedsConfirmation,
+    /// The project's network changed after the caller judged the change (nothing written).
+    ChangedMeanwhile,
 }
 
 /// What a settings change did.
@@ -131,6 +135,21 @@ pub enum SettingsOutcome {
 
 const ASSIGNMENT_COLUMNS: &str = "vpc_endpoint_id, org_id, region_id, label, state, state_reason, \
      created_at, updated_at, service_name, owner_account";
+
+/// Whether a project's network settings (settings, restrictions) are still at the feed
+/// version a caller judged a change on; read inside the caller's transaction.
+macro_rules! network_unchanged_since {
+    ($tx:ident, $project_id:expr, $version:expr) => {{
+        let (version,): (Option<i64>,) = sqlx::query_as(
+            "SELECT MAX(version) FROM change_events WHERE project_id = $1 AND action IN \
+             ('project.settings', 'project.restrict', 'project.unrestrict')",
+        )
+        .bind($project_id)
+        .fetch_one(&mut *$tx)
+        .await?;
+        version.unwrap_or(0) == $version
+    }};
+}
 
 /// Serializes writers to one organization for the rest of the transaction.
 macro_rules! lock_org {
@@ -348,11 +367,16 @@ impl Store {
         vpc_endpoint_id: &str,
         label: &str,
         may_loosen: bool,
+        judged_at_version: i64,
         audit: &AuditEntry,
     ) -> Result<RestrictOutcome, StoreError> {
         let outcome = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             lock_org!(tx, project.org_id.as_str())?;
+            if !network_unchanged_since!(tx, project.id.as_str(), judged_at_version) {
+                tx.rollback().await?;
+                return Ok(RestrictOutcome::ChangedMeanwhile);
+            }
             let assigned: Option<(String,)> = sqlx::query_as(
                 "SELECT vpc_endpoint_id FROM vpc_endpoint_assignments \
                  WHERE vpc_endpoint_id = $1 AND org_id = $2 AND region_id = $3",
@@ -418,11 +442,16 @@ impl Store {
         vpc_endpoint_id: &str,
         may_loosen: bool,
         confirm_open: bool,
+        judged_at_version: i64,
         audit: &AuditEntry,
     ) -> Result<UnrestrictOutcome, StoreError> {
         let outcome = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             lock_org!(tx, project.org_id.as_str())?;
+            if !network_unchanged_since!(tx, project.id.as_str(), judged_at_version) {
+                tx.rollback().await?;
+                return Ok(UnrestrictOutcome::ChangedMeanwhile);
+            }
             let (restrictions,): (i64,) = sqlx::query_as(
                 "SELECT COUNT(*) FROM project_vpc_endpoint_restrictions WHERE project_id = $1",
             )
@@ -467,14 +496,7 @@ impl Store {
         let outcome = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             lock_org!(tx, org_id)?;
-            let (version,): (Option<i64>,) = sqlx::query_as(
-                "SELECT MAX(version) FROM change_events WHERE project_id = $1 AND action IN \
-                 ('project.settings', 'project.restrict', 'project.unrestrict')",
-            )
-            .bind(project_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            if version.unwrap_or(0) != judged_at_version {
+            if !network_unchanged_since!(tx, project_id, judged_at_version) {
                 tx.rollback().await?;
                 return Ok(SettingsOutcome::ChangedMeanwhile);
             }

@@ -14,7 +14,7 @@ use super::{
     extract::{ApiCaller, JsonBody},
     Empty,
 };
-use crate::services::Services;
+use crate::services::{Acknowledgement, Services};
 
 /// `{"label": "…"}`; the label may be empty or absent.
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
@@ -261,7 +261,13 @@ pub async fn remove_endpoint(
 ) -> Result<Json<Value>, ApiError> {
     let (org_id, region_id, endpoint) = endpoint_path(&path)?;
     services
-        .remove_endpoint(&caller, &org_id, &region_id, &endpoint)
+        .remove_endpoint(
+            &caller,
+            &org_id,
+            &region_id,
+            &endpoint,
+            Acknowledgement::NotAsked,
+        )
         .await?;
     Ok(Json(json!({})))
 }
@@ -336,7 +342,13 @@ pub async fn restrict_project(
     let endpoint = VpcEndpointId::parse(&endpoint)?;
     let label = Label::parse(&body.label)?;
     services
-        .restrict_project(&caller, &project_id, &endpoint, &label)
+        .restrict_project(
+            &caller,
+            &project_id,
+            &endpoint,
+            &label,
+            Acknowledgement::NotAsked,
+        )
         .await?;
     Ok(Json(json!({})))
 }
@@ -371,7 +383,13 @@ pub async fn unrestrict_project(
     let endpoint = VpcEndpointId::parse(&endpoint)?;
     services
         // Neon's API lifts without asking, as Neon does.
-        .unrestrict_project(&caller, &project_id, &endpoint, true)
+        .unrestrict_project(
+            &caller,
+            &project_id,
+            &endpoint,
+            true,
+            Acknowledgement::NotAsked,
+        )
         .await?;
     Ok(Json(json!({})))
 }
