@@ -213,6 +213,13 @@ test("an admin follows the whole setup in aws-us-east-2", async ({ page }) => {
   // 6: restrict to the first endpoint, then block the public internet.
   await page.getByRole("link", { name: /^Next:/ }).click();
   await expect(page).toHaveURL(/\/setup\/6$/);
+  // Restricting to the second endpoint would refuse what came through the first: the row
+  // says so and asks for a confirmation; restricting to the first refuses nothing seen.
+  const row = (id: string) => page.getByRole("row").filter({ has: page.getByText(id, { exact: true }) });
+  await expect(row(second).getByTestId("row-impact")).toContainText(
+    `Connections through ${first} seen in the last 24 h would be refused.`,
+  );
+  await expect(row(first).getByTestId("row-impact")).toHaveCount(0);
   await page.getByRole("button", { name: `Restrict to ${first}` }).click();
   await expect(page).toHaveURL(/\/setup\/6$/);
   await expect(page.getByTestId("flash")).toContainText("only from its restricted endpoints");

@@ -87,6 +87,45 @@ pub struct AwsProvider {
     catalog_verified: AtomicBool,
 }
 
+/// Accepts or rejects one endpoint's connection to a service (the two calls have the same
+/// shape): logged with the request id, recorded as provider health, and an "unsuccessful"
+/// item is an error.
+macro_rules! decide_connection {
+    ($self:ident, $region:ident, $service_id:ident, $endpoint:ident, $method:ident, $call:literal, $done:literal) => {{
+        const CALL: &str = $call;
+        let output = match $region
+            .client
+            .$method()
+            .service_id($service_id)
+            .vpc_endpoint_ids($endpoint)
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(e) => bail!("{CALL} failed: {}", $self.failed(CALL, $region, &e)),
+        };
+        tracing::info!(
+            call = CALL,
+            region = $region.cloud_region(),
+            request_id = output.request_id().unwrap_or("-"),
+            endpoint = $endpoint,
+            service_id = $service_id,
+            concat!($done, " an endpoint connection")
+        );
+        $self.succeeded(CALL, $region, output.request_id());
+        if let Some(item) = output.unsuccessful().first() {
+            let error = item.error();
+            bail!(
+                "{CALL} was refused for {}: {} {}",
+                $endpoint,
+                error.and_then(|e| e.code()).unwrap_or_default(),
+                error.and_then(|e| e.message()).unwrap_or_default()
+            );
+        }
+        Ok(())
+    }};
+}
+
 /// The IAM principal AWS uses for a whole account.
 pub fn account_principal(account_id: &str) -> String {
     format!("arn:aws:iam::{account_id}:root")
@@ -375,36 +414,15 @@ impl AwsProvider {
         service_id: &str,
         endpoint: &str,
     ) -> anyhow::Result<()> {
-        const CALL: &str = "AcceptVpcEndpointConnections";
-        let output = match region
-            .client
-            .accept_vpc_endpoint_connections()
-            .service_id(service_id)
-            .vpc_endpoint_ids(endpoint)
-            .send()
-            .await
-        {
-            Ok(output) => output,
-            Err(e) => bail!("{CALL} failed: {}", self.failed(CALL, region, &e)),
-        };
-        tracing::info!(
-            call = CALL,
-            region = region.cloud_region(),
-            request_id = output.request_id().unwrap_or("-"),
-            endpoint,
+        decide_connection!(
+            self,
+            region,
             service_id,
-            "accepted an endpoint connection"
-        );
-        self.succeeded(CALL, region, output.request_id());
-        if let Some(item) = output.unsuccessful().first() {
-            let error = item.error();
-            bail!(
-                "{CALL} did not accept {endpoint}: {} {}",
-                error.and_then(|e| e.code()).unwrap_or_default(),
-                error.and_then(|e| e.message()).unwrap_or_default()
-            );
-        }
-        Ok(())
+            endpoint,
+            accept_vpc_endpoint_connections,
+            "AcceptVpcEndpointConnections",
+            "accepted"
+        )
     }
 
     async fn reject(
@@ -413,36 +431,15 @@ impl AwsProvider {
         service_id: &str,
         endpoint: &str,
     ) -> anyhow::Result<()> {
-        const CALL: &str = "RejectVpcEndpointConnections";
-        let output = match region
-            .client
-            .reject_vpc_endpoint_connections()
-            .service_id(service_id)
-            .vpc_endpoint_ids(endpoint)
-            .send()
-            .await
-        {
-            Ok(output) => output,
-            Err(e) => bail!("{CALL} failed: {}", self.failed(CALL, region, &e)),
-        };
-        tracing::info!(
-            call = CALL,
-            region = region.cloud_region(),
-            request_id = output.request_id().unwrap_or("-"),
-            endpoint,
+        decide_connection!(
+            self,
+            region,
             service_id,
-            "rejected an endpoint connection"
-        );
-        self.succeeded(CALL, region, output.request_id());
-        if let Some(item) = output.unsuccessful().first() {
-            let error = item.error();
-            bail!(
-                "{CALL} did not reject {endpoint}: {} {}",
-                error.and_then(|e| e.code()).unwrap_or_default(),
-                error.and_then(|e| e.message()).unwrap_or_default()
-            );
-        }
-        Ok(())
+            endpoint,
+            reject_vpc_endpoint_connections,
+            "RejectVpcEndpointConnections",
+            "rejected"
+        )
     }
 
     /// Makes one service's allowed principals exactly `wanted`.
