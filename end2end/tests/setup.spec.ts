@@ -240,6 +240,10 @@ test("an admin follows the whole setup in aws-us-east-2", async ({ page }) => {
   }
   await page.getByRole("link", { name: "Finish: back to network security" }).click();
   await expect(page.getByTestId("private-badge")).toBeVisible();
+  // Each endpoint shows its last connection; "never" on an accepted one is a warning.
+  await expect(row(first).getByTestId("last-connection")).toContainText("from 10.0.3.0/24");
+  await expect(row(second).getByTestId("last-connection")).toHaveText("Last connection: never");
+  await expect(row(second).getByTestId("last-connection")).toHaveClass(/warn-text/);
 
   // The organization page lists the restricted project next to its endpoint, and will not
   // remove that endpoint while the restriction stands.

@@ -1546,7 +1546,7 @@ async fn changes_that_would_refuse_recent_traffic_need_an_acknowledgement(db: Te
     assert!(preview["summary"]
         .as_str()
         .unwrap()
-        .contains("Public connections from 1 network(s), 3 in the last 24 h, would be refused."));
+        .contains("Public connections from 1 network(s), 3 in the last 24 h, would be refused (198.51.100.0/24)."));
     // Nothing was applied.
     assert_eq!(
         body["project"]["settings"]["block_public_connections"],

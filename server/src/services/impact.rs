@@ -166,10 +166,14 @@ impl Services {
             .map(|r| r.count)
             .sum();
         if impact.refused_public_networks > 0 {
+            let named: Vec<&str> = public_networks.iter().take(5).map(String::as_str).collect();
+            let more = public_networks.len().saturating_sub(named.len());
             impact.findings.push(format!(
-                "Public connections from {} network(s), {} in the last 24 h, would be refused.",
+                "Public connections from {} network(s), {} in the last 24 h, would be refused ({}{}).",
                 impact.refused_public_networks,
-                thousands(public_count)
+                thousands(public_count),
+                named.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
             ));
         }
         if !impact.refused_endpoints.is_empty() {
