@@ -499,23 +499,26 @@ impl Services {
 }
 
 impl Services {
-    /// Judges a change on the project's network as it stands: the feed version judged at
-    /// (the store applies the change only if it is still current), after refusing a change
-    /// that would refuse recent traffic without the acknowledgement.
+    /// Judges a change on the project's network as it stands when the caller has not
+    /// acknowledged its effect: refuses one that would refuse recent traffic, and otherwise
+    /// answers the feed version it was judged at (the store applies the change only if that
+    /// is still current, so the judgement holds). Nothing to judge when the caller
+    /// acknowledged, or when the API applies changes as Neon does.
     async fn judge(
         &self,
         project: &ProjectRow,
         change: &NetworkChange<'_>,
         ack: Acknowledgement,
-    ) -> Result<i64, ServiceError> {
-        let judged_at = self.store.project_network_version(&project.id).await?;
-        if ack == Acknowledgement::Given(false) {
-            let impact = self.change_impact(project, change).await?;
-            if impact.needs_acknowledgement() {
-                return Err(acknowledgement_required(&impact));
-            }
+    ) -> Result<Option<i64>, ServiceError> {
+        if ack != Acknowledgement::Given(false) {
+            return Ok(None);
         }
-        Ok(judged_at)
+        let judged_at = self.store.project_network_version(&project.id).await?;
+        let impact = self.change_impact(project, change).await?;
+        if impact.needs_acknowledgement() {
+            return Err(acknowledgement_required(&impact));
+        }
+        Ok(Some(judged_at))
     }
 }
 

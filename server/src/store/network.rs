@@ -137,17 +137,23 @@ const ASSIGNMENT_COLUMNS: &str = "vpc_endpoint_id, org_id, region_id, label, sta
      created_at, updated_at, service_name, owner_account";
 
 /// Whether a project's network settings (settings, restrictions) are still at the feed
-/// version a caller judged a change on; read inside the caller's transaction.
+/// version a caller judged a change on (`None`: nothing was judged); read inside the
+/// caller's transaction.
 macro_rules! network_unchanged_since {
     ($tx:ident, $project_id:expr, $version:expr) => {{
-        let (version,): (Option<i64>,) = sqlx::query_as(
-            "SELECT MAX(version) FROM change_events WHERE project_id = $1 AND action IN \
+        match $version {
+            None => true,
+            Some(judged) => {
+                let (version,): (Option<i64>,) = sqlx::query_as(
+                    "SELECT MAX(version) FROM change_events WHERE project_id = $1 AND action IN \
              ('project.settings', 'project.restrict', 'project.unrestrict')",
-        )
-        .bind($project_id)
-        .fetch_one(&mut *$tx)
-        .await?;
-        version.unwrap_or(0) == $version
+                )
+                .bind($project_id)
+                .fetch_one(&mut *$tx)
+                .await?;
+                version.unwrap_or(0) == judged
+            }
+        }
     }};
 }
 
@@ -367,7 +373,7 @@ impl Store {
         vpc_endpoint_id: &str,
         label: &str,
         may_loosen: bool,
-        judged_at_version: i64,
+        judged_at_version: Option<i64>,
         audit: &AuditEntry,
     ) -> Result<RestrictOutcome, StoreError> {
         let outcome = on_pool!(self, pool => {
@@ -442,7 +448,7 @@ impl Store {
         vpc_endpoint_id: &str,
         may_loosen: bool,
         confirm_open: bool,
-        judged_at_version: i64,
+        judged_at_version: Option<i64>,
         audit: &AuditEntry,
     ) -> Result<UnrestrictOutcome, StoreError> {
         let outcome = on_pool!(self, pool => {
@@ -490,7 +496,7 @@ impl Store {
         org_id: &str,
         change: &SettingsChange,
         may_loosen: bool,
-        judged_at_version: i64,
+        judged_at_version: Option<i64>,
         audit: &AuditEntry,
     ) -> Result<SettingsOutcome, StoreError> {
         let outcome = on_pool!(self, pool => {
