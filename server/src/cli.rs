@@ -121,13 +121,6 @@ pub enum TrialCommand {
     },
 }
 
-/// The end of the trial chosen by date: the end of that day, UTC.
-pub fn end_of_day_ms(day: chrono::NaiveDate) -> i64 {
-    day.and_hms_opt(23, 59, 59)
-        .map(|t| t.and_utc().timestamp_millis() + 999)
-        .unwrap_or_default()
-}
-
 fn trial_json(r: &crate::store::TrialRequestRow) -> serde_json::Value {
     json!({
         "id": r.id,
@@ -387,13 +380,13 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 }
 
 async fn operator_services(context: &OperatorContext) -> anyhow::Result<Services> {
-    let store = Store::connect(&context.database.database_url).await?;
-    store.migrate().await?;
-    startup::services(
+    let (_, services) = startup::open_services(
+        &context.database,
         &context.control_plane,
-        store,
         crate::services::Clock::system(),
     )
+    .await?;
+    Ok(services)
 }
 
 fn print(output: Output, text: String, value: serde_json::Value) {
@@ -706,7 +699,7 @@ async fn run_operator(command: Command, output: Output) -> anyhow::Result<()> {
         }) => {
             let services = operator_services(&context).await?;
             let ends_at = match (ends_on, days) {
-                (Some(day), _) => Some(end_of_day_ms(day)),
+                (Some(day), _) => Some(crate::services::end_of_day_ms(day)),
                 (None, Some(days)) => {
                     Some(services.clock().now_ms() + i64::from(days) * 86_400_000)
                 }

@@ -39,6 +39,19 @@ pub fn services(
     Ok(Services::new(store, catalog, service_config, clock))
 }
 
+/// Connects to the database, applies pending migrations and builds the services: what
+/// `serve` and every operator command start with.
+pub async fn open_services(
+    database: &crate::config::DatabaseConfig,
+    control_plane: &ControlPlaneConfig,
+    clock: Clock,
+) -> anyhow::Result<(Store, Services)> {
+    let store = Store::connect(&database.database_url).await?;
+    store.migrate().await?;
+    let services = services(control_plane, store.clone(), clock)?;
+    Ok((store, services))
+}
+
 /// A bound, ready-to-run server. Tests build one on `127.0.0.1:0` and read the port back.
 pub struct Application {
     listener: TcpListener,

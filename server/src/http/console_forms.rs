@@ -822,7 +822,7 @@ pub async fn approve_trial(
     let outcome = async {
         let ends_at = match form.ends_on.trim() {
             "" => None,
-            day => Some(crate::cli::end_of_day_ms(
+            day => Some(crate::services::end_of_day_ms(
                 chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| {
                     ServiceError::new(
                         crate::services::ErrorKind::BadRequest,

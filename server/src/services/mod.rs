@@ -41,7 +41,7 @@ pub use principal::{Caller, Principal};
 pub use provider::ProviderStatus;
 pub use sessions::{SignedIn, SIGN_IN_WINDOW_MS};
 pub use setup::SetupProgress;
-pub use trials::{TrialApplication, TrialStatus, DEFAULT_TRIAL_DAYS};
+pub use trials::{end_of_day_ms, TrialApplication, TrialStatus, DEFAULT_TRIAL_DAYS};
 
 /// Settings the rules depend on.
 #[derive(Clone, Debug)]

@@ -341,3 +341,10 @@ fn already_pending(request: &TrialRequestRow) -> ServiceError {
         ),
     )
 }
+
+/// The last millisecond of `day` (UTC): a trial "ends on" a date includes that whole day.
+pub fn end_of_day_ms(day: chrono::NaiveDate) -> i64 {
+    day.and_hms_opt(23, 59, 59)
+        .map(|t| t.and_utc().timestamp_millis() + 999)
+        .unwrap_or_default()
+}
