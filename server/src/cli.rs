@@ -286,7 +286,7 @@ pub enum ApiKeyCommand {
         #[arg(long)]
         name: String,
         /// Expire the key after this many days.
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=app::domain::API_KEY_MAX_EXPIRY_DAYS))]
         expires_in_days: Option<u32>,
         #[command(flatten)]
         context: OperatorContext,

@@ -22,4 +22,7 @@ pub use ip_allow::{AllowedIpRule, IpAllowEntry, MAX_ALLOWED_IPS};
 pub use region::{Region, RegionCatalog};
 pub use setup::{AwsDetails, SetupPageView, SetupStep};
 pub use status::{DatabaseBackend, SystemStatus};
-pub use tenancy::{private_networking_entitled, EndpointState, Plan, Role, SettingState, Trial};
+pub use tenancy::{
+    private_networking_entitled, EndpointState, Plan, Role, SettingState, Trial,
+    API_KEY_MAX_EXPIRY_DAYS,
+};

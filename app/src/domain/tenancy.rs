@@ -101,6 +101,9 @@ pub fn private_networking_entitled(plan: Plan, trial: Option<Trial>, now_ms: i64
     plan.includes_private_networking() || trial.is_some_and(|t| t.ends_at_ms > now_ms)
 }
 
+/// The longest an API key may live, in days (console, CLI and service use this one limit).
+pub const API_KEY_MAX_EXPIRY_DAYS: i64 = 3_650;
+
 #[cfg(test)]
 mod tests {
     use super::*;

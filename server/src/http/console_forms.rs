@@ -82,7 +82,7 @@ pub async fn create_key(
     let expires_at = match form.expires.as_str() {
         "" | "never" => None,
         days => match days.parse::<i64>() {
-            Ok(d) if (1..=365).contains(&d) => {
+            Ok(d) if (1..=app::domain::API_KEY_MAX_EXPIRY_DAYS).contains(&d) => {
                 Some(state.services.clock().now_ms() + d * 86_400_000)
             }
             _ => return back("error=invalid_expiry"),

@@ -1,6 +1,6 @@
 //! Organizations, users, memberships, projects and API keys.
 
-use app::domain::{OrgId, Plan, RegionId, Role};
+use app::domain::{OrgId, Plan, RegionId, Role, API_KEY_MAX_EXPIRY_DAYS};
 use argon2::{password_hash::SaltString, Argon2, PasswordHasher};
 use rand::{distributions::Alphanumeric, Rng};
 use serde_json::json;
@@ -362,11 +362,16 @@ impl Services {
                 (None, Some(org_id.as_str()))
             }
         };
-        if expires_at_ms.is_some_and(|t| t <= self.clock.now_ms()) {
+        let now = self.clock.now_ms();
+        if expires_at_ms.is_some_and(|t| t <= now || t > now + API_KEY_MAX_EXPIRY_DAYS * 86_400_000)
+        {
             return Err(ServiceError::new(
                 ErrorKind::BadRequest,
                 "invalid_input",
-                "Invalid expires_at: choose a time in the future.",
+                format!(
+                    "Invalid expires_at: choose a time in the future, at most \
+                     {API_KEY_MAX_EXPIRY_DAYS} days away (or no expiry)."
+                ),
             ));
         }
         let secret: String = rand::thread_rng()
