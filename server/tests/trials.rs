@@ -473,7 +473,8 @@ async fn without_the_entitlement_tightening_stays_allowed(db: TestDb) {
             true,
             enclave::services::Acknowledgement::NotAsked,
         )
-        .await,
+        .await
+        .map(|_| ()),
     );
     refused(
         s.update_project_settings(
@@ -535,7 +536,8 @@ async fn without_the_entitlement_tightening_stays_allowed(db: TestDb) {
             true,
             enclave::services::Acknowledgement::NotAsked,
         )
-        .await,
+        .await
+        .map(|_| ()),
     );
     let actions: Vec<String> = w
         .app

@@ -642,14 +642,9 @@ pub async fn unrestrict(
     let outcome = async {
         let project_id = app::domain::ProjectId::parse(&project)?;
         let endpoint = app::domain::VpcEndpointId::parse(&form.vpc_endpoint_id)?;
-        let remaining = state
-            .services
-            .project_restrictions(&caller, &project_id)
-            .await?;
-        let last = remaining.len() == 1 && remaining[0].vpc_endpoint_id == endpoint.as_str();
         // The confirmation is judged by the service under the organization's lock; this
         // only words the refusal for the form.
-        match state
+        let opened = match state
             .services
             .unrestrict_project(
                 &caller,
@@ -667,8 +662,8 @@ pub async fn unrestrict(
                 ))
             }
             other => other?,
-        }
-        Ok::<_, ServiceError>(if last {
+        };
+        Ok::<_, ServiceError>(if opened {
             "The last restriction is removed: every accepted endpoint of the organization in this region may connect.".to_string()
         } else {
             format!("{endpoint} no longer restricts this project.")

@@ -325,7 +325,8 @@ impl Services {
     }
 
     /// Lifts one restriction. Lifting the last one lets every endpoint of the organization in
-    /// the region connect again, so it needs `confirm_open`, checked under the lock.
+    /// the region connect again, so it needs `confirm_open`, checked under the lock. Answers
+    /// whether that happened (the project is open to every endpoint now).
     pub async fn unrestrict_project(
         &self,
         caller: &Caller,
@@ -333,7 +334,7 @@ impl Services {
         vpc_endpoint_id: &VpcEndpointId,
         confirm_open: bool,
         ack: Acknowledgement,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<bool, ServiceError> {
         let (project, org, role) = self.project_access(caller, project_id.as_str()).await?;
         Self::require_admin(&org, role)?;
         let entitlement = self.require_entitlement(&org);
@@ -358,7 +359,7 @@ impl Services {
             )
             .await?
         {
-            UnrestrictOutcome::Lifted => Ok(()),
+            UnrestrictOutcome::Lifted { opened } => Ok(opened),
             UnrestrictOutcome::ChangedMeanwhile => Err(changed_meanwhile(&project.id)),
             UnrestrictOutcome::NeedsConfirmation => Err(ServiceError::new(
                 ErrorKind::Conflict,

@@ -108,7 +108,10 @@ pub struct SettingsChange {
 /// What lifting a restriction did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnrestrictOutcome {
-    Lifted,
+    /// Lifted; `opened` when it was the last one.
+    Lifted {
+        opened: bool,
+    },
     NotRestricted,
     /// It is the last restriction: lifting it lets every endpoint in, which the caller may
     /// not do now (nothing was written).
@@ -476,9 +479,9 @@ impl Store {
                 0 => UnrestrictOutcome::NotRestricted,
                 _ if restrictions == 1 && !may_loosen => UnrestrictOutcome::WouldLoosen,
                 _ if restrictions == 1 && !confirm_open => UnrestrictOutcome::NeedsConfirmation,
-                _ => UnrestrictOutcome::Lifted,
+                _ => UnrestrictOutcome::Lifted { opened: restrictions == 1 },
             };
-            finish!(self, tx, outcome == UnrestrictOutcome::Lifted, audit);
+            finish!(self, tx, matches!(outcome, UnrestrictOutcome::Lifted { .. }), audit);
             Ok::<_, sqlx::Error>(outcome)
         })?;
         Ok(outcome)
