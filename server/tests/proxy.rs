@@ -1272,6 +1272,32 @@ async fn psql_through_the_proxy(db: TestDb) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "42");
+    // psql from an address the IP allow list does not list (it connects from 127.0.0.1).
+    w.app
+        .services
+        .update_project_settings(
+            &Caller::operator_cli(),
+            &w.project,
+            &SettingsChange {
+                allowed_ips: Some(vec![enclave::store::AllowedIpRecord {
+                    entry: "203.0.113.0/24".into(),
+                    note: "office".into(),
+                    expires_at: None,
+                }]),
+                ..Default::default()
+            },
+            enclave::services::Acknowledgement::NotAsked,
+        )
+        .await
+        .unwrap();
+    w.settle().await;
+    let out = tokio::task::block_in_place(|| psql(&w));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Connections from 127.0.0.1 are not in the IP allow list"),
+        "{stderr}"
+    );
     w.settings(Some(true), None).await;
     w.settle().await;
     let out = tokio::task::block_in_place(|| psql(&w));
