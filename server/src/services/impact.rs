@@ -90,8 +90,39 @@ impl Services {
         project: &ProjectRow,
         change: &NetworkChange<'_>,
     ) -> Result<Impact, ServiceError> {
+        let mut impacts = self
+            .change_impacts(project, std::slice::from_ref(change))
+            .await?;
+        Ok(impacts.pop().unwrap_or_default())
+    }
+
+    /// [`Services::change_impact`] for several changes, reading the project's route and
+    /// evidence once (a page judges every row's restrict or lift).
+    pub async fn change_impacts(
+        &self,
+        project: &ProjectRow,
+        changes: &[NetworkChange<'_>],
+    ) -> Result<Vec<Impact>, ServiceError> {
+        let route = self.route_of_project(project, 0).await?;
+        let evidence = self
+            .store
+            .evidence_of_project(&project.id, "allowed", 1_000)
+            .await?;
+        Ok(changes
+            .iter()
+            .map(|change| self.judge_against(project, route.clone(), &evidence, change))
+            .collect())
+    }
+
+    /// What one change would refuse, given the project's current route and evidence.
+    fn judge_against(
+        &self,
+        project: &ProjectRow,
+        mut route: crate::data_plane_api::Route,
+        evidence: &[crate::store::EvidenceRow],
+        change: &NetworkChange<'_>,
+    ) -> Impact {
         let now = self.clock.now_ms();
-        let mut route = self.route_of_project(project, 0).await?;
         let empty = SettingsChange::default();
         let settings = match change {
             NetworkChange::Settings(settings) => settings,
@@ -129,14 +160,10 @@ impl Services {
                 })
                 .collect();
         }
-        let evidence = self
-            .store
-            .evidence_of_project(&project.id, "allowed", 1_000)
-            .await?;
         let mut impact = Impact::default();
         let mut public_networks = std::collections::BTreeSet::new();
         let mut private_ever = false;
-        for row in &evidence {
+        for row in evidence {
             let endpoint = Some(row.vpc_endpoint_id.as_str()).filter(|e| !e.is_empty());
             private_ever |= endpoint.is_some();
             if row.last_seen < now - IMPACT_WINDOW_MS {
@@ -202,7 +229,7 @@ impl Services {
                 );
             }
         }
-        Ok(impact)
+        impact
     }
 
     /// What removing an endpoint from the organization would refuse: every connection

@@ -351,14 +351,21 @@ impl ConsoleBackend for Services {
             .collect();
         // What each row's restrict / lift would refuse (the forms ask for a confirmation).
         let mut endpoints = endpoints;
-        for e in endpoints.iter_mut().filter(|e| e.state == "accepted") {
-            let change = if e.restricted {
-                NetworkChange::Unrestrict(&e.vpc_endpoint_id)
-            } else {
-                NetworkChange::Restrict(&e.vpc_endpoint_id)
-            };
-            let impact = self.change_impact(&project, &change).await?;
-            e.change_impact = impact.needs_acknowledgement().then(|| impact.summary());
+        let changes: Vec<NetworkChange> = endpoints
+            .iter()
+            .map(|e| {
+                if e.restricted {
+                    NetworkChange::Unrestrict(&e.vpc_endpoint_id)
+                } else {
+                    NetworkChange::Restrict(&e.vpc_endpoint_id)
+                }
+            })
+            .collect();
+        let impacts = self.change_impacts(&project, &changes).await?;
+        for (e, impact) in endpoints.iter_mut().zip(impacts) {
+            if e.state == "accepted" && impact.needs_acknowledgement() {
+                e.change_impact = Some(impact.summary());
+            }
         }
         let block_public_impact = if project.block_public_connections {
             None
