@@ -121,6 +121,8 @@ test("an admin follows the whole setup in aws-us-east-2", async ({ page }) => {
   // 2: the commands are filled in with the admin's VPC.
   await expect(page).toHaveURL(/\/setup\/2$/);
   await expect(page.getByText("Do not enable private DNS names yet.")).toBeVisible();
+  // Typing before the page is interactive would not reach the live commands.
+  if (js()) await waitForHydration(page);
   await page.getByLabel("VPC id").fill("vpc-0a1b2c3d4e5f67890");
   await page.getByLabel(/^Subnet ids/).fill("subnet-0a1b2c3d4e5f67890 subnet-0a1b2c3d4e5f67891");
   await page.getByLabel(/^Security group id/).fill("sg-0a1b2c3d4e5f67890");
