@@ -3,6 +3,7 @@
 //! JSON with `--output json`, and exit with a code that says what went wrong (see
 //! [`exit_code`]).
 
+use app::domain::ErrorCode;
 use std::io::Read;
 
 use app::domain::{AwsAccountId, Label, OrgId, Plan, ProjectId, RegionId, Role};
@@ -323,8 +324,7 @@ async fn key_owner(
                 .await?
                 .ok_or_else(|| {
                     anyhow::Error::new(CommandFailed(ServiceError::new(
-                        ErrorKind::NotFound,
-                        "user_not_found",
+                        ErrorCode::UserNotFound,
                         format!("No user has the email {email}; create the user first."),
                     )))
                 })?;
@@ -547,8 +547,7 @@ async fn run_operator(command: Command, output: Output) -> anyhow::Result<()> {
                 let line = input.lines().next().unwrap_or("").to_string();
                 if line.is_empty() {
                     return Err(failed(ServiceError::new(
-                        ErrorKind::BadRequest,
-                        "invalid_input",
+                ErrorCode::InvalidInput,
                         "Invalid password: write it to standard input (e.g. `echo \"$PASSWORD\" | enclave user create …`), or pass --no-password.",
                     )));
                 }

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod account;
+pub mod error_code;
 pub mod ids;
 pub mod ip_allow;
 pub mod region;
@@ -17,6 +18,7 @@ pub use account::{
     ProjectSummary, ProviderProblemView, ProviderStatusView, RolloutView, TrialReviewView,
     TrialView, UnassignedRequestView,
 };
+pub use error_code::ErrorCode;
 pub use ids::{AwsAccountId, FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
 pub use ip_allow::{AllowedIpRule, IpAllowEntry, MAX_ALLOWED_IPS};
 pub use region::{Region, RegionCatalog};

@@ -2,6 +2,7 @@
 //! form posts answered with redirects, so they work with and without the wasm. A created key
 //! travels to the page in a two-minute, HttpOnly, path-scoped cookie and is shown once.
 
+use app::domain::ErrorCode;
 use app::{
     domain::OrgId,
     session::{cookie_value, NEW_KEY_COOKIE, SESSION_COOKIE},
@@ -54,9 +55,11 @@ fn back(query: &str) -> Response {
 /// Only known codes travel in the address; the page turns them into messages.
 fn error_code(err: &ServiceError) -> &'static str {
     match err.code {
-        "invalid_input" => "invalid_name",
-        "permission_denied" | "organization_not_found" | "not_found" => "not_allowed",
-        "api_key_revoked" => "already_revoked",
+        ErrorCode::InvalidInput => "invalid_name",
+        ErrorCode::PermissionDenied | ErrorCode::OrganizationNotFound | ErrorCode::NotFound => {
+            "not_allowed"
+        }
+        ErrorCode::ApiKeyRevoked => "already_revoked",
         _ => "unavailable",
     }
 }
@@ -337,11 +340,7 @@ fn to_page(address: &str, outcome: Result<String, ServiceError>) -> Response {
 }
 
 fn refused(message: &str) -> ServiceError {
-    ServiceError::new(
-        crate::services::ErrorKind::BadRequest,
-        "not_confirmed",
-        message,
-    )
+    ServiceError::new(ErrorCode::NotConfirmed, message)
 }
 
 #[derive(Debug, Deserialize)]
@@ -820,8 +819,7 @@ pub async fn approve_trial(
             day => Some(crate::services::end_of_day_ms(
                 chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| {
                     ServiceError::new(
-                        crate::services::ErrorKind::BadRequest,
-                        "invalid_input",
+                        ErrorCode::InvalidInput,
                         "Invalid ends_on: enter the trial's last day as YYYY-MM-DD.",
                     )
                 })?,

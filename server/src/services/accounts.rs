@@ -1,5 +1,6 @@
 //! Organizations, users, memberships, projects and API keys.
 
+use app::domain::ErrorCode;
 use app::domain::{OrgId, Plan, RegionId, Role, API_KEY_MAX_EXPIRY_DAYS};
 use argon2::{password_hash::SaltString, Argon2, PasswordHasher};
 use rand::{distributions::Alphanumeric, Rng};
@@ -51,8 +52,7 @@ pub(crate) fn require_operator(caller: &Caller) -> Result<(), ServiceError> {
             is_operator: true, ..
         } => Ok(()),
         _ => Err(ServiceError::new(
-            ErrorKind::Forbidden,
-            "permission_denied",
+            ErrorCode::PermissionDenied,
             "Only platform operators can do this.",
         )),
     }
@@ -62,8 +62,7 @@ fn non_empty_name(field: &str, value: &str) -> Result<String, ServiceError> {
     let name = value.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ServiceError::new(
-            ErrorKind::BadRequest,
-            "invalid_input",
+            ErrorCode::InvalidInput,
             format!("Invalid {field}: enter 1 to 100 printable characters."),
         ));
     }
@@ -82,8 +81,7 @@ fn parse_email(value: &str) -> Result<String, ServiceError> {
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if !valid {
         return Err(ServiceError::new(
-            ErrorKind::BadRequest,
-            "invalid_input",
+            ErrorCode::InvalidInput,
             "Invalid email: enter an address such as ada@example.com.",
         ));
     }
@@ -134,8 +132,7 @@ impl Services {
         let password_hash = match password {
             Some(p) if p.chars().count() < 12 => {
                 return Err(ServiceError::new(
-                    ErrorKind::BadRequest,
-                    "invalid_input",
+                    ErrorCode::InvalidInput,
                     "Invalid password: use at least 12 characters.",
                 ))
             }
@@ -161,8 +158,7 @@ impl Services {
         match self.store.insert_user(&user, &audit).await {
             Err(StoreError::UniqueViolation { .. }) => {
                 return Err(ServiceError::new(
-                    ErrorKind::Conflict,
-                    "user_exists",
+                    ErrorCode::UserExists,
                     format!("A user with email {email} already exists."),
                 ))
             }
@@ -190,8 +186,7 @@ impl Services {
             Ok(())
         } else {
             Err(ServiceError::new(
-                ErrorKind::NotFound,
-                "user_not_found",
+                ErrorCode::UserNotFound,
                 format!("No user has the email {email}; create the user first."),
             ))
         }
@@ -221,8 +216,7 @@ impl Services {
         if let Some(days) = days {
             if !(1..=90).contains(&days) {
                 return Err(ServiceError::new(
-                    ErrorKind::Unprocessable,
-                    "invalid_days",
+                ErrorCode::InvalidDays,
                     format!("days must be between 1 and 90 (got {days}): a lift is temporary; approve a trial or change the plan for longer."),
                 ));
             }
@@ -258,8 +252,7 @@ impl Services {
         let email = parse_email(email)?;
         let user = self.store.user_by_email(&email).await?.ok_or_else(|| {
             ServiceError::new(
-                ErrorKind::NotFound,
-                "user_not_found",
+                ErrorCode::UserNotFound,
                 format!("No user has the email {email}; create the user first."),
             )
         })?;
@@ -344,8 +337,7 @@ impl Services {
                 };
                 if !allowed {
                     return Err(ServiceError::new(
-                        ErrorKind::Forbidden,
-                        "permission_denied",
+                        ErrorCode::PermissionDenied,
                         "Personal API keys can only be created by their owner, signed in.",
                     ));
                 }
@@ -366,8 +358,7 @@ impl Services {
         if expires_at_ms.is_some_and(|t| t <= now || t > now + API_KEY_MAX_EXPIRY_DAYS * 86_400_000)
         {
             return Err(ServiceError::new(
-                ErrorKind::BadRequest,
-                "invalid_input",
+                ErrorCode::InvalidInput,
                 format!(
                     "Invalid expires_at: choose a time in the future, at most \
                      {API_KEY_MAX_EXPIRY_DAYS} days away (or no expiry)."
@@ -411,8 +402,7 @@ impl Services {
     pub async fn authenticate_api_key(&self, token: &str) -> Result<Principal, ServiceError> {
         let refused = || {
             ServiceError::new(
-                ErrorKind::Unauthenticated,
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "The API key is missing, invalid, expired or revoked. Send a valid key as \
                  `Authorization: Bearer <key>`.",
             )
@@ -513,8 +503,7 @@ impl Services {
         }
         if !self.store.revoke_api_key(&key.id, &audit).await? {
             return Err(ServiceError::new(
-                ErrorKind::Conflict,
-                "api_key_revoked",
+                ErrorCode::ApiKeyRevoked,
                 format!("API key {key_id} was already revoked."),
             ));
         }

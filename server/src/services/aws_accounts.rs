@@ -2,10 +2,11 @@
 //! Heroku and CockroachDB offer). Listing is for members; adding loosens access (admins, with
 //! the feature); removing tightens it (admins, always).
 
+use app::domain::ErrorCode;
 use app::domain::{AwsAccountId, Label, OrgId};
 use serde_json::json;
 
-use super::{Caller, ErrorKind, ServiceError, Services};
+use super::{Caller, ServiceError, Services};
 use crate::store::AllowedAccountRow;
 
 impl Services {
@@ -66,8 +67,7 @@ impl Services {
             Ok(())
         } else {
             Err(ServiceError::new(
-                ErrorKind::NotFound,
-                "aws_account_not_found",
+                ErrorCode::AwsAccountNotFound,
                 format!(
                     "AWS account {account} is not one of organization {}'s allowed accounts.",
                     org.id

@@ -2,10 +2,11 @@
 //! its heartbeats (which make "applied" a fact), and aggregated connection evidence. Only the
 //! data plane (and the server and operators) may ask; operators set upstream addresses.
 
+use app::domain::ErrorCode;
 use app::domain::{EndpointState, ProjectId};
 use serde_json::json;
 
-use super::{accounts::require_operator, Caller, ErrorKind, Principal, ServiceError, Services};
+use super::{accounts::require_operator, Caller, Principal, ServiceError, Services};
 use crate::{
     data_plane_api::{EvidenceReport, Heartbeat, Route, RouteEndpoint, MAX_EVIDENCE_ITEMS},
     store::{EvidenceRow, ProjectRow, ProxyHeartbeatRow},
@@ -15,8 +16,7 @@ fn data_plane_only(caller: &Caller) -> Result<(), ServiceError> {
     match caller.principal {
         Principal::DataPlane | Principal::System | Principal::OperatorCli => Ok(()),
         _ => Err(ServiceError::new(
-            ErrorKind::Forbidden,
-            "permission_denied",
+            ErrorCode::PermissionDenied,
             "Only the data plane may ask this.",
         )),
     }
@@ -57,7 +57,7 @@ impl Rollout {
 }
 
 fn invalid(message: String) -> ServiceError {
-    ServiceError::new(ErrorKind::BadRequest, "invalid_input", message)
+    ServiceError::new(ErrorCode::InvalidInput, message)
 }
 
 impl Services {

@@ -3,7 +3,7 @@
 //! only as a safe, generic message.
 
 use app::backend::BackendError;
-use app::domain::FieldError;
+use app::domain::{ErrorCode, FieldError};
 
 use crate::store::StoreError;
 
@@ -42,33 +42,74 @@ impl ErrorKind {
     }
 }
 
+impl ErrorKind {
+    /// Each code's kind, decided once.
+    pub fn of(code: ErrorCode) -> Self {
+        match code {
+            ErrorCode::AcknowledgementRequired => ErrorKind::Conflict,
+            ErrorCode::ApiKeyRevoked => ErrorKind::Conflict,
+            ErrorCode::AwsAccountNotFound => ErrorKind::NotFound,
+            ErrorCode::ChangedMeanwhile => ErrorKind::Conflict,
+            ErrorCode::ConfirmationRequired => ErrorKind::Conflict,
+            ErrorCode::FeatureNotAvailable => ErrorKind::Forbidden,
+            ErrorCode::InternalError => ErrorKind::Internal,
+            ErrorCode::InvalidCredentials => ErrorKind::Unauthenticated,
+            ErrorCode::InvalidDays => ErrorKind::Unprocessable,
+            ErrorCode::InvalidInput => ErrorKind::BadRequest,
+            ErrorCode::NotConfirmed => ErrorKind::BadRequest,
+            ErrorCode::NotFound => ErrorKind::NotFound,
+            ErrorCode::OrganizationNotFound => ErrorKind::NotFound,
+            ErrorCode::PermissionDenied => ErrorKind::Forbidden,
+            ErrorCode::ProjectNotFound => ErrorKind::NotFound,
+            ErrorCode::RegionNotSupported => ErrorKind::Unprocessable,
+            ErrorCode::TooManyAllowedIps => ErrorKind::Unprocessable,
+            ErrorCode::TooManyAttempts => ErrorKind::TooManyRequests,
+            ErrorCode::TrialActive => ErrorKind::Conflict,
+            ErrorCode::TrialNotNeeded => ErrorKind::Conflict,
+            ErrorCode::TrialRequestNotFound => ErrorKind::NotFound,
+            ErrorCode::TrialRequestNotPending => ErrorKind::Conflict,
+            ErrorCode::TrialRequestPending => ErrorKind::Conflict,
+            ErrorCode::Unauthenticated => ErrorKind::Unauthenticated,
+            ErrorCode::Unauthorized => ErrorKind::Unauthenticated,
+            ErrorCode::UserExists => ErrorKind::Conflict,
+            ErrorCode::UserNotFound => ErrorKind::NotFound,
+            ErrorCode::VpcEndpointInOtherRegion => ErrorKind::Conflict,
+            ErrorCode::VpcEndpointInUse => ErrorKind::Conflict,
+            ErrorCode::VpcEndpointLimitReached => ErrorKind::Conflict,
+            ErrorCode::VpcEndpointNotAssigned => ErrorKind::Unprocessable,
+            ErrorCode::VpcEndpointNotFound => ErrorKind::NotFound,
+            ErrorCode::VpcEndpointRemoved => ErrorKind::Conflict,
+            ErrorCode::VpcEndpointRestrictsProjects => ErrorKind::Conflict,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ServiceError {
     pub kind: ErrorKind,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl ServiceError {
-    pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            kind,
+            kind: ErrorKind::of(code),
             code,
             message: message.into(),
         }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::NotFound, "not_found", message)
+        Self::new(ErrorCode::NotFound, message)
     }
 
     /// Logs what went wrong (never shown to the caller) and returns the safe answer.
     pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
         tracing::error!(error = %err, "{context}");
         Self::new(
-            ErrorKind::Internal,
-            "internal_error",
+            ErrorCode::InternalError,
             "Something went wrong on our side. Try again; if it keeps happening, contact \
              support with the request id.",
         )
@@ -78,8 +119,7 @@ impl ServiceError {
 impl From<FieldError> for ServiceError {
     fn from(err: FieldError) -> Self {
         Self::new(
-            ErrorKind::BadRequest,
-            "invalid_input",
+            ErrorCode::InvalidInput,
             format!("Invalid {}: {}", err.field, err.message),
         )
     }
@@ -94,7 +134,7 @@ impl From<StoreError> for ServiceError {
 impl From<ServiceError> for BackendError {
     fn from(err: ServiceError) -> Self {
         BackendError {
-            code: err.code,
+            code: err.code.as_str(),
             message: err.message,
         }
     }

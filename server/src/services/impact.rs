@@ -3,9 +3,10 @@
 //! (with the same rule the proxies apply), and a change that would refuse some of them, or
 //! block public access while no private path has ever worked, needs an acknowledgement.
 
+use app::domain::ErrorCode;
 use app::domain::{AllowedIpRule, IpAllowEntry};
 
-use super::{Caller, ErrorKind, ServiceError, Services};
+use super::{Caller, ServiceError, Services};
 use crate::store::{ProjectRow, SettingsChange};
 
 /// How far back recent traffic is judged.
@@ -289,8 +290,7 @@ impl Services {
 /// The refusal when a change needs an acknowledgement it did not get.
 pub fn acknowledgement_required(impact: &Impact) -> ServiceError {
     ServiceError::new(
-        ErrorKind::Conflict,
-        "acknowledgement_required",
+        ErrorCode::AcknowledgementRequired,
         format!(
             "Nothing changed: {} Confirm that this is what you want to apply it.",
             impact.summary()

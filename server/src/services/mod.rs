@@ -16,6 +16,7 @@ mod sessions;
 mod setup;
 mod trials;
 
+use app::domain::ErrorCode;
 use std::sync::Arc;
 
 use app::backend::{BackendError, ConsoleBackend};
@@ -681,8 +682,7 @@ impl Services {
         match self.session_principal(session).await? {
             Some(principal) => Ok(Caller::new(principal, None)),
             None => Err(ServiceError::new(
-                ErrorKind::Unauthenticated,
-                "unauthenticated",
+                ErrorCode::Unauthenticated,
                 app::server_fns::SIGN_IN_FIRST,
             )),
         }

@@ -1,6 +1,7 @@
 //! Private networking: endpoint assignments, project restrictions, network settings and the
 //! access decision (SPEC §4).
 
+use app::domain::ErrorCode;
 use app::domain::{
     AccessDecision, IpAllowEntry, Label, OrgId, ProjectId, Region, RegionId, VpcEndpointId,
     MAX_ALLOWED_IPS,
@@ -10,7 +11,7 @@ use serde_json::json;
 use super::{
     impact::{acknowledgement_required, Acknowledgement, NetworkChange},
     principal::project_not_found,
-    Caller, ErrorKind, Principal, ServiceError, Services,
+    Caller, Principal, ServiceError, Services,
 };
 use crate::store::{
     AllowedIpRecord, AssignOutcome, AssignRequest, AssignmentRow, ProjectRow, RemoveOutcome,
@@ -35,8 +36,7 @@ pub struct ProjectPage {
 
 fn endpoint_not_found(id: &VpcEndpointId, org: &str, region: &RegionId) -> ServiceError {
     ServiceError::new(
-        ErrorKind::NotFound,
-        "vpc_endpoint_not_found",
+        ErrorCode::VpcEndpointNotFound,
         format!("VPC endpoint {id} is not assigned to organization {org} in region {region}."),
     )
 }
@@ -55,8 +55,7 @@ impl Services {
                     .map(|r| r.id.as_str())
                     .collect();
                 Err(ServiceError::new(
-                    ErrorKind::Unprocessable,
-                    "region_not_supported",
+                    ErrorCode::RegionNotSupported,
                     format!(
                         "Private networking is not offered in region {id}. Choose one of: {}.",
                         offered.join(", ")
@@ -133,8 +132,7 @@ impl Services {
             label: label.as_str(),
             limit: self.config.endpoint_limit,
         };
-        let conflict =
-            |code, message: String| Err(ServiceError::new(ErrorKind::Conflict, code, message));
+        let conflict = |code, message: String| Err(ServiceError::new(code, message));
         let outcome = match self.store.assign_endpoint(&request, &audit).await {
             // Two organizations inserting the same id at once: the primary key decides, and
             // the loser gets the same answer as if it had come second.
@@ -146,7 +144,7 @@ impl Services {
             | AssignOutcome::Relabelled { .. }
             | AssignOutcome::Unchanged) => Ok(done),
             AssignOutcome::RemovedBefore => conflict(
-                "vpc_endpoint_removed",
+                ErrorCode::VpcEndpointRemoved,
                 format!(
                     "VPC endpoint {id} was removed from organization {} and can never be added \
                      back. Create a new VPC endpoint in AWS and assign that one.",
@@ -154,21 +152,21 @@ impl Services {
                 ),
             ),
             AssignOutcome::HeldByAnotherOrg => conflict(
-                "vpc_endpoint_in_use",
+                ErrorCode::VpcEndpointInUse,
                 format!(
                     "VPC endpoint {id} is already assigned to another organization. An endpoint \
                      can belong to one organization only; create a new VPC endpoint for this one."
                 ),
             ),
             AssignOutcome::AssignedInRegion(other) => conflict(
-                "vpc_endpoint_in_other_region",
+                ErrorCode::VpcEndpointInOtherRegion,
                 format!(
                     "VPC endpoint {id} is already assigned to this organization in region \
                      {other}. An endpoint works only in the region where it was created."
                 ),
             ),
             AssignOutcome::LimitReached { count } => conflict(
-                "vpc_endpoint_limit_reached",
+                ErrorCode::VpcEndpointLimitReached,
                 format!(
                     "Organization {} already has {count} of {} VPC endpoints in region \
                      {region_id}. Remove one you no longer use before assigning another.",
@@ -212,8 +210,7 @@ impl Services {
             RemoveOutcome::Removed => Ok(()),
             RemoveOutcome::NotFound => Err(endpoint_not_found(vpc_endpoint_id, &org.id, region_id)),
             RemoveOutcome::StillRestricts(projects) => Err(ServiceError::new(
-                ErrorKind::Conflict,
-                "vpc_endpoint_restricts_projects",
+                ErrorCode::VpcEndpointRestrictsProjects,
                 format!(
                     "VPC endpoint {id} still restricts {} project(s): {}. Remove it from their \
                      restrictions first, so that no project's access changes by accident.",
@@ -242,8 +239,7 @@ impl Services {
     ) -> Result<ProjectPage, ServiceError> {
         if !(1..=400).contains(&limit) {
             return Err(ServiceError::new(
-                ErrorKind::BadRequest,
-                "invalid_input",
+                ErrorCode::InvalidInput,
                 "Invalid limit: choose a number from 1 to 400.",
             ));
         }
@@ -311,8 +307,7 @@ impl Services {
                 .err()
                 .unwrap_or_else(|| ServiceError::internal("restriction refused", id))),
             RestrictOutcome::NotAssigned => Err(ServiceError::new(
-                ErrorKind::Unprocessable,
-                "vpc_endpoint_not_assigned",
+                ErrorCode::VpcEndpointNotAssigned,
                 format!(
                     "VPC endpoint {id} is not assigned to organization {} in region {}, so \
                      project {} cannot be restricted to it. Assign the endpoint to the \
@@ -362,8 +357,7 @@ impl Services {
             UnrestrictOutcome::Lifted { opened } => Ok(opened),
             UnrestrictOutcome::ChangedMeanwhile => Err(changed_meanwhile(&project.id)),
             UnrestrictOutcome::NeedsConfirmation => Err(ServiceError::new(
-                ErrorKind::Conflict,
-                "confirmation_required",
+                ErrorCode::ConfirmationRequired,
                 format!(
                     "The restriction to {id} stays: it is the last one of project {}, and without \
                      it every accepted endpoint of the organization in {} may connect. Confirm \
@@ -375,8 +369,7 @@ impl Services {
                 .err()
                 .unwrap_or_else(|| ServiceError::internal("lift refused", id))),
             UnrestrictOutcome::NotRestricted => Err(ServiceError::new(
-                ErrorKind::NotFound,
-                "vpc_endpoint_not_found",
+                ErrorCode::VpcEndpointNotFound,
                 format!(
                     "Project {} is not restricted to VPC endpoint {id}.",
                     project.id
@@ -473,8 +466,7 @@ impl Services {
             Principal::DataPlane | Principal::System | Principal::OperatorCli
         ) {
             return Err(ServiceError::new(
-                ErrorKind::Forbidden,
-                "permission_denied",
+                ErrorCode::PermissionDenied,
                 "Only the data plane may ask for access decisions.",
             ));
         }
@@ -525,8 +517,7 @@ impl Services {
 
 fn changed_meanwhile(project_id: &str) -> ServiceError {
     ServiceError::new(
-        ErrorKind::Conflict,
-        "changed_meanwhile",
+        ErrorCode::ChangedMeanwhile,
         format!(
             "Nothing changed: project {project_id}'s network changed while this change was \
              being checked. Look at it again, then retry."
@@ -561,8 +552,7 @@ fn checked_allow_list(
     }
     if checked.len() > MAX_ALLOWED_IPS {
         return Err(ServiceError::new(
-            ErrorKind::Unprocessable,
-            "too_many_allowed_ips",
+            ErrorCode::TooManyAllowedIps,
             format!(
                 "An IP allow list holds at most {MAX_ALLOWED_IPS} entries ({} given): use CIDR \
                  ranges to cover several addresses.",

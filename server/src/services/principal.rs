@@ -1,5 +1,6 @@
 //! Who is calling, and what they may see and change. Every service method starts here.
 
+use app::domain::ErrorCode;
 use app::domain::{private_networking_entitled, Plan, Role, Trial};
 
 use super::{ErrorKind, ServiceError, Services};
@@ -103,16 +104,14 @@ impl Caller {
 /// outsiders learn nothing about which organizations exist.
 pub(crate) fn org_not_found(org_id: &str) -> ServiceError {
     ServiceError::new(
-        ErrorKind::NotFound,
-        "organization_not_found",
+        ErrorCode::OrganizationNotFound,
         format!("Organization {org_id} was not found, or you are not a member of it."),
     )
 }
 
 pub(crate) fn project_not_found(project_id: &str) -> ServiceError {
     ServiceError::new(
-        ErrorKind::NotFound,
-        "project_not_found",
+        ErrorCode::ProjectNotFound,
         format!("Project {project_id} was not found, or you do not have access to it."),
     )
 }
@@ -171,8 +170,7 @@ impl Services {
         match role {
             Role::Admin => Ok(()),
             Role::Member => Err(ServiceError::new(
-                ErrorKind::Forbidden,
-                "permission_denied",
+                ErrorCode::PermissionDenied,
                 format!(
                     "Only admins of organization {} can change private networking; your role is \
                      member. Ask an admin to make the change or to make you an admin.",
@@ -199,8 +197,7 @@ impl Services {
             None => format!("the {plan} plan does not include private networking"),
         };
         Err(ServiceError::new(
-            ErrorKind::Forbidden,
-            "feature_not_available",
+            ErrorCode::FeatureNotAvailable,
             format!(
                 "Organization {} cannot loosen private networking or assign endpoints: {why}. \
                  Blocking, restricting and removing stay allowed, and existing configuration \

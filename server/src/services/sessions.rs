@@ -1,11 +1,12 @@
 //! Console sign-in: password check (argon2id), rate limiting of failures per account and per
 //! client, server-side sessions with idle and absolute expiry, rotation at sign-in.
 
+use app::domain::ErrorCode;
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::{ErrorKind, Principal, ServiceError, Services};
+use super::{Principal, ServiceError, Services};
 use crate::store::UserRow;
 
 /// Failures are counted over this window…
@@ -37,8 +38,7 @@ fn hash(token: &str) -> String {
 
 fn wrong_credentials() -> ServiceError {
     ServiceError::new(
-        ErrorKind::Unauthenticated,
-        "invalid_credentials",
+        ErrorCode::InvalidCredentials,
         "The email or password is incorrect.",
     )
 }
@@ -60,8 +60,7 @@ impl Services {
             .await?;
         if by_email >= MAX_FAILURES_PER_ACCOUNT || by_client >= MAX_FAILURES_PER_CLIENT {
             return Err(ServiceError::new(
-                ErrorKind::TooManyRequests,
-                "too_many_attempts",
+                ErrorCode::TooManyAttempts,
                 "Too many failed sign-in attempts. Wait 15 minutes, then try again.",
             ));
         }

@@ -2,9 +2,10 @@
 //! entered about their AWS side. Members may look at the steps; only admins move the saved
 //! position or change the saved details.
 
+use app::domain::ErrorCode;
 use app::domain::{AwsDetails, SetupStep};
 
-use super::{Caller, ErrorKind, Principal, ServiceError, Services};
+use super::{Caller, Principal, ServiceError, Services};
 use crate::store::SetupProgressRow;
 
 /// Where a project's setup stands.
@@ -38,8 +39,7 @@ fn only_people(caller: &Caller) -> Result<&str, ServiceError> {
     match &caller.principal {
         Principal::User { email, .. } => Ok(email),
         _ => Err(ServiceError::new(
-            ErrorKind::Forbidden,
-            "permission_denied",
+            ErrorCode::PermissionDenied,
             "The guided setup is used from the console by a signed-in admin.",
         )),
     }

@@ -4,12 +4,11 @@
 //! an ended trial needs no job to end it — and ending it loosens nothing: assignments,
 //! restrictions and blocks stay as they are, only new changes are refused.
 
+use app::domain::ErrorCode;
 use app::domain::{Plan, RegionId};
 use serde_json::json;
 
-use super::{
-    accounts::require_operator, names, Caller, ErrorKind, Principal, ServiceError, Services,
-};
+use super::{accounts::require_operator, names, Caller, Principal, ServiceError, Services};
 use crate::store::{StoreError, TrialDecision, TrialRequestRow, TrialReviewRow};
 
 /// Days an approved trial lasts unless the operator picks an end.
@@ -116,8 +115,7 @@ impl Services {
         let plan = Plan::parse(&org.plan).unwrap_or(Plan::Free);
         if plan.includes_private_networking() {
             return Err(ServiceError::new(
-                ErrorKind::Conflict,
-                "trial_not_needed",
+                ErrorCode::TrialNotNeeded,
                 format!(
                     "The {plan} plan of {} already includes private networking; no trial is needed.",
                     org.name
@@ -127,15 +125,13 @@ impl Services {
         let use_case = application.use_case.trim();
         if use_case.is_empty() {
             return Err(ServiceError::new(
-                ErrorKind::BadRequest,
-                "invalid_input",
+                ErrorCode::InvalidInput,
                 "Invalid use_case: describe what you want to connect privately (required).",
             ));
         }
         if use_case.chars().count() > 2000 {
             return Err(ServiceError::new(
-                ErrorKind::BadRequest,
-                "invalid_input",
+                ErrorCode::InvalidInput,
                 "Invalid use_case: keep it under 2000 characters.",
             ));
         }
@@ -153,8 +149,7 @@ impl Services {
                 Ok(n) if (0..=1000).contains(&n) => n,
                 _ => {
                     return Err(ServiceError::new(
-                        ErrorKind::BadRequest,
-                        "invalid_input",
+                        ErrorCode::InvalidInput,
                         "Invalid expected_endpoints: enter a whole number from 0 to 1000.",
                     ))
                 }
@@ -164,8 +159,7 @@ impl Services {
             TrialStatus::Pending(r) => return Err(already_pending(&r)),
             TrialStatus::Active(r) => {
                 return Err(ServiceError::new(
-                    ErrorKind::Conflict,
-                    "trial_active",
+                    ErrorCode::TrialActive,
                     format!(
                         "{} already has a private networking trial until {}.",
                         org.name,
@@ -216,8 +210,7 @@ impl Services {
         if let Some(s) = status {
             if !matches!(s, "pending" | "approved" | "declined") {
                 return Err(ServiceError::new(
-                    ErrorKind::BadRequest,
-                    "invalid_input",
+                    ErrorCode::InvalidInput,
                     format!("Invalid status: must be pending, approved or declined; got {s:?}."),
                 ));
             }
@@ -238,15 +231,13 @@ impl Services {
         let ends_at = ends_at_ms.unwrap_or(now + DEFAULT_TRIAL_DAYS * DAY_MS);
         if ends_at <= now {
             return Err(ServiceError::new(
-                ErrorKind::BadRequest,
-                "invalid_input",
+                ErrorCode::InvalidInput,
                 "Invalid ends_at: a trial must end in the future.",
             ));
         }
         if ends_at > now + 366 * DAY_MS {
             return Err(ServiceError::new(
-                ErrorKind::BadRequest,
-                "invalid_input",
+                ErrorCode::InvalidInput,
                 "Invalid ends_at: a trial lasts at most a year; change the plan instead.",
             ));
         }
@@ -271,8 +262,7 @@ impl Services {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(ServiceError::new(
-                ErrorKind::BadRequest,
-                "invalid_input",
+                ErrorCode::InvalidInput,
                 "Invalid reason: say why the trial is declined; the organization's admins will read it.",
             ));
         }
@@ -288,8 +278,7 @@ impl Services {
     ) -> Result<TrialRequestRow, ServiceError> {
         let not_found = || {
             ServiceError::new(
-                ErrorKind::NotFound,
-                "trial_request_not_found",
+                ErrorCode::TrialRequestNotFound,
                 format!("Trial request {request_id} does not exist."),
             )
         };
@@ -314,8 +303,7 @@ impl Services {
             .await?;
         if !settled {
             return Err(ServiceError::new(
-                ErrorKind::Conflict,
-                "trial_request_not_pending",
+                ErrorCode::TrialRequestNotPending,
                 format!(
                     "Trial request {request_id} was already {}; nothing changed.",
                     request.status
@@ -331,8 +319,7 @@ impl Services {
 
 fn already_pending(request: &TrialRequestRow) -> ServiceError {
     ServiceError::new(
-        ErrorKind::Conflict,
-        "trial_request_pending",
+        ErrorCode::TrialRequestPending,
         format!(
             "A trial request is already waiting for review: submitted {} by {}. You will see the \
              decision here.",

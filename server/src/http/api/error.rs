@@ -48,7 +48,7 @@ impl From<ServiceError> for ApiError {
             ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        Self::new(status, err.code, err.message)
+        Self::new(status, err.code.as_str(), err.message)
     }
 }
 
