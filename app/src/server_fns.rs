@@ -13,10 +13,7 @@ use crate::{
 #[server(prefix = "/fn", endpoint = "system_status", input = GetUrl)]
 pub async fn get_system_status() -> Result<SystemStatus, ServerFnError> {
     let backend = crate::backend::backend()?;
-    backend
-        .system_status()
-        .await
-        .map_err(|e| ServerFnError::new(e.message))
+    backend.system_status().await.map_err(fn_error)
 }
 
 /// Who is signed in, and the CSRF token this page's forms must carry.
@@ -40,7 +37,7 @@ pub async fn current_session() -> Result<SessionView, ServerFnError> {
         Some(token) => crate::backend::backend()?
             .session_user(&token)
             .await
-            .map_err(|e| ServerFnError::new(e.message))?,
+            .map_err(fn_error)?,
         None => None,
     };
     Ok(SessionView { user, csrf_token })
@@ -56,11 +53,42 @@ fn request_cookie(name: &str) -> Option<String> {
 
 #[cfg(feature = "ssr")]
 fn require_session() -> Result<String, ServerFnError> {
-    request_cookie(crate::session::SESSION_COOKIE).ok_or_else(|| ServerFnError::new(SIGN_IN_FIRST))
+    request_cookie(crate::session::SESSION_COOKIE).ok_or_else(|| {
+        fn_error(crate::backend::BackendError {
+            code: crate::domain::ErrorCode::Unauthenticated.as_str(),
+            message: SIGN_IN_FIRST.to_string(),
+        })
+    })
 }
 
-/// The message pages show (with a sign-in link) when nobody is signed in.
-pub const SIGN_IN_FIRST: &str = "Sign in to see this page.";
+pub use crate::domain::SIGN_IN_FIRST;
+
+/// A service error as a server-function error that keeps its code (`code|message`), so a
+/// page can tell "sign in again", "not found" and "something failed on our side" apart.
+#[cfg(feature = "ssr")]
+fn fn_error(e: crate::backend::BackendError) -> ServerFnError {
+    ServerFnError::new(format!("{}|{}", e.code, e.message))
+}
+
+/// The message of a server function's error, for people (without the code).
+pub fn error_message(e: &ServerFnError) -> String {
+    match e {
+        ServerFnError::ServerError(text) => text
+            .split_once('|')
+            .map(|(_, message)| message.to_string())
+            .unwrap_or_else(|| text.clone()),
+        other => other.to_string(),
+    }
+}
+
+/// The code a server function's error carries, if any.
+pub fn error_code(e: &ServerFnError) -> Option<crate::domain::ErrorCode> {
+    let text = match e {
+        ServerFnError::ServerError(text) => text.as_str(),
+        _ => return None,
+    };
+    crate::domain::ErrorCode::parse(text.split_once('|')?.0)
+}
 
 /// The signed-in person's organizations (none when nobody is signed in).
 #[server(prefix = "/fn", endpoint = "organizations", input = GetUrl)]
@@ -71,7 +99,7 @@ pub async fn my_organizations() -> Result<Vec<OrgSummary>, ServerFnError> {
     crate::backend::backend()?
         .organizations(&session)
         .await
-        .map_err(|e| ServerFnError::new(e.message))
+        .map_err(fn_error)
 }
 
 /// The API keys page: keys, and a key created a moment ago (shown once: the one-shot cookie
@@ -84,7 +112,7 @@ pub async fn api_keys_page() -> Result<ApiKeysView, ServerFnError> {
     let mut view = crate::backend::backend()?
         .api_keys(&session)
         .await
-        .map_err(|e| ServerFnError::new(e.message))?;
+        .map_err(fn_error)?;
     if let Some(value) = request_cookie(NEW_KEY_COOKIE) {
         if let Some((id, token)) = value.split_once('.') {
             view.new_key = Some(NewKeyView {
@@ -111,7 +139,7 @@ pub async fn org_page(org_id: String) -> Result<OrgPageView, ServerFnError> {
     let mut view = crate::backend::backend()?
         .org_page(&session, &org_id)
         .await
-        .map_err(|e| ServerFnError::new(e.message))?;
+        .map_err(fn_error)?;
     view.flash = take_flash();
     Ok(view)
 }
@@ -143,7 +171,7 @@ pub async fn project_page(project_id: String) -> Result<ProjectPageView, ServerF
     let mut view = crate::backend::backend()?
         .project_page(&session, &project_id)
         .await
-        .map_err(|e| ServerFnError::new(e.message))?;
+        .map_err(fn_error)?;
     view.flash = take_flash();
     Ok(view)
 }
@@ -175,7 +203,7 @@ pub async fn operator_orgs() -> Result<Vec<OrgSummary>, ServerFnError> {
     crate::backend::backend()?
         .operator_orgs(&session)
         .await
-        .map_err(|e| ServerFnError::new(e.message))
+        .map_err(fn_error)
 }
 
 /// The operator area: the cloud provider's health and unassigned requests (operators only).
@@ -185,7 +213,7 @@ pub async fn operator_provider() -> Result<crate::domain::ProviderStatusView, Se
     crate::backend::backend()?
         .operator_provider(&session)
         .await
-        .map_err(|e| ServerFnError::new(e.message))
+        .map_err(fn_error)
 }
 
 /// One step of a project's guided setup, with the outcome of the last form post (read once).
@@ -200,7 +228,7 @@ pub async fn setup_page(
     let mut view = crate::backend::backend()?
         .setup_page(&session, &project_id, step)
         .await
-        .map_err(|e| ServerFnError::new(e.message))?;
+        .map_err(fn_error)?;
     view.page.flash = take_flash();
     Ok(view)
 }
@@ -212,7 +240,27 @@ pub async fn operator_trials() -> Result<crate::domain::OperatorTrialsView, Serv
     let mut view = crate::backend::backend()?
         .operator_trials(&session)
         .await
-        .map_err(|e| ServerFnError::new(e.message))?;
+        .map_err(fn_error)?;
     view.flash = take_flash();
     Ok(view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ErrorCode;
+
+    #[test]
+    fn server_function_errors_keep_their_code() {
+        let e = ServerFnError::new("unauthenticated|Sign in to see this page.");
+        assert_eq!(error_code(&e), Some(ErrorCode::Unauthenticated));
+        assert_eq!(error_message(&e), "Sign in to see this page.");
+        let plain = ServerFnError::new("The request is missing; try again.");
+        assert_eq!(error_code(&plain), None);
+        assert_eq!(error_message(&plain), "The request is missing; try again.");
+        // A message that itself contains the separator keeps all of its text.
+        let e = ServerFnError::new("internal_error|a|b");
+        assert_eq!(error_code(&e), Some(ErrorCode::InternalError));
+        assert_eq!(error_message(&e), "a|b");
+    }
 }

@@ -82,6 +82,11 @@ impl ErrorCode {
         ErrorCode::VpcEndpointRestrictsProjects,
     ];
 
+    /// The code named by its wire name.
+    pub fn parse(wire: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == wire)
+    }
+
     /// The code as it travels (`feature_not_available`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -123,6 +128,9 @@ impl ErrorCode {
     }
 }
 
+/// What pages say (with a sign-in link) when nobody is signed in.
+pub const SIGN_IN_FIRST: &str = "Sign in to see this page.";
+
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -144,6 +152,7 @@ mod tests {
     fn codes_match_the_wire_names() {
         for code in ErrorCode::ALL {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
         }
     }
 }

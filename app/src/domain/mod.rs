@@ -18,7 +18,7 @@ pub use account::{
     ProjectSummary, ProviderProblemView, ProviderStatusView, RolloutView, TrialReviewView,
     TrialView, UnassignedRequestView,
 };
-pub use error_code::ErrorCode;
+pub use error_code::{ErrorCode, SIGN_IN_FIRST};
 pub use ids::{AwsAccountId, FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
 pub use ip_allow::{AllowedIpRule, IpAllowEntry, MAX_ALLOWED_IPS};
 pub use region::{Region, RegionCatalog};

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::session::CsrfField;
 use crate::domain::{format_time, ApiKeyView, ApiKeysView, NewKeyView};
-use crate::server_fns::{api_keys_page, SIGN_IN_FIRST};
+use crate::server_fns::{api_keys_page, error_code};
 
 fn notice(query: &leptos_router::params::ParamsMap) -> Option<(&'static str, &'static str)> {
     if let Some(code) = query.get("error") {
@@ -59,7 +59,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                 keys.get()
                     .map(|result| match result {
                         Ok(view) => view! { <KeysBody view/> }.into_any(),
-                        Err(e) if e.to_string().contains(SIGN_IN_FIRST) => {
+                        Err(e) if error_code(&e) == Some(crate::domain::ErrorCode::Unauthenticated) => {
                             view! {
                                 <section class="panel">
                                     <p>"Sign in to manage your API keys."</p>
@@ -71,7 +71,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                         Err(e) => {
                             view! {
                                 <section class="panel">
-                                    <p class="error">"Could not load your keys: " {e.to_string()}</p>
+                                    <p class="error">"Could not load your keys: " {crate::server_fns::error_message(&e)}</p>
                                 </section>
                             }
                                 .into_any()

@@ -10,7 +10,7 @@ use crate::components::endpoint_form::{AssignEndpointForm, RegionChoice};
 use crate::components::live::FollowLive;
 use crate::components::session::CsrfField;
 use crate::domain::{AllowedAccountView, EndpointSummary, Flash, OrgPageView, ProjectSummary};
-use crate::server_fns::{org_page, SIGN_IN_FIRST};
+use crate::server_fns::{error_code, org_page};
 
 #[component]
 pub fn OrgPage() -> impl IntoView {
@@ -32,7 +32,7 @@ pub fn OrgPage() -> impl IntoView {
                             }
                             view! { <OrgBody view flash/> }.into_any()
                         }
-                        Err(e) if e.to_string().contains(SIGN_IN_FIRST) => {
+                        Err(e) if error_code(&e) == Some(crate::domain::ErrorCode::Unauthenticated) => {
                             view! {
                                 <Title text="Sign in"/>
                                 <section class="panel">
@@ -42,6 +42,10 @@ pub fn OrgPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
+                        // Our failure is not "not found": say so, with what to do.
+                        Err(e) if error_code(&e) == Some(crate::domain::ErrorCode::InternalError) => view! {
+                            <p class="error" role="alert" data-testid="server-error">{crate::server_fns::error_message(&e)}</p>
+                        }.into_any(),
                         Err(_) => view! { <OrgNotFound/> }.into_any(),
                     })
             }}

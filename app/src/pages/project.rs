@@ -13,7 +13,7 @@ use crate::domain::{
     format_time, AllowedIpView, DeniedConnectionView, Flash, LastConnectionView,
     ProjectEndpointView, ProjectPageView, RolloutView,
 };
-use crate::server_fns::{project_page, SIGN_IN_FIRST};
+use crate::server_fns::{error_code, project_page};
 
 #[component]
 pub fn ProjectPage() -> impl IntoView {
@@ -35,9 +35,13 @@ pub fn ProjectPage() -> impl IntoView {
                             }
                             view! { <ProjectBody view flash/> }.into_any()
                         }
-                        Err(e) if e.to_string().contains(SIGN_IN_FIRST) => {
+                        Err(e) if error_code(&e) == Some(crate::domain::ErrorCode::Unauthenticated) => {
                             view! { <SignInFirst/> }.into_any()
                         }
+                        // Our failure is not "not found": say so, with what to do.
+                        Err(e) if error_code(&e) == Some(crate::domain::ErrorCode::InternalError) => view! {
+                            <p class="error" role="alert" data-testid="server-error">{crate::server_fns::error_message(&e)}</p>
+                        }.into_any(),
                         Err(_) => view! { <crate::pages::not_found::NotFound/> }.into_any(),
                     })
             }}

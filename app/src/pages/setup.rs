@@ -18,7 +18,7 @@ use crate::domain::setup::{
 };
 use crate::domain::{AwsDetails, Flash, ProjectEndpointView, SetupPageView, SetupStep};
 use crate::pages::project::{EndpointRows, PrivateBadge, PublicAccess, SignInFirst};
-use crate::server_fns::{setup_page, SIGN_IN_FIRST};
+use crate::server_fns::{error_code, setup_page};
 
 #[component]
 pub fn SetupPage() -> impl IntoView {
@@ -52,7 +52,11 @@ pub fn SetupPage() -> impl IntoView {
                             }
                             view! { <SetupBody view step flash/> }.into_any()
                         }
-                        Err(e) if e.to_string().contains(SIGN_IN_FIRST) => view! { <SignInFirst/> }.into_any(),
+                        Err(e) if error_code(&e) == Some(crate::domain::ErrorCode::Unauthenticated) => view! { <SignInFirst/> }.into_any(),
+                        // Our failure is not "not found": say so, with what to do.
+                        Err(e) if error_code(&e) == Some(crate::domain::ErrorCode::InternalError) => view! {
+                            <p class="error" role="alert" data-testid="server-error">{crate::server_fns::error_message(&e)}</p>
+                        }.into_any(),
                         Err(_) => view! { <crate::pages::not_found::NotFound/> }.into_any(),
                     })
             }}

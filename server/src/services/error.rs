@@ -139,3 +139,35 @@ impl From<ServiceError> for BackendError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code has one status, and the REST answer, the server function error and the
+    /// CLI's exit all start from it.
+    #[test]
+    fn each_code_maps_to_one_status() {
+        for code in ErrorCode::ALL {
+            let err = ServiceError::new(code, "x");
+            assert_eq!(err.kind, ErrorKind::of(code));
+            let status = err.kind.status();
+            let expected = match code.as_str() {
+                "invalid_input" | "not_confirmed" => 400,
+                "unauthenticated" | "unauthorized" | "invalid_credentials" => 401,
+                "permission_denied" | "feature_not_available" => 403,
+                c if c.ends_with("_not_found") || c == "not_found" => 404,
+                "too_many_attempts" => 429,
+                "internal_error" => 500,
+                "invalid_days"
+                | "region_not_supported"
+                | "too_many_allowed_ips"
+                | "vpc_endpoint_not_assigned" => 422,
+                _ => 409,
+            };
+            assert_eq!(status, expected, "{code}");
+            let backend = BackendError::from(err);
+            assert_eq!(backend.code, code.as_str());
+        }
+    }
+}

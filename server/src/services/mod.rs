@@ -683,7 +683,7 @@ impl Services {
             Some(principal) => Ok(Caller::new(principal, None)),
             None => Err(ServiceError::new(
                 ErrorCode::Unauthenticated,
-                app::server_fns::SIGN_IN_FIRST,
+                app::domain::SIGN_IN_FIRST,
             )),
         }
     }
