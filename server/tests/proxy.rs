@@ -1509,6 +1509,28 @@ async fn an_ip_allow_list_admits_only_listed_public_clients(db: TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(project.allowed_ips()[0].entry, "198.51.100.0/24");
+    // At most 100 entries: the 101st is refused, saying to use ranges.
+    let entries: Vec<String> = (0..101)
+        .map(|i| format!("10.0.{}.{}", i / 250, i % 250))
+        .collect();
+    let too_many: Vec<(&str, Option<i64>)> = entries.iter().map(|e| (e.as_str(), None)).collect();
+    let err = w
+        .app
+        .services
+        .update_project_settings(
+            &Caller::operator_cli(),
+            &w.project,
+            &list(&too_many),
+            enclave::services::Acknowledgement::NotAsked,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "too_many_allowed_ips");
+    assert!(
+        err.message.contains("at most 100 entries (101 given)"),
+        "{}",
+        err.message
+    );
     // Emptying the list opens public access again.
     set(list(&[])).await;
     allowed(w.connect(None).await);

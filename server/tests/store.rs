@@ -183,7 +183,51 @@ async fn every_change_is_a_versioned_event(db: TestDb) {
     assert_eq!(store.feed_oldest().await.unwrap(), Some(3));
 }
 
+/// Connection requests nobody assigned are kept for operators, at most
+/// `UNASSIGNED_REQUESTS_CAP` in all (the least recently seen go), and a region's requests
+/// that are no longer pending are forgotten.
+async fn unassigned_requests_are_bounded(db: TestDb) {
+    use enclave::store::{ConnectionRequestRow, UNASSIGNED_REQUESTS_CAP};
+    let store = db.store().await;
+    let request = |i: usize| ConnectionRequestRow {
+        vpc_endpoint_id: format!("vpce-{i:017x}"),
+        region_id: "aws-us-east-1".into(),
+        service_id: "vpce-svc-0de57c578b0e614a9".into(),
+        owner_account: "444455556666".into(),
+        state: "pendingAcceptance".into(),
+        first_seen: 0,
+        last_seen: 0,
+    };
+    let many: Vec<_> = (0..UNASSIGNED_REQUESTS_CAP + 100).map(request).collect();
+    store
+        .record_unassigned_requests("aws-us-east-1", &many, 1_000)
+        .await
+        .unwrap();
+    let kept = store.unassigned_requests(10_000).await.unwrap();
+    assert_eq!(kept.len(), UNASSIGNED_REQUESTS_CAP);
+    // Another region's survey adds its own; a later survey of the first forgets what is gone.
+    store
+        .record_unassigned_requests(
+            "aws-us-east-2",
+            &[ConnectionRequestRow {
+                region_id: "aws-us-east-2".into(),
+                ..request(100_000)
+            }],
+            2_000,
+        )
+        .await
+        .unwrap();
+    store
+        .record_unassigned_requests("aws-us-east-1", &many[..3], 3_000)
+        .await
+        .unwrap();
+    let kept = store.unassigned_requests(10_000).await.unwrap();
+    assert_eq!(kept.len(), 4, "{kept:?}");
+    assert!(kept.iter().any(|r| r.region_id == "aws-us-east-2"));
+}
+
 on_both_backends!(
+    unassigned_requests_are_bounded,
     every_change_is_a_versioned_event,
     migrations_are_idempotent,
     status_counts_what_is_stored,
