@@ -7,17 +7,112 @@
 use std::sync::Arc;
 
 use crate::{
-    domain::{ApiKeysView, OrgPageView, OrgSummary, ProjectPageView, SystemStatus},
+    domain::{
+        ApiKeysView, AwsAccountId, Done, Flash, IpAllowEntry, Label, OrgId, OrgPageView,
+        OrgSummary, ProjectId, ProjectPageView, RegionId, SetupStep, SystemStatus, VpcEndpointId,
+    },
     session::SessionUser,
 };
 
-/// Errors the backend reports to server functions. The message is safe to show a user;
-/// internal details are logged by the implementation, never returned here.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct BackendError {
-    pub code: &'static str,
-    pub message: String,
+/// Errors the backend reports to server functions: the typed console error. The message is
+/// safe to show a user; internal details are logged by the implementation, never returned.
+pub use crate::domain::ConsoleError as BackendError;
+
+/// Every change the console can make, typed: server functions parse the form into one of
+/// these and hand it to [`ConsoleBackend::change`], which calls the service layer (where the
+/// rules, confirmations and interlocks are checked under the lock of the write).
+#[derive(Clone, Debug)]
+pub enum ConsoleChange {
+    CreateApiKey {
+        /// `None`: the signed-in person's own key.
+        org: Option<OrgId>,
+        name: String,
+        expires_in_days: Option<i64>,
+    },
+    RevokeApiKey {
+        id: String,
+    },
+    AssignEndpoint {
+        org: OrgId,
+        region: RegionId,
+        endpoint: VpcEndpointId,
+        label: Label,
+    },
+    RemoveEndpoint {
+        org: OrgId,
+        region: RegionId,
+        endpoint: VpcEndpointId,
+        acknowledge: bool,
+    },
+    AllowAwsAccount {
+        org: OrgId,
+        account: AwsAccountId,
+        note: Label,
+    },
+    DisallowAwsAccount {
+        org: OrgId,
+        account: AwsAccountId,
+    },
+    SetPublicAccess {
+        project: ProjectId,
+        block: bool,
+        /// The confirmation form was used (both directions need it).
+        confirmed: bool,
+        acknowledge_lockout: bool,
+    },
+    SetReportOnly {
+        project: ProjectId,
+        report_only: bool,
+    },
+    AddAllowedIp {
+        project: ProjectId,
+        entry: IpAllowEntry,
+        note: Label,
+        expires_in_days: Option<i64>,
+        acknowledge: bool,
+    },
+    RemoveAllowedIp {
+        project: ProjectId,
+        entry: String,
+        acknowledge: bool,
+    },
+    Restrict {
+        project: ProjectId,
+        endpoint: VpcEndpointId,
+        acknowledge: bool,
+    },
+    Unrestrict {
+        project: ProjectId,
+        endpoint: VpcEndpointId,
+        confirm_open: bool,
+        acknowledge: bool,
+    },
+    SaveAwsDetails {
+        project: ProjectId,
+        vpc_id: String,
+        subnet_ids: String,
+        security_group_id: String,
+    },
+    /// Where the guided setup resumes (an admin moved to `step`).
+    RecordSetupStep {
+        project: ProjectId,
+        step: SetupStep,
+    },
+    RequestTrial {
+        org: OrgId,
+        use_case: String,
+        regions: Vec<String>,
+        expected_endpoints: String,
+    },
+    ApproveTrial {
+        id: String,
+        /// The trial's last day; `None` for the default length.
+        ends_on: Option<chrono::NaiveDate>,
+    },
+    DeclineTrial {
+        id: String,
+        reason: String,
+    },
 }
 
 #[async_trait::async_trait]
@@ -44,7 +139,7 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         project_id: &str,
     ) -> Result<ProjectPageView, BackendError>;
 
-    /// One step of a project's guided setup; records the step as where an admin left off.
+    /// One step of a project's guided setup (reading it records nothing).
     async fn setup_page(
         &self,
         session: &str,
@@ -67,15 +162,30 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         &self,
         session: &str,
     ) -> Result<crate::domain::ProviderStatusView, BackendError>;
+
+    /// Makes one console change as the session's person; the answer says what happened in
+    /// words for the page (and carries a created API key's secret, once).
+    async fn change(&self, session: &str, change: ConsoleChange) -> Result<Done, BackendError>;
+
+    /// The outcome of a change, sealed for the address a plain form post is sent back to
+    /// (so the page can show it without JavaScript and without a cookie); bound to the
+    /// session, so nobody can craft a link that shows someone else a made-up outcome.
+    fn seal_outcome(&self, session: &str, outcome: &Flash) -> String;
+
+    /// The outcome sealed by [`Self::seal_outcome`] for this session, if it is genuine.
+    fn open_outcome(&self, session: &str, sealed: &str) -> Option<Flash>;
 }
 
 /// The shared handle server functions take from context.
 pub type SharedBackend = Arc<dyn ConsoleBackend>;
 
 /// The backend of the current request, or a clear error if the server was wired without one.
-pub fn backend() -> Result<SharedBackend, leptos::prelude::ServerFnError> {
+pub fn backend() -> Result<SharedBackend, BackendError> {
     leptos::prelude::use_context::<SharedBackend>().ok_or_else(|| {
         tracing::error!("ConsoleBackend missing from Leptos context");
-        leptos::prelude::ServerFnError::new("The server is not ready; try again shortly.")
+        BackendError::new(
+            crate::domain::ErrorCode::InternalError,
+            "The server is not ready; try again shortly.",
+        )
     })
 }

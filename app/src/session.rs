@@ -10,9 +10,6 @@ pub const CSRF_COOKIE: &str = "enclave_csrf";
 /// One-shot cookie carrying a just-created API key from the create form to the page that
 /// shows it once (HttpOnly, SameSite=Strict, Path=/api-keys, two minutes).
 pub const NEW_KEY_COOKIE: &str = "enclave_new_key";
-/// One-shot cookie carrying the outcome of a form post (`ok|message` or `error|message`,
-/// URL-encoded) to the page it redirects to.
-pub const FLASH_COOKIE: &str = "enclave_flash";
 /// The hidden form field carrying the CSRF token.
 pub const CSRF_FIELD: &str = "csrf_token";
 /// The header carrying the CSRF token on scripted requests.

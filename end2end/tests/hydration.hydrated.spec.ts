@@ -34,7 +34,8 @@ test("the release wasm is served as wasm at its optimised size", async ({ page, 
   expect(wasm.status()).toBe(200);
   expect(wasm.headers()["content-type"]).toContain("application/wasm");
   const body = await wasm.body();
-  // A budget, not a measurement (`make bench` prints the figure: about 1.6 MB raw, 590 KB
-  // gzip in November 2026); a debug build is several times larger.
-  expect(body.length).toBeLessThan(2_000_000);
+  // A budget, not a measurement (`make bench` prints the figure: about 2.1 MB raw, 770 KB
+  // gzip since every change became a server function with its own ActionForm, in November
+  // 2026; 1.6 MB before); a debug build is several times larger.
+  expect(body.length).toBeLessThan(2_400_000);
 });

@@ -116,10 +116,10 @@ test("an admin follows the whole setup in aws-us-east-2", async ({ page }) => {
   await expect(page.getByText("com.amazonaws.vpce.us-east-2.vpce-svc-010736480bcef5824")).toBeVisible();
   await expect(page.getByText("com.amazonaws.vpce.us-east-2.vpce-svc-0465c21ce8ba95fb2")).toBeVisible();
   await expect(page.getByRole("button", { name: /^Copy the service name/ })).toHaveCount(2);
-  await page.getByRole("link", { name: /^Next:/ }).click();
+  await page.getByRole("button", { name: /^Next:/ }).click();
 
   // 2: the commands are filled in with the admin's VPC.
-  await expect(page).toHaveURL(/\/setup\/2$/);
+  await expect(page).toHaveURL(/\/setup\/2(\?outcome=[^&]*)?$/);
   await expect(page.getByText("Do not enable private DNS names yet.")).toBeVisible();
   // Typing before the page is interactive would not reach the live commands.
   if (js()) await waitForHydration(page);
@@ -144,12 +144,12 @@ test("an admin follows the whole setup in aws-us-east-2", async ({ page }) => {
   // Leaving and coming back resumes where the admin was, with what they entered.
   await page.goto(`/projects/${w.project}`);
   await page.getByRole("link", { name: "Set up private networking" }).click();
-  await expect(page).toHaveURL(/\/setup\/2$/);
+  await expect(page).toHaveURL(/\/setup\/2(\?outcome=[^&]*)?$/);
   await expect(page.getByLabel("VPC id")).toHaveValue("vpc-0a1b2c3d4e5f67890");
-  await page.getByRole("link", { name: /^Next:/ }).click();
+  await page.getByRole("button", { name: /^Next:/ }).click();
 
   // 3: ids are checked as typed (and by the server), then assigned.
-  await expect(page).toHaveURL(/\/setup\/3$/);
+  await expect(page).toHaveURL(/\/setup\/3(\?outcome=[^&]*)?$/);
   if (js()) {
     await waitForHydration(page);
     await page.getByLabel("VPC endpoint id").fill("vpc-0a1b2c3d4e5f67890");
@@ -162,7 +162,7 @@ test("an admin follows the whole setup in aws-us-east-2", async ({ page }) => {
   }
   await assign(page, first, "app-a");
   await expect(page.getByTestId("flash")).toContainText(`${first} is assigned in aws-us-east-2`);
-  await expect(page).toHaveURL(/\/setup\/3$/);
+  await expect(page).toHaveURL(/\/setup\/3(\?outcome=[^&]*)?$/);
   await assign(page, second, "app-b");
   await expect(page.getByTestId("flash")).toContainText(`${second} is assigned`);
   await expect(page.getByTestId("limit-usage")).toHaveText("2 of 10 endpoints in aws-us-east-2");
@@ -178,14 +178,14 @@ test("an admin follows the whole setup in aws-us-east-2", async ({ page }) => {
   }
 
   // 4: every endpoint accepted.
-  await page.getByRole("link", { name: /^Next:/ }).click();
-  await expect(page).toHaveURL(/\/setup\/4$/);
+  await page.getByRole("button", { name: /^Next:/ }).click();
+  await expect(page).toHaveURL(/\/setup\/4(\?outcome=[^&]*)?$/);
   await expectState(page, first, "accepted");
   await expectState(page, second, "accepted");
   await expect(page.getByTestId("acceptance-summary")).toContainText("All 2 endpoint(s) are accepted");
 
   // 5: private DNS and the checks, filled in.
-  await page.getByRole("link", { name: /^Next:/ }).click();
+  await page.getByRole("button", { name: /^Next:/ }).click();
   await expect(page.getByLabel(`private DNS command for ${first}`, { exact: true })).toContainText(
     `--vpc-endpoint-id ${first}`,
   );
@@ -213,8 +213,8 @@ test("an admin follows the whole setup in aws-us-east-2", async ({ page }) => {
   await expect(page.getByTestId("connection-check-summary")).toContainText("1 of 2 accepted endpoint(s)");
 
   // 6: restrict to the first endpoint, then block the public internet.
-  await page.getByRole("link", { name: /^Next:/ }).click();
-  await expect(page).toHaveURL(/\/setup\/6$/);
+  await page.getByRole("button", { name: /^Next:/ }).click();
+  await expect(page).toHaveURL(/\/setup\/6(\?outcome=[^&]*)?$/);
   // Restricting to the second endpoint would refuse what came through the first: the row
   // says so and asks for a confirmation; restricting to the first refuses nothing seen.
   const row = (id: string) => page.getByRole("row").filter({ has: page.getByText(id, { exact: true }) });
@@ -223,12 +223,12 @@ test("an admin follows the whole setup in aws-us-east-2", async ({ page }) => {
   );
   await expect(row(first).getByTestId("row-impact")).toHaveCount(0);
   await page.getByRole("button", { name: `Restrict to ${first}` }).click();
-  await expect(page).toHaveURL(/\/setup\/6$/);
+  await expect(page).toHaveURL(/\/setup\/6(\?outcome=[^&]*)?$/);
   await expect(page.getByTestId("flash")).toContainText("only from its restricted endpoints");
   await expect(page.getByTestId("private-badge")).toBeVisible();
   await page.getByRole("link", { name: "Block public access…" }).click();
   await page.getByRole("button", { name: "Block public access" }).click();
-  await expect(page).toHaveURL(/\/setup\/6$/);
+  await expect(page).toHaveURL(/\/setup\/6(\?outcome=[^&]*)?$/);
   await expect(page.getByTestId("flash")).toContainText("Public access is being blocked");
   await expect(page.getByTestId("public-state")).toContainText("Blocked");
   if (js()) {
@@ -308,4 +308,44 @@ test("a member follows the setup read-only", async ({ page }) => {
   await page.goto(`/projects/${w.project}/setup/6`);
   await expect(page.getByRole("main").locator("form")).toHaveCount(0);
   await expect(page.getByRole("link", { name: /public access…/ })).toHaveCount(0);
+});
+
+test("two admins lifting the last two restrictions at once leave the project restricted", async ({ browser, request }) => {
+  const w = freshOrg();
+  const [e1, e2] = [endpointId("1"), endpointId("2")];
+  const headers = { authorization: `Bearer ${w.key}` };
+  for (const id of [e1, e2]) {
+    const assigned = await request.post(`/api/v2/organizations/${w.org}/vpc/region/aws-us-east-2/vpc_endpoints/${id}`, {
+      headers, data: { label: "race" },
+    });
+    expect(assigned.status()).toBe(200);
+    const restricted = await request.post(`/api/v2/projects/${w.project}/vpc_endpoints/${id}`, { headers, data: {} });
+    expect(restricted.status()).toBe(200);
+  }
+  // Two browsers, each showing both restrictions (so neither offers the "allow every
+  // endpoint again" box), each lifting a different one at the same moment.
+  const js = test.info().project.name === "js";
+  const pages = await Promise.all([0, 1].map(async () => {
+    const context = await browser.newContext({ javaScriptEnabled: js });
+    const page = await context.newPage();
+    await signIn(page, w.admin);
+    await page.goto(`/projects/${w.project}`);
+    if (js) await waitForHydration(page);
+    return page;
+  }));
+  await Promise.all([
+    pages[0].getByRole("button", { name: `Lift restriction to ${e1}` }).click(),
+    pages[1].getByRole("button", { name: `Lift restriction to ${e2}` }).click(),
+  ]);
+  const outcomes = await Promise.all(pages.map(async (page) => {
+    await expect(page.getByTestId("flash")).toBeVisible();
+    return page.getByTestId("flash").innerText();
+  }));
+  // One lift went through; the other found its restriction had become the last one and,
+  // unconfirmed, left it in place.
+  expect(outcomes.filter((text) => text.includes("no longer restricts this project"))).toHaveLength(1);
+  expect(outcomes.filter((text) => text.includes("The restriction stays"))).toHaveLength(1);
+  const left = await request.get(`/api/v2/projects/${w.project}/vpc_endpoints`, { headers });
+  expect((await left.json()).endpoints).toHaveLength(1);
+  await Promise.all(pages.map((page) => page.context().close()));
 });

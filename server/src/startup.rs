@@ -39,15 +39,22 @@ pub fn services(
     Ok(Services::new(store, catalog, service_config, clock))
 }
 
-/// Connects to the database, applies pending migrations and builds the services: what
-/// `serve` and every operator command start with.
+/// Connects to the database and applies pending migrations: the one way every entry point
+/// (`serve`, `migrate`, operator commands, tests) opens the store.
+pub async fn open_store(database_url: &str) -> anyhow::Result<Store> {
+    let store = Store::connect(database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Opens the store ([`open_store`]) and builds the services: what `serve` and every operator
+/// command start with.
 pub async fn open_services(
     database: &crate::config::DatabaseConfig,
     control_plane: &ControlPlaneConfig,
     clock: Clock,
 ) -> anyhow::Result<(Store, Services)> {
-    let store = Store::connect(&database.database_url).await?;
-    store.migrate().await?;
+    let store = open_store(&database.database_url).await?;
     let services = services(control_plane, store.clone(), clock)?;
     Ok((store, services))
 }
@@ -69,8 +76,7 @@ pub struct Application {
 impl Application {
     /// Connects to the database, applies migrations and binds the listen address.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
-        let store = Store::connect(&config.database.database_url).await?;
-        store.migrate().await?;
+        let store = open_store(&config.database.database_url).await?;
         Self::build_with_store(config, store).await
     }
 

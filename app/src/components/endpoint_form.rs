@@ -4,8 +4,9 @@
 
 use leptos::prelude::*;
 
-use crate::components::session::CsrfField;
+use crate::components::change_form::{change_action, ChangeForm};
 use crate::domain::VpcEndpointId;
+use crate::server_fns::changes::AssignEndpoint;
 
 /// Where the endpoint goes: a choice of regions, or one fixed region.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,8 +17,8 @@ pub enum RegionChoice {
 
 #[component]
 pub fn AssignEndpointForm(
-    /// `/orgs/{org}/endpoints/assign`.
-    action: String,
+    /// The organization the endpoint is assigned to.
+    org_id: String,
     regions: RegionChoice,
     /// A setup step to come back to after the post, if posted from the stepper.
     #[prop(optional)]
@@ -46,10 +47,11 @@ pub fn AssignEndpointForm(
         }
         .into_any(),
     };
+    let assign = change_action::<AssignEndpoint>();
     view! {
-        <form method="post" action=action class="stack" aria-labelledby="assign-heading">
+        <ChangeForm action=assign attr:class="stack" attr:aria-labelledby="assign-heading">
             <h3 id="assign-heading">{heading}</h3>
-            <CsrfField/>
+            <input type="hidden" name="org_id" value=org_id/>
             {return_to.map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
             {region_control}
             <label for="assign-endpoint">"VPC endpoint id"</label>
@@ -71,6 +73,6 @@ pub fn AssignEndpointForm(
             <label for="assign-label">"Label (optional)"</label>
             <input id="assign-label" name="label" type="text" maxlength="64"/>
             <button type="submit" class="button">"Assign endpoint"</button>
-        </form>
+        </ChangeForm>
     }
 }

@@ -1,5 +1,6 @@
 //! Small components shared by several pages.
 
+pub mod change_form;
 pub mod copy;
 pub mod endpoint_form;
 pub mod live;

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::session::{SessionView, CSRF_FIELD};
 
 /// The session resource, provided by [`crate::App`] for every page.
-pub type SessionResource = Resource<Result<SessionView, ServerFnError>>;
+pub type SessionResource = Resource<Result<SessionView, crate::domain::ConsoleError>>;
 
 pub fn use_session() -> Option<SessionResource> {
     use_context::<SessionResource>()
@@ -62,7 +62,8 @@ pub fn AccountMenu() -> impl IntoView {
 }
 
 /// The signed-in person's organizations, for the switcher and the overview.
-pub type OrgsResource = Resource<Result<Vec<crate::domain::OrgSummary>, ServerFnError>>;
+pub type OrgsResource =
+    Resource<Result<Vec<crate::domain::OrgSummary>, crate::domain::ConsoleError>>;
 
 /// A disclosure listing the person's organizations; works without the wasm (`<details>`).
 #[component]

@@ -7,9 +7,8 @@ use serde::{Deserialize, Serialize};
 pub struct OrgSummary {
     pub id: String,
     pub name: String,
-    pub plan: String,
-    /// `admin` or `member`.
-    pub role: String,
+    pub plan: super::Plan,
+    pub role: super::Role,
 }
 
 /// A project as the organization page lists it.
@@ -28,7 +27,7 @@ pub struct EndpointSummary {
     pub vpc_endpoint_id: String,
     pub region_id: String,
     pub label: String,
-    pub state: String,
+    pub state: super::EndpointState,
     pub rejection_reason: Option<String>,
     /// Projects restricted to this endpoint, as `name (id)`.
     pub restricted_projects: Vec<String>,
@@ -84,7 +83,24 @@ pub struct AllowedAccountView {
     pub note: String,
 }
 
-/// A one-time message after a form post.
+/// What a console change did, in words for the page; a created API key's secret rides along
+/// (shown once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Done {
+    pub message: String,
+    pub new_key: Option<NewKeyView>,
+}
+
+impl Done {
+    pub fn said(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            new_key: None,
+        }
+    }
+}
+
+/// The outcome of the last change, as a page shows it (success or the error's words).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flash {
     pub ok: bool,
@@ -118,6 +134,8 @@ pub struct ApiKeysView {
     /// Organizations where the person is admin, with their organization keys.
     pub orgs: Vec<(OrgSummary, Vec<ApiKeyView>)>,
     pub new_key: Option<NewKeyView>,
+    /// The outcome of the change that led here (after a plain form post).
+    pub flash: Option<Flash>,
 }
 
 /// `2026-11-24 09:30 UTC` for a time in milliseconds since the epoch.
@@ -141,7 +159,7 @@ mod tests {
             change_impact: None,
             vpc_endpoint_id: "vpce-0a0000000000000a1".into(),
             label: String::new(),
-            state: state.into(),
+            state: super::super::EndpointState::parse(state).unwrap(),
             rejection_reason: None,
             restricted: false,
             service_name: service.map(str::to_owned),
@@ -174,7 +192,7 @@ mod tests {
 pub struct ProjectEndpointView {
     pub vpc_endpoint_id: String,
     pub label: String,
-    pub state: String,
+    pub state: super::EndpointState,
     pub rejection_reason: Option<String>,
     /// The project is restricted to this endpoint.
     pub restricted: bool,
@@ -389,7 +407,8 @@ impl ProjectEndpointCoverage<'_> {
             .iter()
             .filter(|name| {
                 !self.endpoints.iter().any(|e| {
-                    e.state == "accepted" && e.service_name.as_deref() == Some(name.as_str())
+                    e.state == super::EndpointState::Accepted
+                        && e.service_name.as_deref() == Some(name.as_str())
                 })
             })
             .cloned()

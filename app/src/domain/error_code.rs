@@ -128,6 +128,85 @@ impl ErrorCode {
     }
 }
 
+/// What kind of failure a code is: it decides the HTTP status (once, here) and the headline a
+/// page shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input is malformed (400).
+    BadRequest,
+    /// No or an invalid credential (401).
+    Unauthenticated,
+    /// Known caller, not allowed (403).
+    Forbidden,
+    /// Absent, or not visible to the caller (404).
+    NotFound,
+    /// The request conflicts with the current state (409).
+    Conflict,
+    /// Well-formed, but a rule refuses it (422).
+    Unprocessable,
+    /// Too many attempts; wait before trying again (429).
+    TooManyRequests,
+    /// Our fault (500).
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorKind::BadRequest => 400,
+            ErrorKind::Unauthenticated => 401,
+            ErrorKind::Forbidden => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Conflict => 409,
+            ErrorKind::Unprocessable => 422,
+            ErrorKind::TooManyRequests => 429,
+            ErrorKind::Internal => 500,
+        }
+    }
+}
+
+impl ErrorKind {
+    /// Each code's kind, decided once.
+    pub fn of(code: ErrorCode) -> Self {
+        match code {
+            ErrorCode::AcknowledgementRequired => ErrorKind::Conflict,
+            ErrorCode::ApiKeyRevoked => ErrorKind::Conflict,
+            ErrorCode::AwsAccountNotFound => ErrorKind::NotFound,
+            ErrorCode::ChangedMeanwhile => ErrorKind::Conflict,
+            ErrorCode::ConfirmationRequired => ErrorKind::Conflict,
+            ErrorCode::FeatureNotAvailable => ErrorKind::Forbidden,
+            ErrorCode::InternalError => ErrorKind::Internal,
+            ErrorCode::InvalidCredentials => ErrorKind::Unauthenticated,
+            ErrorCode::InvalidDays => ErrorKind::Unprocessable,
+            ErrorCode::InvalidInput => ErrorKind::BadRequest,
+            ErrorCode::NotConfirmed => ErrorKind::BadRequest,
+            ErrorCode::NotFound => ErrorKind::NotFound,
+            ErrorCode::OrganizationNotFound => ErrorKind::NotFound,
+            ErrorCode::PermissionDenied => ErrorKind::Forbidden,
+            ErrorCode::ProjectNotFound => ErrorKind::NotFound,
+            ErrorCode::RegionNotSupported => ErrorKind::Unprocessable,
+            ErrorCode::TooManyAllowedIps => ErrorKind::Unprocessable,
+            ErrorCode::TooManyAttempts => ErrorKind::TooManyRequests,
+            ErrorCode::TrialActive => ErrorKind::Conflict,
+            ErrorCode::TrialNotNeeded => ErrorKind::Conflict,
+            ErrorCode::TrialRequestNotFound => ErrorKind::NotFound,
+            ErrorCode::TrialRequestNotPending => ErrorKind::Conflict,
+            ErrorCode::TrialRequestPending => ErrorKind::Conflict,
+            ErrorCode::Unauthenticated => ErrorKind::Unauthenticated,
+            ErrorCode::Unauthorized => ErrorKind::Unauthenticated,
+            ErrorCode::UserExists => ErrorKind::Conflict,
+            ErrorCode::UserNotFound => ErrorKind::NotFound,
+            ErrorCode::VpcEndpointInOtherRegion => ErrorKind::Conflict,
+            ErrorCode::VpcEndpointInUse => ErrorKind::Conflict,
+            ErrorCode::VpcEndpointLimitReached => ErrorKind::Conflict,
+            ErrorCode::VpcEndpointNotAssigned => ErrorKind::Unprocessable,
+            ErrorCode::VpcEndpointNotFound => ErrorKind::NotFound,
+            ErrorCode::VpcEndpointRemoved => ErrorKind::Conflict,
+            ErrorCode::VpcEndpointRestrictsProjects => ErrorKind::Conflict,
+        }
+    }
+}
+
 /// What pages say (with a sign-in link) when nobody is signed in.
 pub const SIGN_IN_FIRST: &str = "Sign in to see this page.";
 
@@ -154,5 +233,54 @@ mod tests {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
             assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
         }
+    }
+}
+
+/// The error every server function answers with: the code (so a page can tell "sign in
+/// again", "ask an admin", "not found", "conflict" and "our failure" apart) and a message a
+/// person can act on. Travels as JSON (`{"code":…,"message":…}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ConsoleError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ConsoleError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::of(self.code)
+    }
+
+    /// What a page says about this error: the kind's headline, then the message.
+    pub fn for_people(&self) -> String {
+        match self.kind() {
+            ErrorKind::Unauthenticated => format!("Sign in again: {}", self.message),
+            ErrorKind::Forbidden if self.code == ErrorCode::PermissionDenied => {
+                format!(
+                    "You are a member of this organization, so ask an admin: {}",
+                    self.message
+                )
+            }
+            ErrorKind::Conflict => format!("Conflict: {}", self.message),
+            ErrorKind::Internal if self.message.starts_with("Something") => self.message.clone(),
+            ErrorKind::Internal => format!("Something failed on our side: {}", self.message),
+            _ => self.message.clone(),
+        }
+    }
+}
+
+impl From<crate::domain::FieldError> for ConsoleError {
+    fn from(err: crate::domain::FieldError) -> Self {
+        Self::new(
+            ErrorCode::InvalidInput,
+            format!("Invalid {}: {}", err.field, err.message),
+        )
     }
 }

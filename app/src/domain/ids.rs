@@ -22,6 +22,11 @@ impl FieldError {
             message: message.into(),
         }
     }
+
+    /// The same problem, named after the form field it came from.
+    pub fn with_field(self, field: &str) -> Self {
+        Self::new(field, self.message)
+    }
 }
 
 /// `^[a-z0-9-]{1,max}$`, the shape SPEC §1 accepts for organization and project ids.

@@ -13,12 +13,12 @@ pub mod tenancy;
 pub use access::{decide, AccessDecision, AccessInput, AccessReason, EndpointAssignment};
 pub use account::{
     format_time, ActivityView, AllowedAccountView, AllowedIpView, ApiKeyView, ApiKeysView,
-    DeniedConnectionView, EndpointSummary, Flash, LastConnectionView, NewKeyView,
+    DeniedConnectionView, Done, EndpointSummary, Flash, LastConnectionView, NewKeyView,
     OperatorTrialsView, OrgPageView, OrgSummary, ProjectEndpointView, ProjectPageView,
     ProjectSummary, ProviderProblemView, ProviderStatusView, RolloutView, TrialReviewView,
     TrialView, UnassignedRequestView,
 };
-pub use error_code::{ErrorCode, SIGN_IN_FIRST};
+pub use error_code::{ConsoleError, ErrorCode, ErrorKind, SIGN_IN_FIRST};
 pub use ids::{AwsAccountId, FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
 pub use ip_allow::{AllowedIpRule, IpAllowEntry, MAX_ALLOWED_IPS};
 pub use region::{Region, RegionCatalog};

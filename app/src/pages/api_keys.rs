@@ -1,41 +1,21 @@
 //! The API keys page: create personal or organization keys (the key is shown once, with a
-//! copy button), see when each was created and last used, revoke. Forms are plain posts
-//! answered with redirects, so the page works the same with or without the wasm.
+//! copy button), see when each was created and last used, revoke. The forms are change forms
+//! (server functions), so the page works the same with or without the wasm.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
-use crate::components::session::CsrfField;
+use crate::components::change_form::{change_action, provide_page_changes, ChangeForm, Outcome};
 use crate::domain::{format_time, ApiKeyView, ApiKeysView, NewKeyView};
-use crate::server_fns::{api_keys_page, error_code};
-
-fn notice(query: &leptos_router::params::ParamsMap) -> Option<(&'static str, &'static str)> {
-    if let Some(code) = query.get("error") {
-        let message = match code.as_str() {
-            "invalid_name" => "Enter a name of 1 to 100 printable characters, e.g. \"CI deploys\".",
-            "invalid_expiry" => "Choose when the key expires from the list.",
-            "not_allowed" => {
-                "You can create and revoke organization keys only for organizations you administer."
-            }
-            "already_revoked" => "That key was already revoked.",
-            _ => "Something went wrong on our side; nothing was changed. Try again.",
-        };
-        return Some(("error", message));
-    }
-    if query.get("revoked").is_some() {
-        return Some((
-            "notice",
-            "The key is revoked. Requests that use it are refused from now on.",
-        ));
-    }
-    None
-}
+use crate::server_fns::api_keys_page;
+use crate::server_fns::changes::{CreateApiKey, RevokeApiKey};
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
-    let query = use_query_map();
     let keys = Resource::new(|| (), |_| api_keys_page());
+    provide_page_changes(move || keys.refetch());
+    let create = change_action::<CreateApiKey>();
+    change_action::<RevokeApiKey>();
 
     view! {
         <Title text="API keys"/>
@@ -46,20 +26,13 @@ pub fn ApiKeysPage() -> impl IntoView {
                 " (send " <code>"Authorization: Bearer <key>"</code>
                 "). A personal key acts as you; an organization key has admin rights in its organization."
             </p>
-            <div role="status" aria-live="polite">
-                {move || {
-                    query
-                        .with(notice)
-                        .map(|(class, message)| view! { <p class=class>{message}</p> })
-                }}
-            </div>
         </section>
         <Suspense fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
             {move || {
                 keys.get()
                     .map(|result| match result {
-                        Ok(view) => view! { <KeysBody view/> }.into_any(),
-                        Err(e) if error_code(&e) == Some(crate::domain::ErrorCode::Unauthenticated) => {
+                        Ok(view) => view! { <KeysBody view create/> }.into_any(),
+                        Err(e) if e.code == crate::domain::ErrorCode::Unauthenticated => {
                             view! {
                                 <section class="panel">
                                     <p>"Sign in to manage your API keys."</p>
@@ -71,7 +44,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                         Err(e) => {
                             view! {
                                 <section class="panel">
-                                    <p class="error">"Could not load your keys: " {crate::server_fns::error_message(&e)}</p>
+                                    <p class="error">"Could not load your keys: " {e.for_people()}</p>
                                 </section>
                             }
                                 .into_any()
@@ -83,12 +56,23 @@ pub fn ApiKeysPage() -> impl IntoView {
 }
 
 #[component]
-fn KeysBody(view: ApiKeysView) -> impl IntoView {
+fn KeysBody(view: ApiKeysView, create: ServerAction<CreateApiKey>) -> impl IntoView {
     let ApiKeysView {
         personal,
         orgs,
         new_key,
+        flash,
     } = view;
+    // The key just created: from the change (JavaScript), or handed over once after a plain
+    // form post.
+    let created = move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .and_then(|done| done.new_key)
+            .or_else(|| new_key.clone())
+    };
     let owners: Vec<(String, String)> =
         std::iter::once(("personal".to_string(), "Personal (acts as you)".to_string()))
             .chain(
@@ -97,11 +81,11 @@ fn KeysBody(view: ApiKeysView) -> impl IntoView {
             )
             .collect();
     view! {
-        {new_key.map(|key| view! { <NewKey key/> })}
+        <Outcome initial=flash/>
+        {move || created().map(|key| view! { <NewKey key/> })}
         <section class="panel" aria-labelledby="create-heading">
             <h2 id="create-heading">"Create a key"</h2>
-            <form method="post" action="/api-keys/create" class="stack">
-                <CsrfField/>
+            <ChangeForm action=create attr:class="stack">
                 <label for="key-name">"Name"</label>
                 <input id="key-name" name="name" type="text" required maxlength="100" placeholder="CI deploys"/>
                 <label for="key-owner">"Owner"</label>
@@ -119,7 +103,7 @@ fn KeysBody(view: ApiKeysView) -> impl IntoView {
                     <option value="365">"In a year"</option>
                 </select>
                 <button type="submit" class="button">"Create key"</button>
-            </form>
+            </ChangeForm>
         </section>
         <KeyTable title="Your personal keys".to_string() keys=personal/>
         {orgs
@@ -199,6 +183,7 @@ fn KeyTable(title: String, keys: Vec<ApiKeyView>) -> impl IntoView {
 #[component]
 fn KeyRow(key: ApiKeyView) -> impl IntoView {
     let label = format!("Revoke key {}", key.name);
+    let revoke = change_action::<RevokeApiKey>();
     view! {
         <tr>
             <td>{key.name.clone()}</td>
@@ -211,13 +196,12 @@ fn KeyRow(key: ApiKeyView) -> impl IntoView {
                     view! { <span class="badge muted">"Revoked"</span> }.into_any()
                 } else {
                     view! {
-                        <form method="post" action="/api-keys/revoke" class="inline-form">
-                            <CsrfField/>
+                        <ChangeForm action=revoke attr:class="inline-form">
                             <input type="hidden" name="id" value=key.id.clone()/>
                             <button type="submit" class="button danger small" aria-label=label>
                                 "Revoke"
                             </button>
-                        </form>
+                        </ChangeForm>
                     }
                         .into_any()
                 }}

@@ -6,8 +6,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::session::CsrfField;
+use crate::components::change_form::{change_action, provide_page_changes, ChangeForm, Outcome};
 use crate::domain::{format_time, OrgSummary, ProviderStatusView, TrialReviewView};
+use crate::server_fns::changes::{ApproveTrial, DeclineTrial};
 use crate::server_fns::{operator_orgs, operator_provider, operator_trials};
 
 #[component]
@@ -15,6 +16,9 @@ pub fn OperatorPage() -> impl IntoView {
     let orgs = Resource::new(|| (), |_| operator_orgs());
     let trials = Resource::new(|| (), |_| operator_trials());
     let provider = Resource::new(|| (), |_| operator_provider());
+    provide_page_changes(move || trials.refetch());
+    change_action::<ApproveTrial>();
+    change_action::<DeclineTrial>();
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
@@ -27,11 +31,7 @@ pub fn OperatorPage() -> impl IntoView {
                         <section class="panel" aria-labelledby="operator-heading">
                             <h1 id="operator-heading">"Operator area"</h1>
                             <p class="muted">"Platform staff only."</p>
-                            <div role="status" aria-live="polite">
-                                {trials.flash.clone().map(|f| view! {
-                                    <p class=if f.ok { "notice" } else { "error" } data-testid="flash">{f.message}</p>
-                                })}
-                            </div>
+                            <Outcome initial=trials.flash.clone()/>
                         </section>
                         <TrialReview trials=trials.trials default_end_date=trials.default_end_date/>
                         <ProviderHealth provider/>
@@ -97,8 +97,11 @@ fn TrialReview(trials: Vec<TrialReviewView>, default_end_date: String) -> impl I
 
 #[component]
 fn PendingTrial(t: TrialReviewView, end: String) -> impl IntoView {
-    let approve = format!("/operator/trials/{}/approve", t.id);
-    let decline = format!("/operator/trials/{}/decline", t.id);
+    let approve = change_action::<ApproveTrial>();
+    let decline = change_action::<DeclineTrial>();
+    let (approve_id, decline_id) = (t.id.clone(), t.id.clone());
+    let approve_label = format!("Approve the trial of {}", t.org_name);
+    let decline_label = format!("Decline the trial of {}", t.org_name);
     let end_id = format!("ends-on-{}", t.id);
     let reason_id = format!("reason-{}", t.id);
     let regions = if t.request.regions.is_empty() {
@@ -113,18 +116,18 @@ fn PendingTrial(t: TrialReviewView, end: String) -> impl IntoView {
             <p><strong>"Use case: "</strong>{t.request.use_case.clone()}</p>
             <p>"Regions: " {regions} " · expected endpoints: " {t.request.expected_endpoints}</p>
             <div class="row review-forms">
-                <form method="post" action=approve class="stack">
-                    <CsrfField/>
+                <ChangeForm action=approve attr:class="stack">
+                    <input type="hidden" name="id" value=approve_id/>
                     <label for=end_id.clone()>"Trial ends on"</label>
                     <input id=end_id type="date" name="ends_on" value=end required/>
-                    <button type="submit" class="button" aria-label=format!("Approve the trial of {}", t.org_name)>"Approve"</button>
-                </form>
-                <form method="post" action=decline class="stack">
-                    <CsrfField/>
+                    <button type="submit" class="button" aria-label=approve_label>"Approve"</button>
+                </ChangeForm>
+                <ChangeForm action=decline attr:class="stack">
+                    <input type="hidden" name="id" value=decline_id/>
                     <label for=reason_id.clone()>"Reason for declining"</label>
                     <input id=reason_id type="text" name="reason" required maxlength="500"/>
-                    <button type="submit" class="button danger" aria-label=format!("Decline the trial of {}", t.org_name)>"Decline"</button>
-                </form>
+                    <button type="submit" class="button danger" aria-label=decline_label>"Decline"</button>
+                </ChangeForm>
             </div>
         </li>
     }
@@ -146,7 +149,7 @@ fn Organizations(orgs: Vec<OrgSummary>) -> impl IntoView {
                     </thead>
                     <tbody>
                         {orgs.into_iter().map(|o| view! {
-                            <tr><td>{o.name}</td><td><code>{o.id}</code></td><td>{o.plan}</td></tr>
+                            <tr><td>{o.name}</td><td><code>{o.id}</code></td><td>{o.plan.as_str()}</td></tr>
                         }).collect_view()}
                     </tbody>
                 </table>

@@ -6,19 +6,26 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::components::change_form::{change_action, provide_page_changes, ChangeForm, Outcome};
 use crate::components::endpoint_form::{AssignEndpointForm, RegionChoice};
 use crate::components::live::FollowLive;
-use crate::components::session::CsrfField;
-use crate::domain::{AllowedAccountView, EndpointSummary, Flash, OrgPageView, ProjectSummary};
-use crate::server_fns::{error_code, org_page};
+use crate::domain::{AllowedAccountView, EndpointSummary, OrgPageView, ProjectSummary};
+use crate::server_fns::changes::{
+    AllowAwsAccount, AssignEndpoint, DisallowAwsAccount, RemoveEndpoint,
+};
+use crate::server_fns::org_page;
 
 #[component]
 pub fn OrgPage() -> impl IntoView {
     let params = use_params_map();
     let org_id = move || params.read().get("org_id").unwrap_or_default();
     let page = Resource::new(org_id, org_page);
-    // The outcome of the last form post outlives live reloads of the data (which carry none).
-    let flash = RwSignal::new(None::<Flash>);
+    // The page's change forms share these actions, so an outcome outlives live reloads.
+    provide_page_changes(move || page.refetch());
+    change_action::<AssignEndpoint>();
+    change_action::<RemoveEndpoint>();
+    change_action::<AllowAwsAccount>();
+    change_action::<DisallowAwsAccount>();
     let current = Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.live_version));
 
     view! {
@@ -26,13 +33,8 @@ pub fn OrgPage() -> impl IntoView {
             {move || {
                 page.get()
                     .map(|result| match result {
-                        Ok(view) => {
-                            if view.flash.is_some() {
-                                flash.set(view.flash.clone());
-                            }
-                            view! { <OrgBody view flash/> }.into_any()
-                        }
-                        Err(e) if error_code(&e) == Some(crate::domain::ErrorCode::Unauthenticated) => {
+                        Ok(view) => view! { <OrgBody view/> }.into_any(),
+                        Err(e) if e.code == crate::domain::ErrorCode::Unauthenticated => {
                             view! {
                                 <Title text="Sign in"/>
                                 <section class="panel">
@@ -43,8 +45,8 @@ pub fn OrgPage() -> impl IntoView {
                                 .into_any()
                         }
                         // Our failure is not "not found": say so, with what to do.
-                        Err(e) if error_code(&e) == Some(crate::domain::ErrorCode::InternalError) => view! {
-                            <p class="error" role="alert" data-testid="server-error">{crate::server_fns::error_message(&e)}</p>
+                        Err(e) if e.code == crate::domain::ErrorCode::InternalError => view! {
+                            <p class="error" role="alert" data-testid="server-error">{e.for_people()}</p>
                         }.into_any(),
                         Err(_) => view! { <OrgNotFound/> }.into_any(),
                     })
@@ -73,7 +75,7 @@ fn OrgNotFound() -> impl IntoView {
 }
 
 #[component]
-fn OrgBody(view: OrgPageView, flash: RwSignal<Option<Flash>>) -> impl IntoView {
+fn OrgBody(view: OrgPageView) -> impl IntoView {
     let OrgPageView {
         org,
         admins,
@@ -82,16 +84,15 @@ fn OrgBody(view: OrgPageView, flash: RwSignal<Option<Flash>>) -> impl IntoView {
         endpoints,
         regions,
         allowed_accounts,
-        flash: _,
+        flash,
         live_version: _,
     } = view;
-    let is_admin = org.role == "admin";
+    let is_admin = org.role == crate::domain::Role::Admin;
     let admin_list = if admins.is_empty() {
         "none yet".to_string()
     } else {
         admins.join(", ")
     };
-    let action = format!("/orgs/{}/endpoints/assign", org.id);
     let org_id = org.id.clone();
     view! {
         <Title text=org.name.clone()/>
@@ -99,8 +100,8 @@ fn OrgBody(view: OrgPageView, flash: RwSignal<Option<Flash>>) -> impl IntoView {
             <h1 id="org-heading">{org.name.clone()}</h1>
             <dl class="facts">
                 <div><dt>"Organization id"</dt><dd><code>{org.id.clone()}</code></dd></div>
-                <div><dt>"Plan"</dt><dd>{org.plan.clone()}</dd></div>
-                <div><dt>"Your role"</dt><dd data-testid="role">{org.role.clone()}</dd></div>
+                <div><dt>"Plan"</dt><dd>{org.plan.as_str()}</dd></div>
+                <div><dt>"Your role"</dt><dd data-testid="role">{org.role.as_str()}</dd></div>
                 <div><dt>"Admins"</dt><dd>{admin_list.clone()}</dd></div>
             </dl>
             {(!is_admin).then(|| view! {
@@ -111,15 +112,11 @@ fn OrgBody(view: OrgPageView, flash: RwSignal<Option<Flash>>) -> impl IntoView {
             })}
             {(!entitled).then(|| view! {
                 <p class="note warn">
-                    "Private networking is not included in the " {org.plan.clone()}
+                    "Private networking is not included in the " {org.plan.as_str()}
                     " plan. It is part of the Scale, Business and Enterprise plans; existing settings stay in force."
                 </p>
             })}
-            <div role="status" aria-live="polite">
-                {move || flash.get().map(|f| view! {
-                    <p class=if f.ok { "notice" } else { "error" } data-testid="flash">{f.message}</p>
-                })}
-            </div>
+            <Outcome initial=flash/>
         </section>
         <ProjectsPanel projects/>
         <section class="panel" aria-labelledby="endpoints-heading">
@@ -130,7 +127,7 @@ fn OrgBody(view: OrgPageView, flash: RwSignal<Option<Flash>>) -> impl IntoView {
                 </p>
             })}
             <EndpointsTable endpoints is_admin org_id=org_id.clone()/>
-            {(is_admin && entitled).then(|| view! { <AssignEndpointForm action regions=RegionChoice::Any(regions)/> })}
+            {(is_admin && entitled).then(|| view! { <AssignEndpointForm org_id=org.id.clone() regions=RegionChoice::Any(regions)/> })}
         </section>
         <AllowedAccounts accounts=allowed_accounts is_admin can_add=is_admin && entitled org_id/>
     }
@@ -145,8 +142,9 @@ fn AllowedAccounts(
     can_add: bool,
     org_id: String,
 ) -> impl IntoView {
-    let allow = format!("/orgs/{org_id}/aws-accounts/allow");
-    let remove = format!("/orgs/{org_id}/aws-accounts/remove");
+    let allow = change_action::<AllowAwsAccount>();
+    let remove = change_action::<DisallowAwsAccount>();
+    let rows_org = org_id.clone();
     view! {
         <section class="panel" aria-labelledby="accounts-heading">
             <h2 id="accounts-heading">"Allowed AWS accounts"</h2>
@@ -169,17 +167,18 @@ fn AllowedAccounts(
                             <tbody>
                                 {accounts.into_iter().map(|a| {
                                     let name = format!("Stop allowing {}", a.account_id);
+                                    let row_org = rows_org.clone();
                                     view! {
                                         <tr>
                                             <td><code>{a.account_id.clone()}</code></td>
                                             <td>{a.note}</td>
                                             {is_admin.then(|| view! {
                                                 <td>
-                                                    <form method="post" action=remove.clone() class="inline-form">
-                                                        <CsrfField/>
+                                                    <ChangeForm action=remove attr:class="inline-form">
+                                                        <input type="hidden" name="org_id" value=row_org/>
                                                         <input type="hidden" name="aws_account_id" value=a.account_id.clone()/>
                                                         <button type="submit" class="secondary" aria-label=name>"Remove"</button>
-                                                    </form>
+                                                    </ChangeForm>
                                                 </td>
                                             })}
                                         </tr>
@@ -191,8 +190,8 @@ fn AllowedAccounts(
                 }.into_any()
             }}
             {can_add.then(|| view! {
-                <form method="post" action=allow class="stack">
-                    <CsrfField/>
+                <ChangeForm action=allow attr:class="stack">
+                    <input type="hidden" name="org_id" value=org_id.clone()/>
                     <label for="aws-account-id">"AWS account id"</label>
                     <input id="aws-account-id" name="aws_account_id" required inputmode="numeric"
                         autocomplete="off" placeholder="123456789012"
@@ -201,7 +200,7 @@ fn AllowedAccounts(
                     <label for="aws-account-note">"Note (optional)"</label>
                     <input id="aws-account-note" name="note" maxlength="64" autocomplete="off"/>
                     <button type="submit">"Allow account"</button>
-                </form>
+                </ChangeForm>
             })}
         </section>
     }
@@ -249,15 +248,15 @@ fn EndpointsTable(
     }
     let query = use_query_map();
     let removing = move || query.read().get("remove");
-    let assign_action = format!("/orgs/{org_id}/endpoints/assign");
-    let remove_action = format!("/orgs/{org_id}/endpoints/remove");
+    let assign = change_action::<AssignEndpoint>();
+    let confirm_org = org_id.clone();
     let org_url = format!("/orgs/{org_id}");
     let confirm_list = endpoints.clone();
     view! {
         {move || {
             let target = removing()?;
             let e = confirm_list.iter().find(|e| e.vpc_endpoint_id == target)?.clone();
-            Some(view! { <RemoveConfirmation e action=remove_action.clone() cancel=org_url.clone() is_admin/> })
+            Some(view! { <RemoveConfirmation e org_id=confirm_org.clone() cancel=org_url.clone() is_admin/> })
         }}
         <div class="table-wrap">
             <table>
@@ -277,7 +276,7 @@ fn EndpointsTable(
                         let save = format!("Save the label of {}", e.vpc_endpoint_id);
                         let remove = format!("Remove endpoint {}…", e.vpc_endpoint_id);
                         let remove_href = format!("/orgs/{org_id}?remove={}", e.vpc_endpoint_id);
-                        let assign_action = assign_action.clone();
+                        let row_org = org_id.clone();
                         view! {
                             <tr>
                                 <td><code>{e.vpc_endpoint_id.clone()}</code></td>
@@ -285,22 +284,22 @@ fn EndpointsTable(
                                 <td>
                                     {if is_admin {
                                         view! {
-                                            <form method="post" action=assign_action class="inline-form relabel">
-                                                <CsrfField/>
+                                            <ChangeForm action=assign attr:class="inline-form relabel">
+                                                <input type="hidden" name="org_id" value=row_org/>
                                                 <input type="hidden" name="region_id" value=e.region_id.clone()/>
                                                 <input type="hidden" name="vpc_endpoint_id" value=e.vpc_endpoint_id.clone()/>
                                                 <input type="text" name="label" maxlength="64" value=e.label.clone() aria-label=relabel/>
                                                 <button type="submit" class="button secondary small" aria-label=save>"Save"</button>
-                                            </form>
+                                            </ChangeForm>
                                         }.into_any()
                                     } else {
                                         view! { <span>{e.label.clone()}</span> }.into_any()
                                     }}
                                 </td>
                                 <td>
-                                    <span class=format!("badge state-{}", e.state)>{e.state.clone()}</span>
+                                    <span class=format!("badge state-{}", e.state)>{e.state.as_str()}</span>
                                     {e.rejection_reason.clone().map(|r| view! { <br/><span class="muted">{r}</span> })}
-                                    <crate::pages::project::LastConnection state=e.state.clone() last=e.last_connection.clone()/>
+                                    <crate::pages::project::LastConnection state=e.state last=e.last_connection.clone()/>
                                 </td>
                                 <td>
                                     {if e.restricted_projects.is_empty() {
@@ -327,7 +326,7 @@ fn EndpointsTable(
 #[component]
 fn RemoveConfirmation(
     e: EndpointSummary,
-    action: String,
+    org_id: String,
     cancel: String,
     is_admin: bool,
 ) -> impl IntoView {
@@ -335,10 +334,11 @@ fn RemoveConfirmation(
         return ().into_any();
     }
     let blocked = !e.restricted_projects.is_empty();
+    let remove = change_action::<RemoveEndpoint>();
     view! {
-        <form method="post" action=action class="stack confirm" aria-labelledby="remove-heading" data-testid="remove-confirmation">
+        <ChangeForm action=remove attr:class="stack confirm" attr:aria-labelledby="remove-heading" attr:data-testid="remove-confirmation">
             <h3 id="remove-heading">"Remove " <code>{e.vpc_endpoint_id.clone()}</code> "?"</h3>
-            <CsrfField/>
+            <input type="hidden" name="org_id" value=org_id/>
             <input type="hidden" name="region_id" value=e.region_id.clone()/>
             <input type="hidden" name="vpc_endpoint_id" value=e.vpc_endpoint_id.clone()/>
             {if blocked {
@@ -368,7 +368,7 @@ fn RemoveConfirmation(
                     </div>
                 }.into_any()
             }}
-        </form>
+        </ChangeForm>
     }
     .into_any()
 }

@@ -43,7 +43,7 @@ pub fn OverviewPage() -> impl IntoView {
                                 Err(e) => {
                                     view! {
                                         <p class="error">
-                                            "Could not read the status: " {crate::server_fns::error_message(&e)}
+                                            "Could not read the status: " {e.for_people()}
                                         </p>
                                     }
                                         .into_any()

@@ -7,21 +7,32 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::components::change_form::{change_action, provide_page_changes, ChangeForm, Outcome};
 use crate::components::live::FollowLive;
-use crate::components::session::CsrfField;
 use crate::domain::{
-    format_time, AllowedIpView, DeniedConnectionView, Flash, LastConnectionView,
-    ProjectEndpointView, ProjectPageView, RolloutView,
+    format_time, AllowedIpView, DeniedConnectionView, LastConnectionView, ProjectEndpointView,
+    ProjectPageView, RolloutView,
 };
-use crate::server_fns::{error_code, project_page};
+use crate::server_fns::changes::{
+    AddAllowedIp, RemoveAllowedIp, RequestTrial, RestrictProject, SetPublicAccess, SetReportOnly,
+    UnrestrictProject,
+};
+use crate::server_fns::project_page;
 
 #[component]
 pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let project_id = move || params.read().get("project_id").unwrap_or_default();
     let page = Resource::new(project_id, project_page);
-    // The outcome of the last form post outlives live reloads of the data (which carry none).
-    let flash = RwSignal::new(None::<Flash>);
+    // The page's change forms share these actions, so an outcome outlives live reloads.
+    provide_page_changes(move || page.refetch());
+    change_action::<SetPublicAccess>();
+    change_action::<SetReportOnly>();
+    change_action::<AddAllowedIp>();
+    change_action::<RemoveAllowedIp>();
+    change_action::<RestrictProject>();
+    change_action::<UnrestrictProject>();
+    change_action::<RequestTrial>();
     let current = Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.live_version));
 
     view! {
@@ -29,18 +40,13 @@ pub fn ProjectPage() -> impl IntoView {
             {move || {
                 page.get()
                     .map(|result| match result {
-                        Ok(view) => {
-                            if view.flash.is_some() {
-                                flash.set(view.flash.clone());
-                            }
-                            view! { <ProjectBody view flash/> }.into_any()
-                        }
-                        Err(e) if error_code(&e) == Some(crate::domain::ErrorCode::Unauthenticated) => {
+                        Ok(view) => view! { <ProjectBody view/> }.into_any(),
+                        Err(e) if e.code == crate::domain::ErrorCode::Unauthenticated => {
                             view! { <SignInFirst/> }.into_any()
                         }
                         // Our failure is not "not found": say so, with what to do.
-                        Err(e) if error_code(&e) == Some(crate::domain::ErrorCode::InternalError) => view! {
-                            <p class="error" role="alert" data-testid="server-error">{crate::server_fns::error_message(&e)}</p>
+                        Err(e) if e.code == crate::domain::ErrorCode::InternalError => view! {
+                            <p class="error" role="alert" data-testid="server-error">{e.for_people()}</p>
                         }.into_any(),
                         Err(_) => view! { <crate::pages::not_found::NotFound/> }.into_any(),
                     })
@@ -81,8 +87,7 @@ pub fn PublicAccess(
     #[prop(default = None)]
     block_impact: Option<String>,
     reachable_privately: bool,
-    /// `/projects/{id}/public-access`.
-    action: String,
+    project_id: String,
     /// The page the confirmation links and "Cancel" lead back to.
     here: String,
     /// A setup step to come back to after the post.
@@ -106,34 +111,39 @@ pub fn PublicAccess(
                 </p>
             })}
             {(can_change && !block_public_connections).then(|| {
-                let report_action = action.replace("/public-access", "/public-report-only");
+                let report = change_action::<SetReportOnly>();
                 let return_to = return_to.clone();
+                let project_id = project_id.clone();
                 view! {
-                    <form method="post" action=report_action class="inline-form">
-                        <CsrfField/>
+                    <ChangeForm action=report attr:class="inline-form">
+                        <input type="hidden" name="project_id" value=project_id/>
                         <input type="hidden" name="report_only" value=if report_only { "false" } else { "true" }/>
                         {return_to.map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
                         <button type="submit" class="button secondary small">
                             {if report_only { "Stop reporting" } else { "Watch first: report what blocking would refuse" }}
                         </button>
-                    </form>
+                    </ChangeForm>
                 }
             })}
             {can_change.then(|| {
-                let public_action = action.clone();
+                let public = change_action::<SetPublicAccess>();
+                let project_id = project_id.clone();
                 let here = here.clone();
                 let return_to = return_to.clone();
                 view! {
                     {move || match confirm().as_deref() {
-                        Some("block") if !block_public_connections => view! {
-                            <form method="post" action=public_action.clone() class="stack confirm">
-                                <CsrfField/>
+                        Some("block") if !block_public_connections => {
+                            let (project_id, return_to, here, block_impact) =
+                                (project_id.clone(), return_to.clone(), here.clone(), block_impact.clone());
+                            view! {
+                            <ChangeForm action=public attr:class="stack confirm">
+                                <input type="hidden" name="project_id" value=project_id/>
                                 <input type="hidden" name="block" value="true"/>
                                 <input type="hidden" name="confirm" value="yes"/>
-                                {return_to.clone().map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
+                                {return_to.map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
                                 <p><strong>"Block connections from the public internet?"</strong>
                                     " Only accepted VPC endpoints will reach the project."</p>
-                                {block_impact.clone().map(|impact| view! {
+                                {block_impact.map(|impact| view! {
                                     <p class="error" role="alert" data-testid="block-impact">{impact}</p>
                                     <label class="check">
                                         <input type="checkbox" name="acknowledge_lockout"/>
@@ -146,24 +156,29 @@ pub fn PublicAccess(
                                 })}
                                 <div class="row">
                                     <button type="submit" class="button danger">"Block public access"</button>
-                                    <a class="button secondary" href=here.clone()>"Cancel"</a>
+                                    <a class="button secondary" href=here>"Cancel"</a>
                                 </div>
-                            </form>
-                        }.into_any(),
-                        Some("allow") if block_public_connections && can_loosen => view! {
-                            <form method="post" action=public_action.clone() class="stack confirm">
-                                <CsrfField/>
+                            </ChangeForm>
+                        }.into_any()
+                        }
+                        Some("allow") if block_public_connections && can_loosen => {
+                            let (project_id, return_to, here) =
+                                (project_id.clone(), return_to.clone(), here.clone());
+                            view! {
+                            <ChangeForm action=public attr:class="stack confirm">
+                                <input type="hidden" name="project_id" value=project_id/>
                                 <input type="hidden" name="block" value="false"/>
                                 <input type="hidden" name="confirm" value="yes"/>
-                                {return_to.clone().map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
+                                {return_to.map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
                                 <p><strong>"Allow connections from the public internet again?"</strong>
                                     " Anyone with the connection string and password can then connect from anywhere."</p>
                                 <div class="row">
                                     <button type="submit" class="button">"Allow public access"</button>
-                                    <a class="button secondary" href=here.clone()>"Cancel"</a>
+                                    <a class="button secondary" href=here>"Cancel"</a>
                                 </div>
-                            </form>
-                        }.into_any(),
+                            </ChangeForm>
+                        }.into_any()
+                        }
                         _ => if block_public_connections && !can_loosen {
                             view! { <p class="muted" data-testid="loosen-frozen">"Allowing public access again needs private networking on the organization's plan, or a trial."</p> }.into_any()
                         } else if block_public_connections {
@@ -196,8 +211,11 @@ fn ImpactAcknowledgement(impact: Option<String>) -> impl IntoView {
 /// "Last connection: … from 10.0.3.0/24" under an endpoint's state; "never" is a warning
 /// on an accepted endpoint (it may connect, yet nothing has come through it).
 #[component]
-pub fn LastConnection(state: String, last: Option<LastConnectionView>) -> impl IntoView {
-    let never_accepted = last.is_none() && state == "accepted";
+pub fn LastConnection(
+    state: crate::domain::EndpointState,
+    last: Option<LastConnectionView>,
+) -> impl IntoView {
+    let never_accepted = last.is_none() && state == crate::domain::EndpointState::Accepted;
     let text = format!("Last connection: {}", LastConnectionView::describe(&last));
     view! {
         <br/>
@@ -219,8 +237,8 @@ pub fn PrivateBadge() -> impl IntoView {
 }
 
 #[component]
-fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl IntoView {
-    let is_admin = view.org.role == "admin";
+fn ProjectBody(view: ProjectPageView) -> impl IntoView {
+    let is_admin = view.org.role == crate::domain::Role::Admin;
     let (covered, names) = view.coverage();
     let missing = view.missing_service_names();
     let used = view.endpoints.len();
@@ -244,7 +262,7 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
         endpoint_limit,
         reachable_privately,
         activity,
-        flash: _,
+        flash,
         live_version: _,
         plan_includes_feature,
         trial,
@@ -253,8 +271,6 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
     } = view;
     let restricted_count = endpoints.iter().filter(|e| e.restricted).count();
     let admin_list = admins.join(", ");
-    let public_action = format!("{project_url}/public-access");
-    let restrict_base = project_url.clone();
     // Tightening (block, restrict, remove) never needs the entitlement; loosening does.
     let can_change = is_admin;
     let can_loosen = is_admin && entitled;
@@ -290,19 +306,17 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
             </p>
             {(!entitled).then(|| view! {
                 <p class="note warn" data-testid="not-entitled">
-                    "Private networking is not available to this organization now (" {org.plan.clone()}
+                    "Private networking is not available to this organization now (" {org.plan.as_str()}
                     " plan). Existing settings stay in force and admins can still block, restrict and remove; allowing more and assigning endpoints need the Scale, Business or Enterprise plan, or a trial."
                 </p>
             })}
-            <div role="status" aria-live="polite">
-                {move || flash.get().map(|f| view! { <p class=if f.ok { "notice" } else { "error" } data-testid="flash">{f.message}</p> })}
-            </div>
+            <Outcome initial=flash/>
         </section>
 
         {(!plan_includes_feature).then(|| view! {
             <crate::pages::trial::TrialPanel
                 trial=trial.clone()
-                plan=org.plan.clone()
+                plan=org.plan.as_str().to_string()
                 is_admin
                 admins=admins.clone()
                 org_id=org.id.clone()
@@ -322,10 +336,10 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
                 report_only=public_block_report_only
                 block_impact=block_public_impact
                 reachable_privately
-                action=public_action.clone()
+                project_id=project.id.clone()
                 here=project_url.clone()
             />
-            <AllowList entries=allowed_ips can_change project_url=project_url.clone() blocked=block_public_connections/>
+            <AllowList entries=allowed_ips can_change project_id=project.id.clone() blocked=block_public_connections/>
         </section>
 
         <section class="panel" aria-labelledby="private-heading">
@@ -337,7 +351,7 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
                     format!("Restricted to {restricted_count} endpoint(s): only those may connect.")
                 }}
             </p>
-            <EndpointRows endpoints can_change can_loosen restrict_base restricted_count/>
+            <EndpointRows endpoints can_change can_loosen project_id=project.id.clone() restricted_count/>
             <h3>"Service names"</h3>
             <ul class="service-names">
                 {service_names.into_iter().map(|n| view! { <li><code>{n}</code></li> }).collect_view()}
@@ -388,11 +402,12 @@ fn ProjectBody(view: ProjectPageView, flash: RwSignal<Option<Flash>>) -> impl In
 fn AllowList(
     entries: Vec<AllowedIpView>,
     can_change: bool,
-    project_url: String,
+    project_id: String,
     blocked: bool,
 ) -> impl IntoView {
-    let add = format!("{project_url}/allowed-ips/add");
-    let remove = format!("{project_url}/allowed-ips/remove");
+    let add = change_action::<AddAllowedIp>();
+    let remove = change_action::<RemoveAllowedIp>();
+    let rows_project = project_id.clone();
     // Type-erased: the page's view type is deep enough already.
     view! {
         <h3 id="allow-list-heading">"Public access from listed networks"</h3>
@@ -416,7 +431,7 @@ fn AllowList(
                     </thead>
                     <tbody>
                         {entries.into_iter().map(|e| {
-                            let remove = remove.clone();
+                            let row_project = rows_project.clone();
                             view! {
                                 <tr>
                                     <td><code>{e.entry.clone()}</code></td>
@@ -428,12 +443,12 @@ fn AllowList(
                                     }}</td>
                                     {can_change.then(|| view! {
                                         <td>
-                                            <form method="post" action=remove class="inline-form">
-                                                <CsrfField/>
+                                            <ChangeForm action=remove attr:class="inline-form">
+                                                <input type="hidden" name="project_id" value=row_project/>
                                                 <input type="hidden" name="entry" value=e.entry.clone()/>
                                                 <button type="submit" class="button secondary small"
                                                     aria-label=format!("Remove {} from the allow list", e.entry)>"Remove"</button>
-                                            </form>
+                                            </ChangeForm>
                                         </td>
                                     })}
                                 </tr>
@@ -444,8 +459,8 @@ fn AllowList(
             </div>
         })}
         {can_change.then(|| view! {
-            <form method="post" action=add class="stack allow-form">
-                <CsrfField/>
+            <ChangeForm action=add attr:class="stack allow-form">
+                <input type="hidden" name="project_id" value=project_id.clone()/>
                 <label>"Address or range"
                     <input type="text" name="entry" required placeholder="203.0.113.0/24" autocomplete="off"/>
                 </label>
@@ -460,7 +475,7 @@ fn AllowList(
                     " Add even if public connections seen in the last 24 h would be refused"
                 </label>
                 <button type="submit" class="button secondary">"Add to the allow list"</button>
-            </form>
+            </ChangeForm>
         })}
     }
     .into_any()
@@ -513,7 +528,7 @@ pub fn EndpointRows(
     /// more endpoints in): needs the entitlement.
     #[prop(default = true)]
     can_loosen: bool,
-    restrict_base: String,
+    project_id: String,
     restricted_count: usize,
     /// A setup step to come back to after a post.
     #[prop(optional)]
@@ -539,8 +554,10 @@ pub fn EndpointRows(
                 </thead>
                 <tbody>
                     {endpoints.into_iter().map(|e| {
-                        let add = format!("{restrict_base}/restrictions/add");
-                        let remove = format!("{restrict_base}/restrictions/remove");
+                        let add = change_action::<RestrictProject>();
+                        let remove = change_action::<UnrestrictProject>();
+                        let row_project = project_id.clone();
+                        let row_return = return_to.clone();
                         let last = e.restricted && restricted_count == 1;
                         // Without the entitlement only what narrows access is offered.
                         let offered = if e.restricted { can_loosen || !last } else { can_loosen || restricted_count == 0 };
@@ -549,10 +566,10 @@ pub fn EndpointRows(
                                 <td><code>{e.vpc_endpoint_id.clone()}</code></td>
                                 <td>{e.label.clone()}</td>
                                 <td>
-                                    <span class=format!("badge state-{}", e.state)>{e.state.clone()}</span>
+                                    <span class=format!("badge state-{}", e.state)>{e.state.as_str()}</span>
                                     {e.rejection_reason.clone().map(|r| view! { <br/><span class="muted">{r}</span> })}
                                     {e.service_name.clone().map(|n| view! { <br/><span class="muted">"via "<code>{n}</code></span> })}
-                                    <LastConnection state=e.state.clone() last=e.last_connection.clone()/>
+                                    <LastConnection state=e.state last=e.last_connection.clone()/>
                                 </td>
                                 <td>{if e.restricted { "Yes" } else { "No" }}</td>
                                 {can_change.then(|| view! {
@@ -561,9 +578,9 @@ pub fn EndpointRows(
                                             view! { <span class="muted">"Needs the entitlement"</span> }.into_any()
                                         } else if e.restricted {
                                             view! {
-                                                <form method="post" action=remove class="inline-form">
-                                                    <CsrfField/>
-                                                    {return_to.clone().map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
+                                                <ChangeForm action=remove attr:class="inline-form">
+                                                    <input type="hidden" name="project_id" value=row_project.clone()/>
+                                                    {row_return.clone().map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
                                                     <input type="hidden" name="vpc_endpoint_id" value=e.vpc_endpoint_id.clone()/>
                                                     {last.then(|| view! {
                                                         <label class="check">
@@ -574,18 +591,18 @@ pub fn EndpointRows(
                                                     <ImpactAcknowledgement impact=e.change_impact.clone()/>
                                                     <button type="submit" class="button secondary small"
                                                         aria-label=format!("Lift restriction to {}", e.vpc_endpoint_id)>"Lift"</button>
-                                                </form>
+                                                </ChangeForm>
                                             }.into_any()
                                         } else {
                                             view! {
-                                                <form method="post" action=add class="inline-form">
-                                                    <CsrfField/>
-                                                    {return_to.clone().map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
+                                                <ChangeForm action=add attr:class="inline-form">
+                                                    <input type="hidden" name="project_id" value=row_project.clone()/>
+                                                    {row_return.clone().map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
                                                     <input type="hidden" name="vpc_endpoint_id" value=e.vpc_endpoint_id.clone()/>
                                                     <ImpactAcknowledgement impact=e.change_impact.clone()/>
                                                     <button type="submit" class="button secondary small"
                                                         aria-label=format!("Restrict to {}", e.vpc_endpoint_id)>"Restrict"</button>
-                                                </form>
+                                                </ChangeForm>
                                             }.into_any()
                                         }}
                                     </td>

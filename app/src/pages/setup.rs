@@ -8,17 +8,21 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use crate::components::change_form::{change_action, provide_page_changes, ChangeForm, Outcome};
 use crate::components::copy::CopyBlock;
 use crate::components::endpoint_form::{AssignEndpointForm, RegionChoice};
 use crate::components::live::FollowLive;
-use crate::components::session::CsrfField;
 use crate::domain::setup::{
     create_endpoint_commands, enable_private_dns_command, nslookup_command, psql_command,
     security_group_rule_command,
 };
-use crate::domain::{AwsDetails, Flash, ProjectEndpointView, SetupPageView, SetupStep};
+use crate::domain::{AwsDetails, ProjectEndpointView, SetupPageView, SetupStep};
 use crate::pages::project::{EndpointRows, PrivateBadge, PublicAccess, SignInFirst};
-use crate::server_fns::{error_code, setup_page};
+use crate::server_fns::changes::{
+    AssignEndpoint, GoToSetupStep, RestrictProject, SaveAwsDetails, SetPublicAccess, SetReportOnly,
+    UnrestrictProject,
+};
+use crate::server_fns::setup_page;
 
 #[component]
 pub fn SetupPage() -> impl IntoView {
@@ -37,8 +41,15 @@ pub fn SetupPage() -> impl IntoView {
     );
     let current =
         Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.page.live_version));
-    // The outcome of the last form post outlives live reloads of the data (which carry none).
-    let flash = RwSignal::new(None::<Flash>);
+    // The page's change forms share these actions, so an outcome outlives live reloads.
+    provide_page_changes(move || page.refetch());
+    change_action::<GoToSetupStep>();
+    change_action::<SaveAwsDetails>();
+    change_action::<AssignEndpoint>();
+    change_action::<RestrictProject>();
+    change_action::<UnrestrictProject>();
+    change_action::<SetPublicAccess>();
+    change_action::<SetReportOnly>();
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the setup…"</p> }>
@@ -47,15 +58,12 @@ pub fn SetupPage() -> impl IntoView {
                     .map(|result| match result {
                         Ok(view) => {
                             let step = SetupStep::from_number(step()).unwrap_or(SetupStep::RegionAndServiceNames);
-                            if view.page.flash.is_some() {
-                                flash.set(view.page.flash.clone());
-                            }
-                            view! { <SetupBody view step flash/> }.into_any()
+                            view! { <SetupBody view step/> }.into_any()
                         }
-                        Err(e) if error_code(&e) == Some(crate::domain::ErrorCode::Unauthenticated) => view! { <SignInFirst/> }.into_any(),
+                        Err(e) if e.code == crate::domain::ErrorCode::Unauthenticated => view! { <SignInFirst/> }.into_any(),
                         // Our failure is not "not found": say so, with what to do.
-                        Err(e) if error_code(&e) == Some(crate::domain::ErrorCode::InternalError) => view! {
-                            <p class="error" role="alert" data-testid="server-error">{crate::server_fns::error_message(&e)}</p>
+                        Err(e) if e.code == crate::domain::ErrorCode::InternalError => view! {
+                            <p class="error" role="alert" data-testid="server-error">{e.for_people()}</p>
                         }.into_any(),
                         Err(_) => view! { <crate::pages::not_found::NotFound/> }.into_any(),
                     })
@@ -66,11 +74,7 @@ pub fn SetupPage() -> impl IntoView {
 }
 
 #[component]
-fn SetupBody(
-    view: SetupPageView,
-    step: SetupStep,
-    flash: RwSignal<Option<Flash>>,
-) -> impl IntoView {
+fn SetupBody(view: SetupPageView, step: SetupStep) -> impl IntoView {
     let SetupPageView {
         page,
         aws_region,
@@ -81,7 +85,7 @@ fn SetupBody(
     } = view;
     let base = format!("/projects/{}/setup", page.project.id);
     let project_url = format!("/projects/{}", page.project.id);
-    let is_admin = page.org.role == "admin";
+    let is_admin = page.org.role == crate::domain::Role::Admin;
     let can_change = is_admin && page.entitled;
     let here = format!("{base}/{}", step.number());
 
@@ -135,24 +139,22 @@ fn SetupBody(
             })}
             {(!page.entitled).then(|| view! {
                 <p class="note warn">
-                    "Private networking is not included in the " {page.org.plan.clone()}
+                    "Private networking is not included in the " {page.org.plan.as_str()}
                     " plan, so endpoints cannot be assigned. It is part of the Scale, Business and Enterprise plans."
                 </p>
             })}
-            <div role="status" aria-live="polite">
-                {move || flash.get().map(|f| view! { <p class=if f.ok { "notice" } else { "error" } data-testid="flash">{f.message}</p> })}
-            </div>
+            <Outcome initial=page.flash.clone()/>
         </section>
         <section class="panel" aria-labelledby="step-heading">
             <h2 id="step-heading">"Step " {step.number()} " of 6: " {step.title()}</h2>
             {content}
             <div class="row step-nav">
                 {step.previous().map(|p| view! {
-                    <a class="button secondary" href=format!("{base}/{}", p.number()) rel="prev">"Back: " {p.title()}</a>
+                    <StepButton project_id=page.project.id.clone() to=p record=is_admin>"Back: " {p.title()}</StepButton>
                 })}
                 {match step.next() {
                     Some(n) => view! {
-                        <a class="button" href=format!("{base}/{}", n.number()) rel="next">"Next: " {n.title()}</a>
+                        <StepButton project_id=page.project.id.clone() to=n primary=true record=is_admin>"Next: " {n.title()}</StepButton>
                     }.into_any(),
                     None => view! { <a class="button" href=project_url.clone()>"Finish: back to network security"</a> }.into_any(),
                 }}
@@ -219,7 +221,8 @@ fn StepCreate(
         })
     });
     let names = page.service_names.clone();
-    let action = format!("/projects/{}/setup/aws", page.project.id);
+    let save = change_action::<SaveAwsDetails>();
+    let project_id = page.project.id.clone();
     let region = aws_region.clone();
     let rule = Signal::derive(move || {
         security_group_rule_command(&region, &details.get()).unwrap_or_default()
@@ -231,9 +234,9 @@ fn StepCreate(
             <strong>"Do not enable private DNS names yet."</strong>
             " Enable them in step 5, after the endpoints are assigned and accepted; AWS refuses private DNS before that."
         </p>
-        <form method="post" action=action class="stack" aria-labelledby="aws-heading">
+        <ChangeForm action=save attr:class="stack" attr:aria-labelledby="aws-heading">
             <h3 id="aws-heading">"Your VPC"</h3>
-            <CsrfField/>
+            <input type="hidden" name="project_id" value=project_id/>
             <label for="vpc-id">"VPC id"</label>
             <input id="vpc-id" name="vpc_id" type="text" placeholder="vpc-0a1b2c3d4e5f67890" autocomplete="off" spellcheck="false"
                 value=vpc.get_untracked() on:input=move |ev| vpc.set(event_target_value(&ev))
@@ -250,7 +253,7 @@ fn StepCreate(
                 aria-describedby="security-group-id-help" disabled=!is_admin/>
             <p id="security-group-id-help" class="muted" aria-live="polite">{problem("security_group_id")}</p>
             {is_admin.then(|| view! { <button type="submit" class="button secondary">"Save and fill in the commands"</button> })}
-        </form>
+        </ChangeForm>
         <h3>"Create the endpoints"</h3>
         <p>"Run one command per service name with the AWS CLI, then note each endpoint id (" <code>"vpce-…"</code> ") it prints:"</p>
         {names.iter().enumerate().map(|(i, name)| {
@@ -292,7 +295,7 @@ fn EndpointStates(endpoints: Vec<ProjectEndpointView>) -> impl IntoView {
                             <td><code>{e.vpc_endpoint_id.clone()}</code></td>
                             <td>{e.label.clone()}</td>
                             <td>
-                                <span class=format!("badge state-{}", e.state) data-testid=format!("state-{}", e.vpc_endpoint_id)>{e.state.clone()}</span>
+                                <span class=format!("badge state-{}", e.state) data-testid=format!("state-{}", e.vpc_endpoint_id)>{e.state.as_str()}</span>
                                 {e.rejection_reason.clone().map(|r| view! {
                                     <p class="error">{r}</p>
                                     <p class="muted">
@@ -327,7 +330,7 @@ fn StepAssign(
         <EndpointStates endpoints=page.endpoints.clone()/>
         {can_change.then(|| view! {
             <AssignEndpointForm
-                action=format!("/orgs/{}/endpoints/assign", page.org.id)
+                org_id=page.org.id.clone()
                 regions=RegionChoice::Fixed(page.project.region_id.clone())
                 return_to=here
                 heading="Assign an endpoint"
@@ -343,7 +346,7 @@ fn StepAwait(page: crate::domain::ProjectPageView) -> impl IntoView {
     let accepted = page
         .endpoints
         .iter()
-        .filter(|e| e.state == "accepted")
+        .filter(|e| e.state == crate::domain::EndpointState::Accepted)
         .count();
     let summary = if total == 0 {
         "Nothing to wait for yet: assign the endpoints in step 3 first.".to_string()
@@ -364,7 +367,7 @@ fn StepDns(page: crate::domain::ProjectPageView, aws_region: String) -> impl Int
     let accepted: Vec<ProjectEndpointView> = page
         .endpoints
         .iter()
-        .filter(|e| e.state == "accepted")
+        .filter(|e| e.state == crate::domain::EndpointState::Accepted)
         .cloned()
         .collect();
     let hostname = page.project.hostname.clone();
@@ -399,7 +402,7 @@ fn ConnectionCheck(page: crate::domain::ProjectPageView) -> impl IntoView {
     let accepted: Vec<ProjectEndpointView> = page
         .endpoints
         .iter()
-        .filter(|e| e.state == "accepted")
+        .filter(|e| e.state == crate::domain::EndpointState::Accepted)
         .cloned()
         .collect();
     let seen = accepted
@@ -465,7 +468,7 @@ fn StepRestrict(
     here: String,
 ) -> impl IntoView {
     let restricted_count = page.endpoints.iter().filter(|e| e.restricted).count();
-    let project_url = format!("/projects/{}", page.project.id);
+
     view! {
         <p>
             "Optional: allow only some of the organization's endpoints to reach this project. Without restrictions, every accepted endpoint of the organization in "
@@ -475,7 +478,7 @@ fn StepRestrict(
             endpoints=page.endpoints.clone()
             can_change
             can_loosen
-            restrict_base=project_url.clone()
+            project_id=page.project.id.clone()
             restricted_count
             return_to=here.clone()
         />
@@ -489,9 +492,41 @@ fn StepRestrict(
             report_only=page.public_block_report_only
             block_impact=page.block_public_impact.clone()
             reachable_privately=page.reachable_privately
-            action=format!("{project_url}/public-access")
+            project_id=page.project.id.clone()
             here=here.clone()
             return_to=here
         />
     }
+}
+
+/// Back or next. For admins moving between steps is a change (it records where the setup
+/// resumes), so it is a form, and reading a step changes nothing; for everyone else nothing is
+/// recorded, so it is a link.
+#[component]
+fn StepButton(
+    project_id: String,
+    to: SetupStep,
+    #[prop(default = false)] primary: bool,
+    /// Record the move as where the setup resumes (admins).
+    record: bool,
+    children: Children,
+) -> impl IntoView {
+    let class = if primary {
+        "button"
+    } else {
+        "button secondary"
+    };
+    if !record {
+        let href = format!("/projects/{project_id}/setup/{}", to.number());
+        return view! { <a class=class href=href>{children()}</a> }.into_any();
+    }
+    let go = change_action::<GoToSetupStep>();
+    view! {
+        <ChangeForm action=go attr:class="inline-form">
+            <input type="hidden" name="project_id" value=project_id/>
+            <input type="hidden" name="step" value=to.number().to_string()/>
+            <button type="submit" class=class>{children()}</button>
+        </ChangeForm>
+    }
+    .into_any()
 }

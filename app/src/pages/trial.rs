@@ -4,8 +4,9 @@
 
 use leptos::prelude::*;
 
-use crate::components::session::CsrfField;
+use crate::components::change_form::{change_action, ChangeForm};
 use crate::domain::{format_time, TrialView};
+use crate::server_fns::changes::RequestTrial;
 
 #[component]
 pub fn TrialPanel(
@@ -78,20 +79,22 @@ pub fn TrialPanel(
 
 #[component]
 fn TrialForm(org_id: String, project_id: String, offered_regions: Vec<String>) -> impl IntoView {
+    let request = change_action::<RequestTrial>();
     view! {
-        <form method="post" action=format!("/orgs/{org_id}/trial") class="stack" aria-labelledby="trial-form-heading">
+        <ChangeForm action=request attr:class="stack" attr:aria-labelledby="trial-form-heading">
             <h3 id="trial-form-heading">"Request a trial"</h3>
-            <CsrfField/>
+            <input type="hidden" name="org_id" value=org_id/>
             <input type="hidden" name="return_to" value=format!("/projects/{project_id}")/>
             <label for="trial-use-case">"What do you want to connect privately? (required)"</label>
             <textarea id="trial-use-case" name="use_case" required rows="3" maxlength="2000"></textarea>
             <fieldset class="regions">
                 <legend>"Regions of interest"</legend>
-                {offered_regions.into_iter().map(|r| {
+                {offered_regions.into_iter().enumerate().map(|(i, r)| {
                     let id = format!("trial-region-{r}");
+                    // Indexed names: the server function reads them as a list.
                     view! {
                         <label class="check">
-                            <input type="checkbox" id=id name="regions" value=r.clone()/>
+                            <input type="checkbox" id=id name=format!("regions[{i}]") value=r.clone()/>
                             " " {r.clone()}
                         </label>
                     }
@@ -100,6 +103,6 @@ fn TrialForm(org_id: String, project_id: String, offered_regions: Vec<String>) -
             <label for="trial-endpoints">"Expected number of VPC endpoints"</label>
             <input id="trial-endpoints" name="expected_endpoints" type="number" min="0" max="1000" inputmode="numeric"/>
             <button type="submit" class="button">"Request a trial"</button>
-        </form>
+        </ChangeForm>
     }
 }

@@ -2,11 +2,8 @@
 //! the layers every request passes through.
 
 pub mod api;
-mod console_auth;
-mod console_forms;
-pub mod csrf;
+pub mod console;
 mod health;
-mod live;
 pub(crate) mod request_id;
 pub mod security;
 
@@ -51,78 +48,17 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(api::router())
-        .route("/sign-in", axum::routing::post(console_auth::sign_in))
-        .route("/sign-out", axum::routing::post(console_auth::sign_out))
-        .route(
-            "/api-keys/create",
-            axum::routing::post(console_forms::create_key),
-        )
-        .route(
-            "/api-keys/revoke",
-            axum::routing::post(console_forms::revoke_key),
-        )
-        .route(
-            "/orgs/{org_id}/endpoints/assign",
-            axum::routing::post(console_forms::assign_endpoint),
-        )
-        .route(
-            "/orgs/{org_id}/endpoints/remove",
-            axum::routing::post(console_forms::remove_endpoint),
-        )
-        .route(
-            "/orgs/{org_id}/aws-accounts/allow",
-            axum::routing::post(console_forms::allow_aws_account),
-        )
-        .route(
-            "/orgs/{org_id}/aws-accounts/remove",
-            axum::routing::post(console_forms::remove_aws_account),
-        )
-        .route(
-            "/projects/{project_id}/public-access",
-            axum::routing::post(console_forms::public_access),
-        )
-        .route(
-            "/projects/{project_id}/public-report-only",
-            axum::routing::post(console_forms::public_report_only),
-        )
-        .route(
-            "/projects/{project_id}/allowed-ips/add",
-            axum::routing::post(console_forms::add_allowed_ip),
-        )
-        .route(
-            "/projects/{project_id}/allowed-ips/remove",
-            axum::routing::post(console_forms::remove_allowed_ip),
-        )
-        .route(
-            "/projects/{project_id}/restrictions/add",
-            axum::routing::post(console_forms::restrict),
-        )
-        .route(
-            "/projects/{project_id}/restrictions/remove",
-            axum::routing::post(console_forms::unrestrict),
-        )
+        .route("/sign-in", axum::routing::post(console::auth::sign_in))
+        .route("/sign-out", axum::routing::post(console::auth::sign_out))
         .route(
             "/projects/{project_id}/setup",
-            get(console_forms::resume_setup),
+            get(console::setup::resume_setup),
         )
         .route(
-            "/projects/{project_id}/setup/aws",
-            axum::routing::post(console_forms::save_aws_details),
+            "/events/projects/{project_id}",
+            get(console::live::project_events),
         )
-        .route(
-            "/orgs/{org_id}/trial",
-            axum::routing::post(console_forms::request_trial),
-        )
-        .route(
-            "/operator/trials/{id}/approve",
-            axum::routing::post(console_forms::approve_trial),
-        )
-        .route(
-            "/operator/trials/{id}/decline",
-            axum::routing::post(console_forms::decline_trial),
-        )
-        .route("/events/projects/{project_id}", get(live::project_events))
-        .route("/events/orgs/{org_id}", get(live::org_events))
+        .route("/events/orgs/{org_id}", get(console::live::org_events))
         .leptos_routes_with_context(&state, routes, console_context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -133,7 +69,7 @@ pub fn router(state: AppState) -> Router {
         >(console_context, shell))
         .with_state(state.clone())
         .layer(axum::middleware::from_fn(move |req, next| {
-            csrf::protect(state.secure_cookies, req, next)
+            console::csrf::protect(state.secure_cookies, req, next)
         }))
         .layer(axum::middleware::from_fn(security::headers));
     request_id::apply(router)

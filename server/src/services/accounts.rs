@@ -288,7 +288,7 @@ impl Services {
                 region.cloud_region(),
                 &self.config.hostname_domain,
             );
-            let endpoint_label = hostname.split('.').next().unwrap_or_default().to_string();
+            let host_label = hostname.split('.').next().unwrap_or_default().to_string();
             let audit = self
                 .audit(caller, "project.create", &id)
                 .org(&org.id)
@@ -296,7 +296,7 @@ impl Services {
                 .after(json!({"name": name, "region_id": region_id, "hostname": hostname}));
             let project = NewProject {
                 id: &id,
-                endpoint_label: &endpoint_label,
+                host_label: &host_label,
                 org_id: &org.id,
                 name: &name,
                 region_id: region_id.as_str(),

@@ -113,7 +113,7 @@ impl Services {
             )));
         }
         let version = self.store.feed_head().await?;
-        let Some(project) = self.store.project_by_endpoint_label(label).await? else {
+        let Some(project) = self.store.project_by_host_label(label).await? else {
             return Ok(None);
         };
         Ok(Some(self.route_of_project(&project, version).await?))

@@ -2,87 +2,10 @@
 //! code and a message a person can act on. Internal failures are logged here and reach callers
 //! only as a safe, generic message.
 
-use app::backend::BackendError;
-use app::domain::{ErrorCode, FieldError};
+pub use app::domain::ErrorKind;
+use app::domain::{ConsoleError, ErrorCode, FieldError};
 
 use crate::store::StoreError;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// The input is malformed (400).
-    BadRequest,
-    /// No or an invalid credential (401).
-    Unauthenticated,
-    /// Known caller, not allowed (403).
-    Forbidden,
-    /// Absent, or not visible to the caller (404).
-    NotFound,
-    /// The request conflicts with the current state (409).
-    Conflict,
-    /// Well-formed, but a rule refuses it (422).
-    Unprocessable,
-    /// Too many attempts; wait before trying again (429).
-    TooManyRequests,
-    /// Our fault (500).
-    Internal,
-}
-
-impl ErrorKind {
-    pub fn status(self) -> u16 {
-        match self {
-            ErrorKind::BadRequest => 400,
-            ErrorKind::Unauthenticated => 401,
-            ErrorKind::Forbidden => 403,
-            ErrorKind::NotFound => 404,
-            ErrorKind::Conflict => 409,
-            ErrorKind::Unprocessable => 422,
-            ErrorKind::TooManyRequests => 429,
-            ErrorKind::Internal => 500,
-        }
-    }
-}
-
-impl ErrorKind {
-    /// Each code's kind, decided once.
-    pub fn of(code: ErrorCode) -> Self {
-        match code {
-            ErrorCode::AcknowledgementRequired => ErrorKind::Conflict,
-            ErrorCode::ApiKeyRevoked => ErrorKind::Conflict,
-            ErrorCode::AwsAccountNotFound => ErrorKind::NotFound,
-            ErrorCode::ChangedMeanwhile => ErrorKind::Conflict,
-            ErrorCode::ConfirmationRequired => ErrorKind::Conflict,
-            ErrorCode::FeatureNotAvailable => ErrorKind::Forbidden,
-            ErrorCode::InternalError => ErrorKind::Internal,
-            ErrorCode::InvalidCredentials => ErrorKind::Unauthenticated,
-            ErrorCode::InvalidDays => ErrorKind::Unprocessable,
-            ErrorCode::InvalidInput => ErrorKind::BadRequest,
-            ErrorCode::NotConfirmed => ErrorKind::BadRequest,
-            ErrorCode::NotFound => ErrorKind::NotFound,
-            ErrorCode::OrganizationNotFound => ErrorKind::NotFound,
-            ErrorCode::PermissionDenied => ErrorKind::Forbidden,
-            ErrorCode::ProjectNotFound => ErrorKind::NotFound,
-            ErrorCode::RegionNotSupported => ErrorKind::Unprocessable,
-            ErrorCode::TooManyAllowedIps => ErrorKind::Unprocessable,
-            ErrorCode::TooManyAttempts => ErrorKind::TooManyRequests,
-            ErrorCode::TrialActive => ErrorKind::Conflict,
-            ErrorCode::TrialNotNeeded => ErrorKind::Conflict,
-            ErrorCode::TrialRequestNotFound => ErrorKind::NotFound,
-            ErrorCode::TrialRequestNotPending => ErrorKind::Conflict,
-            ErrorCode::TrialRequestPending => ErrorKind::Conflict,
-            ErrorCode::Unauthenticated => ErrorKind::Unauthenticated,
-            ErrorCode::Unauthorized => ErrorKind::Unauthenticated,
-            ErrorCode::UserExists => ErrorKind::Conflict,
-            ErrorCode::UserNotFound => ErrorKind::NotFound,
-            ErrorCode::VpcEndpointInOtherRegion => ErrorKind::Conflict,
-            ErrorCode::VpcEndpointInUse => ErrorKind::Conflict,
-            ErrorCode::VpcEndpointLimitReached => ErrorKind::Conflict,
-            ErrorCode::VpcEndpointNotAssigned => ErrorKind::Unprocessable,
-            ErrorCode::VpcEndpointNotFound => ErrorKind::NotFound,
-            ErrorCode::VpcEndpointRemoved => ErrorKind::Conflict,
-            ErrorCode::VpcEndpointRestrictsProjects => ErrorKind::Conflict,
-        }
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
@@ -131,12 +54,9 @@ impl From<StoreError> for ServiceError {
     }
 }
 
-impl From<ServiceError> for BackendError {
+impl From<ServiceError> for ConsoleError {
     fn from(err: ServiceError) -> Self {
-        BackendError {
-            code: err.code.as_str(),
-            message: err.message,
-        }
+        ConsoleError::new(err.code, err.message)
     }
 }
 
@@ -166,8 +86,29 @@ mod tests {
                 _ => 409,
             };
             assert_eq!(status, expected, "{code}");
-            let backend = BackendError::from(err);
-            assert_eq!(backend.code, code.as_str());
+            // The server function error keeps the code, travels as JSON and comes back equal.
+            let console = ConsoleError::from(err);
+            assert_eq!(console.code, code);
+            let wire = serde_json::to_string(&console).unwrap();
+            assert_eq!(
+                serde_json::from_str::<ConsoleError>(&wire).unwrap(),
+                console
+            );
+            // The page's words follow the kind: sign in, ask an admin, conflict, our failure.
+            let page = console.for_people();
+            let headline = match status {
+                401 => Some("Sign in again: "),
+                403 if code == ErrorCode::PermissionDenied => {
+                    Some("You are a member of this organization, so ask an admin: ")
+                }
+                409 => Some("Conflict: "),
+                500 => Some("Something failed on our side: "),
+                _ => None,
+            };
+            match headline {
+                Some(h) => assert!(page.starts_with(h), "{code}: {page}"),
+                None => assert_eq!(page, "x", "{code}"),
+            }
         }
     }
 }

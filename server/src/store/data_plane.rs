@@ -41,7 +41,7 @@ pub struct EvidenceRow {
 
 impl Store {
     /// The project whose host label is `label` (e.g. `ep-bold-firefly-809439`).
-    pub async fn project_by_endpoint_label(
+    pub async fn project_by_host_label(
         &self,
         label: &str,
     ) -> Result<Option<ProjectRow>, StoreError> {

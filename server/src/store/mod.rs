@@ -95,7 +95,7 @@ pub struct NewOrganization<'a> {
 pub struct NewProject<'a> {
     pub id: &'a str,
     /// The first label of the host name, which clients name; unique.
-    pub endpoint_label: &'a str,
+    pub host_label: &'a str,
     pub org_id: &'a str,
     pub name: &'a str,
     pub region_id: &'a str,
@@ -234,7 +234,7 @@ impl Store {
             .bind(project.name)
             .bind(project.region_id)
             .bind(project.hostname)
-            .bind(project.endpoint_label)
+            .bind(project.host_label)
             .execute(&mut *tx)
             .await?;
             insert_audit!(tx, audit)?;

@@ -11,13 +11,10 @@
 
 use std::{convert::Infallible, time::Duration};
 
-use app::{
-    backend::ConsoleBackend,
-    session::{cookie_value, SESSION_COOKIE},
-};
+use app::backend::ConsoleBackend;
 use axum::{
     extract::{Path, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{HeaderValue, StatusCode},
     response::{
         sse::{Event, KeepAlive, Sse},
         IntoResponse, Response,
@@ -25,7 +22,8 @@ use axum::{
 };
 use futures::stream::{self, Stream};
 
-use super::AppState;
+use super::SessionCookie;
+use crate::http::AppState;
 use crate::services::Services;
 
 /// How often an idle stream re-checks its viewer's access (changes arrive on the feed).
@@ -107,13 +105,8 @@ fn changes(watch: Watch) -> impl Stream<Item = Result<Event, Infallible>> {
     })
 }
 
-async fn open(state: AppState, headers: HeaderMap, subject: Subject, id: String) -> Response {
-    let Some(session) = headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| cookie_value(h, SESSION_COOKIE))
-        .map(str::to_owned)
-    else {
+async fn open(state: AppState, session: SessionCookie, subject: Subject, id: String) -> Response {
+    let SessionCookie(Some(session)) = session else {
         return (StatusCode::UNAUTHORIZED, "Sign in to receive live updates.").into_response();
     };
     // Subscribed before the first look, so nothing committed after it is missed.
@@ -148,15 +141,15 @@ async fn open(state: AppState, headers: HeaderMap, subject: Subject, id: String)
 pub async fn project_events(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
-    headers: HeaderMap,
+    session: SessionCookie,
 ) -> Response {
-    open(state, headers, Subject::Project, project_id).await
+    open(state, session, Subject::Project, project_id).await
 }
 
 pub async fn org_events(
     State(state): State<AppState>,
     Path(org_id): Path<String>,
-    headers: HeaderMap,
+    session: SessionCookie,
 ) -> Response {
-    open(state, headers, Subject::Org, org_id).await
+    open(state, session, Subject::Org, org_id).await
 }

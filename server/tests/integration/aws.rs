@@ -6,7 +6,7 @@
 //! credentials as provider health, never accepting what nobody assigned, and refusing to
 //! start on a catalog AWS contradicts.
 
-mod common;
+use crate::common;
 
 use std::{
     io::Write,

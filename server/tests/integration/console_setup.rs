@@ -1,9 +1,11 @@
 //! The console's setup stepper, organization page and live status over real HTTP on both
-//! databases: resuming where an admin left off, AWS details checked and saved, stepper forms
-//! coming back to their step (and nowhere else), relabelling, the restricted-projects column,
-//! and server-sent events scoped to what the viewer may see.
+//! databases: resuming where an admin left off (recorded by a POST, never by reading a step),
+//! AWS details checked and saved, change forms posted without JavaScript coming back to their
+//! step (and nowhere else) with the outcome sealed to the session, the same server functions
+//! called as the wasm calls them, relabelling, the restricted-projects column, and
+//! server-sent events scoped to what the viewer may see.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -95,17 +97,50 @@ impl World {
             .unwrap()
     }
 
+    /// A change form posted as a browser without JavaScript posts it: to the server
+    /// function, asking for a page.
     async fn post(&self, session: &str, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.send(session, path, form, "text/html,application/xhtml+xml")
+            .await
+    }
+
+    /// The same call as the wasm makes it: the outcome comes back as JSON.
+    async fn call(&self, session: &str, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.send(session, path, form, "application/json").await
+    }
+
+    async fn send(
+        &self,
+        session: &str,
+        path: &str,
+        form: &[(&str, &str)],
+        accept: &str,
+    ) -> reqwest::Response {
         let mut form = form.to_vec();
         form.push(("csrf_token", CSRF));
         self.app
             .client
             .post(self.app.url(path))
             .header(header::COOKIE, self.cookies(session))
+            .header(header::ACCEPT, accept)
             .form(&form)
             .send()
             .await
             .unwrap()
+    }
+
+    /// The outcome a redirect after a plain form post carries (`ok|…` or `error|…`), opened
+    /// with the session that posted it.
+    fn flash(&self, session: &str, res: &reqwest::Response) -> String {
+        let location = location(res);
+        let sealed = location
+            .split_once("outcome=")
+            .map(|(_, sealed)| sealed)
+            .unwrap_or_default();
+        match self.app.services.open_outcome(session, sealed) {
+            Some(f) => format!("{}|{}", if f.ok { "ok" } else { "error" }, f.message),
+            None => String::new(),
+        }
     }
 }
 
@@ -117,31 +152,13 @@ fn location(res: &reqwest::Response) -> String {
         .to_string()
 }
 
-/// The flash message a redirect carries, decoded.
-fn flash(res: &reqwest::Response) -> String {
-    let raw = res
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("enclave_flash="))
-        .map(|v| v.split(';').next().unwrap_or_default().to_string())
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    let bytes = raw.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&raw[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap()
+/// The page a redirect leads to, without the sealed outcome.
+fn page_of(res: &reqwest::Response) -> String {
+    let location = location(res);
+    location
+        .split_once("?outcome=")
+        .map(|(page, _)| page.to_string())
+        .unwrap_or(location)
 }
 
 async fn setup_resumes_where_the_admin_left_off(db: TestDb) {
@@ -156,21 +173,42 @@ async fn setup_resumes_where_the_admin_left_off(db: TestDb) {
         "a new setup starts at step 1"
     );
 
-    // Rendering step 3 for the admin saves it as the place to come back to.
-    let res = w.get(&w.admin, &format!("{resume}/3")).await;
+    // Reading a step changes nothing…
+    let res = w.get(&w.admin, &format!("{resume}/4")).await;
     let status = res.status();
     let html = res.text().await.unwrap();
     assert_eq!(status, 200, "{html}");
-    assert!(html.contains("Setup step 3 of 6"), "{html}");
+    assert!(html.contains("Setup step 4 of 6"), "{html}");
+    assert_eq!(
+        location(&w.get(&w.admin, &resume).await),
+        format!("{resume}/1")
+    );
+
+    // …moving to step 3 with its button saves it as the place to come back to.
+    let res = w
+        .post(
+            &w.admin,
+            "/fn/go_to_setup_step",
+            &[("project_id", &w.project), ("step", "3")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(page_of(&res), format!("{resume}/3"));
     assert_eq!(
         location(&w.get(&w.admin, &resume).await),
         format!("{resume}/3")
     );
 
-    // A member may look at any step, but does not move the saved place.
+    // A member may look at and move through any step, but does not move the saved place.
     let res = w.get(&w.member, &format!("{resume}/5")).await;
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("only the organization"));
+    w.post(
+        &w.member,
+        "/fn/go_to_setup_step",
+        &[("project_id", &w.project), ("step", "5")],
+    )
+    .await;
     assert_eq!(
         location(&w.get(&w.admin, &resume).await),
         format!("{resume}/3")
@@ -185,24 +223,31 @@ async fn setup_resumes_where_the_admin_left_off(db: TestDb) {
 
 async fn aws_details_are_checked_saved_and_filled_in(db: TestDb) {
     let w = world(db).await;
-    let save = format!("/projects/{}/setup/aws", w.project);
+    let save = "/fn/save_aws_details";
     let step2 = format!("/projects/{}/setup/2", w.project);
 
     // A VPC endpoint id where the VPC id belongs: refused, nothing saved.
     let res = w
         .post(
             &w.admin,
-            &save,
+            save,
             &[
+                ("project_id", &w.project),
                 ("vpc_id", "vpce-0123456789abcdef0"),
                 ("subnet_ids", "subnet-0123456789abcdef0"),
                 ("security_group_id", ""),
             ],
         )
         .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&res), step2);
-    assert!(flash(&res).contains("vpc_id"), "{}", flash(&res));
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(page_of(&res), step2);
+    let outcome = w.flash(&w.admin, &res);
+    assert!(
+        outcome.starts_with("error|") && outcome.contains("vpc_id"),
+        "{outcome}"
+    );
+    // The sealed outcome is the admin's: anyone else's session cannot open it.
+    assert_eq!(w.flash(&w.member, &res), "");
     let caller = w.app.services.session_caller(&w.admin).await.unwrap();
     let progress = w
         .app
@@ -215,8 +260,9 @@ async fn aws_details_are_checked_saved_and_filled_in(db: TestDb) {
     let res = w
         .post(
             &w.admin,
-            &save,
+            save,
             &[
+                ("project_id", &w.project),
                 ("vpc_id", "vpc-0123456789abcdef0"),
                 (
                     "subnet_ids",
@@ -226,7 +272,11 @@ async fn aws_details_are_checked_saved_and_filled_in(db: TestDb) {
             ],
         )
         .await;
-    assert!(flash(&res).starts_with("ok|Saved"), "{}", flash(&res));
+    let outcome = w.flash(&w.admin, &res);
+    assert!(outcome.starts_with("ok|Saved"), "{outcome}");
+    // The page the browser is sent back to shows it.
+    let html = w.get(&w.admin, &location(&res)).await.text().await.unwrap();
+    assert!(html.contains("Saved. The commands below"), "{html}");
     let html = w.get(&w.admin, &step2).await.text().await.unwrap();
     // One command per us-east-2 service name, filled in, private DNS left off.
     assert_eq!(
@@ -245,18 +295,33 @@ async fn aws_details_are_checked_saved_and_filled_in(db: TestDb) {
     let res = w
         .post(
             &w.member,
-            &save,
+            save,
             &[
+                ("project_id", &w.project),
                 ("vpc_id", "vpc-12345678"),
                 ("subnet_ids", "subnet-12345678"),
             ],
         )
         .await;
+    let outcome = w.flash(&w.member, &res);
     assert!(
-        flash(&res).starts_with("error|Only admins"),
-        "{}",
-        flash(&res)
+        outcome.starts_with(
+            "error|You are a member of this organization, so ask an admin: Only admins"
+        ),
+        "{outcome}"
     );
+    // Called as the wasm calls it, the same refusal is typed: the code tells the page what
+    // to say.
+    let res = w
+        .call(
+            &w.member,
+            save,
+            &[("project_id", &w.project), ("vpc_id", "vpc-12345678")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let error: app::domain::ConsoleError = res.json().await.unwrap();
+    assert_eq!(error.code, app::domain::ErrorCode::PermissionDenied);
     let progress = w
         .app
         .services
@@ -268,13 +333,14 @@ async fn aws_details_are_checked_saved_and_filled_in(db: TestDb) {
 
 async fn stepper_forms_come_back_to_their_step_only(db: TestDb) {
     let w = world(db).await;
-    let assign = format!("/orgs/{}/endpoints/assign", w.org);
+    let assign = "/fn/assign_endpoint";
     let step3 = format!("/projects/{}/setup/3", w.project);
     let res = w
         .post(
             &w.admin,
-            &assign,
+            assign,
             &[
+                ("org_id", &w.org),
                 ("region_id", "aws-us-east-2"),
                 ("vpc_endpoint_id", "vpce-0123456789abcdef0"),
                 ("label", "app vpc"),
@@ -282,39 +348,43 @@ async fn stepper_forms_come_back_to_their_step_only(db: TestDb) {
             ],
         )
         .await;
-    assert_eq!(location(&res), step3);
-    assert!(flash(&res).contains("is assigned in aws-us-east-2"));
+    assert_eq!(page_of(&res), step3);
+    assert!(w
+        .flash(&w.admin, &res)
+        .contains("is assigned in aws-us-east-2"));
 
     // Anywhere else falls back to the organization page.
     let res = w
         .post(
             &w.admin,
-            &assign,
+            assign,
             &[
+                ("org_id", &w.org),
                 ("region_id", "aws-us-east-2"),
                 ("vpc_endpoint_id", "vpce-0123456789abcdef1"),
                 ("return_to", "https://evil.example/"),
             ],
         )
         .await;
-    assert_eq!(location(&res), format!("/orgs/{}", w.org));
+    assert_eq!(page_of(&res), format!("/orgs/{}", w.org));
 
     // Relabelling says so.
     let res = w
         .post(
             &w.admin,
-            &assign,
+            assign,
             &[
+                ("org_id", &w.org),
                 ("region_id", "aws-us-east-2"),
                 ("vpc_endpoint_id", "vpce-0123456789abcdef0"),
                 ("label", "payments vpc"),
             ],
         )
         .await;
+    let outcome = w.flash(&w.admin, &res);
     assert!(
-        flash(&res).contains("now labelled \"payments vpc\""),
-        "{}",
-        flash(&res)
+        outcome.contains("now labelled \"payments vpc\""),
+        "{outcome}"
     );
 
     // Restricting from step 6 comes back to step 6; the organization page then names the
@@ -323,14 +393,15 @@ async fn stepper_forms_come_back_to_their_step_only(db: TestDb) {
     let res = w
         .post(
             &w.admin,
-            &format!("/projects/{}/restrictions/add", w.project),
+            "/fn/restrict_project",
             &[
+                ("project_id", &w.project),
                 ("vpc_endpoint_id", "vpce-0123456789abcdef0"),
                 ("return_to", &step6),
             ],
         )
         .await;
-    assert_eq!(location(&res), step6);
+    assert_eq!(page_of(&res), step6);
     let view = w.app.services.org_page(&w.admin, &w.org).await.unwrap();
     let endpoint = view
         .endpoints
@@ -434,7 +505,135 @@ async fn live_updates_follow_changes_for_those_who_may_see_them(db: TestDb) {
     assert!(ended.is_ok(), "the stream ends once the session does");
 }
 
+/// Each console change's confirmation is a parameter of the service call, checked where the
+/// change is written: without it nothing changes, and the refusal's code says why.
+async fn console_changes_check_their_confirmations(db: TestDb) {
+    use app::backend::ConsoleChange;
+    use app::domain::{ErrorCode, IpAllowEntry, ProjectId};
+    let w = world(db).await;
+    let services = &w.app.services;
+    let project = ProjectId::parse(&w.project).unwrap();
+    let blocked = || async {
+        services
+            .project_page(&w.admin, &w.project)
+            .await
+            .unwrap()
+            .block_public_connections
+    };
+    let block = |confirmed, acknowledge_lockout| ConsoleChange::SetPublicAccess {
+        project: project.clone(),
+        block: true,
+        confirmed,
+        acknowledge_lockout,
+    };
+
+    // Not from the confirmation form: refused, nothing blocked.
+    let e = services
+        .change(&w.admin, block(false, false))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotConfirmed);
+    assert!(!blocked().await);
+    // Confirmed, but nothing can reach the project privately: the lockout needs its box.
+    let e = services
+        .change(&w.admin, block(true, false))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AcknowledgementRequired, "{e:?}");
+    assert!(e.message.contains("Tick the box"), "{}", e.message);
+    assert!(!blocked().await);
+    // A member cannot, whatever they tick.
+    let e = services
+        .change(&w.member, block(true, true))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::PermissionDenied);
+    assert!(!blocked().await);
+    let done = services.change(&w.admin, block(true, true)).await.unwrap();
+    assert!(done.message.contains("being blocked"), "{}", done.message);
+    assert!(blocked().await);
+
+    // Lifting the last restriction needs `confirm_open`.
+    let endpoint = VpcEndpointId::parse("vpce-0123456789abcdef0").unwrap();
+    services
+        .change(
+            &w.admin,
+            ConsoleChange::AssignEndpoint {
+                org: OrgId::parse(&w.org).unwrap(),
+                region: RegionId::parse("aws-us-east-2").unwrap(),
+                endpoint: endpoint.clone(),
+                label: Label::parse("app").unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    services
+        .change(
+            &w.admin,
+            ConsoleChange::Restrict {
+                project: project.clone(),
+                endpoint: endpoint.clone(),
+                acknowledge: false,
+            },
+        )
+        .await
+        .unwrap();
+    let lift = |confirm_open| ConsoleChange::Unrestrict {
+        project: project.clone(),
+        endpoint: endpoint.clone(),
+        confirm_open,
+        acknowledge: false,
+    };
+    let e = services.change(&w.admin, lift(false)).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::ConfirmationRequired);
+    assert!(e.message.contains("The restriction stays"), "{}", e.message);
+    let done = services.change(&w.admin, lift(true)).await.unwrap();
+    assert!(
+        done.message.contains("The last restriction is removed"),
+        "{}",
+        done.message
+    );
+
+    // Two admins adding to the IP allow list at once never lose an entry: each add either
+    // lands or is told the list changed meanwhile.
+    let add = |entry: &str| ConsoleChange::AddAllowedIp {
+        project: project.clone(),
+        entry: IpAllowEntry::parse(entry).unwrap(),
+        note: Label::default(),
+        expires_in_days: None,
+        acknowledge: true,
+    };
+    for round in 0..5 {
+        let (a, b) = (format!("198.51.100.{round}"), format!("203.0.113.{round}"));
+        let (ra, rb) = tokio::join!(
+            services.change(&w.admin, add(&a)),
+            services.change(&w.admin, add(&b))
+        );
+        let list: Vec<String> = services
+            .project_page(&w.admin, &w.project)
+            .await
+            .unwrap()
+            .allowed_ips
+            .into_iter()
+            .map(|e| e.entry)
+            .collect();
+        for (entry, result) in [(&a, ra), (&b, rb)] {
+            match result {
+                Ok(_) => assert!(
+                    list.contains(entry),
+                    "round {round}: {entry} lost: {list:?}"
+                ),
+                Err(e) => {
+                    assert_eq!(e.code, ErrorCode::ChangedMeanwhile, "{e:?}");
+                    assert!(!list.contains(entry));
+                }
+            }
+        }
+    }
+}
+
 on_both_backends!(
+    console_changes_check_their_confirmations,
     setup_resumes_where_the_admin_left_off,
     aws_details_are_checked_saved_and_filled_in,
     stepper_forms_come_back_to_their_step_only,

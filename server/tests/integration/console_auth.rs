@@ -1,7 +1,7 @@
 //! Console sign-in over real HTTP on both databases: cookie flags, CSRF refusal, session
 //! rotation and expiry (with a hand-moved clock), rate limiting, sign-out.
 
-mod common;
+use crate::common;
 
 use common::{spawn_app_with, TestApp, TestDb};
 use enclave::services::{Caller, Clock};

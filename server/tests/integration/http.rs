@@ -1,7 +1,7 @@
 //! The HTTP surface over real sockets: probes, request ids, the SSR console and its server
 //! function, on both databases.
 
-mod common;
+use crate::common;
 
 use common::{spawn_app, TestDb};
 use enclave::store::NewOrganization;

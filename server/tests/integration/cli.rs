@@ -1,7 +1,7 @@
 //! The operator CLI as a script would use it: the real `enclave` binary, `--output json`,
 //! exit codes, and a created key working against the API, on both databases.
 
-mod common;
+use crate::common;
 
 use std::{
     io::Write,

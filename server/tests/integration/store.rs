@@ -1,6 +1,6 @@
 //! The store against both databases: migrations, counts, and constraint errors.
 
-mod common;
+use crate::common;
 
 use common::TestDb;
 use enclave::store::{NewOrganization, NewProject, StoreError};
@@ -16,7 +16,7 @@ fn org<'a>(id: &'a str, plan: &'a str) -> NewOrganization<'a> {
 fn project<'a>(id: &'a str, org_id: &'a str, hostname: &'a str) -> NewProject<'a> {
     NewProject {
         id,
-        endpoint_label: hostname.split('.').next().unwrap(),
+        host_label: hostname.split('.').next().unwrap(),
         org_id,
         name: "web",
         region_id: "aws-us-east-2",
@@ -157,13 +157,9 @@ async fn every_change_is_a_versioned_event(db: TestDb) {
         3
     );
     // The label clients name is unique across regions and looked up by equality.
-    let found = store.project_by_endpoint_label("ep-a-1").await.unwrap();
+    let found = store.project_by_host_label("ep-a-1").await.unwrap();
     assert_eq!(found.unwrap().id, "orange-credit-12345678");
-    assert!(store
-        .project_by_endpoint_label("ep-a")
-        .await
-        .unwrap()
-        .is_none());
+    assert!(store.project_by_host_label("ep-a").await.unwrap().is_none());
     let clash = store
         .insert_project(
             &project(

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use app::session::{cookie_value, SESSION_COOKIE};
+use app::session::SESSION_COOKIE;
 use axum::{
     extract::{ConnectInfo, State},
     http::{header, HeaderMap, HeaderValue},
@@ -12,7 +12,8 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{csrf, AppState};
+use super::{csrf, SessionCookie};
+use crate::http::AppState;
 use crate::services::ErrorKind;
 
 #[derive(Debug, Deserialize)]
@@ -21,14 +22,6 @@ pub struct SignInForm {
     email: String,
     #[serde(default)]
     password: String,
-}
-
-fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| cookie_value(h, SESSION_COOKIE))
-        .map(str::to_owned)
 }
 
 /// Pages must not be served from the browser's cache after the session changes.
@@ -42,13 +35,13 @@ fn no_store(mut response: Response) -> Response {
 pub async fn sign_in(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    SessionCookie(previous): SessionCookie,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
     if form.email.trim().is_empty() || form.password.is_empty() {
         return no_store(Redirect::to("/sign-in?error=missing_fields").into_response());
     }
-    let previous = session_token(&headers);
     let client = peer.ip().to_string();
     match state
         .services
@@ -81,8 +74,12 @@ pub async fn sign_in(
     }
 }
 
-pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = session_token(&headers) {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    SessionCookie(session): SessionCookie,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(token) = session {
         if let Err(e) = state.services.sign_out(&token).await {
             tracing::warn!(error = %e, "ending a session failed");
         }

@@ -3,7 +3,7 @@
 //! keeps everything configured while refusing new assignments — in the service layer and on
 //! the REST API.
 
-mod common;
+use crate::common;
 
 use app::domain::{Label, OrgId, Plan, ProjectId, RegionId, Role, VpcEndpointId};
 use common::{spawn_app_with, TestApp, TestDb};

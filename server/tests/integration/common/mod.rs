@@ -56,11 +56,9 @@ impl TestDb {
     }
 
     pub async fn store(&self) -> Store {
-        let store = Store::connect(&self.url)
+        enclave::startup::open_store(&self.url)
             .await
-            .expect("connect to test database");
-        store.migrate().await.expect("migrate test database");
-        store
+            .expect("open and migrate the test database")
     }
 }
 

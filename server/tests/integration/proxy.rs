@@ -5,7 +5,7 @@
 //! turn. Without `TEST_DATABASE_URL` there is no upstream to relay to, and the relaying
 //! scenarios say they are skipped; the refusals are checked regardless.
 
-mod common;
+use crate::common;
 
 use std::{net::SocketAddr, time::Duration};
 

@@ -2,7 +2,7 @@
 //! caller, the private-networking rules (each refusal checked for status, code, message and
 //! that nothing changed), the limit under concurrency, entitlement and the reconciler.
 
-mod common;
+use crate::common;
 
 use app::domain::{OrgId, Plan, RegionId, Role};
 use common::{spawn_app_with, TestApp, TestDb};
