@@ -123,6 +123,7 @@ impl Application {
             services: services.clone(),
             data_plane_token: data_plane_token.map(std::sync::Arc::<str>::from),
             secure_cookies: config.secure_cookies,
+            live_streams: Default::default(),
         };
         Ok(Self {
             listener,

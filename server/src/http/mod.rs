@@ -27,6 +27,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Becomes `true` when the server starts shutting down.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Live streams open on this server, capped per session and per person.
+    pub live_streams: Arc<console::live::LiveStreams>,
 }
 
 /// Builds the complete router for one application instance.

@@ -112,97 +112,7 @@ impl ConsoleBackend for Services {
 
     async fn org_page(&self, session: &str, org_id: &str) -> Result<OrgPageView, BackendError> {
         let caller = self.session_caller(session).await?;
-        let org_id = OrgId::parse(org_id).map_err(|_| principal::org_not_found(org_id))?;
-        let (org, role) = self.org_access(&caller, org_id.as_str()).await?;
-        let admins = self
-            .store
-            .members_of_org(&org.id)
-            .await
-            .map_err(ServiceError::from)?
-            .into_iter()
-            .filter(|(_, role)| role == Role::Admin.as_str())
-            .map(|(email, _)| email)
-            .collect();
-        let entitled = self.require_entitlement(&org).is_ok();
-        let projects: Vec<ProjectSummary> = self
-            .list_projects(&caller, &org_id, None, 400)
-            .await?
-            .projects
-            .into_iter()
-            .map(|p| ProjectSummary {
-                id: p.id,
-                name: p.name,
-                region_id: p.region_id,
-                hostname: p.hostname,
-                block_public_connections: p.block_public_connections,
-            })
-            .collect();
-        let project_names: std::collections::HashMap<&str, &str> = projects
-            .iter()
-            .map(|p: &ProjectSummary| (p.id.as_str(), p.name.as_str()))
-            .collect();
-        let last = self.last_connections(&org.id, None).await?;
-        let mut endpoints = Vec::new();
-        for a in self.list_org_endpoints(&caller, &org_id, None).await? {
-            // Endpoint limits keep this to a few queries per region.
-            let restricted_projects = self
-                .store
-                .projects_restricted_to(&a.vpc_endpoint_id)
-                .await
-                .map_err(ServiceError::from)?
-                .into_iter()
-                .map(|id| match project_names.get(id.as_str()) {
-                    Some(name) => format!("{name} ({id})"),
-                    None => id,
-                })
-                .collect();
-            let impact = self.removal_impact(&org.id, &a.vpc_endpoint_id).await?;
-            endpoints.push(EndpointSummary {
-                remove_impact: impact.needs_acknowledgement().then(|| impact.summary()),
-                last_connection: last.get(&a.vpc_endpoint_id).cloned(),
-                vpc_endpoint_id: a.vpc_endpoint_id,
-                region_id: a.region_id,
-                label: a.label,
-                state: state_of(&a.state),
-                rejection_reason: a.state_reason,
-                restricted_projects,
-            });
-        }
-        let regions = self
-            .catalog
-            .regions
-            .iter()
-            .filter(|r| r.private_networking)
-            .map(|r| r.id.to_string())
-            .collect();
-        let allowed_accounts = self
-            .store
-            .allowed_accounts(&org.id)
-            .await
-            .map_err(ServiceError::from)?
-            .into_iter()
-            .map(|a| app::domain::AllowedAccountView {
-                account_id: a.account_id,
-                note: a.note,
-            })
-            .collect();
-        Ok(OrgPageView {
-            allowed_accounts,
-            org: OrgSummary {
-                id: org.id,
-                name: org.name,
-                plan: plan_of(&org.plan),
-                role,
-            },
-            admins,
-            entitled,
-            projects,
-            endpoints,
-            regions,
-            flash: None,
-            live_version: String::new(),
-        }
-        .with_live_version())
+        self.org_page_as(&caller, org_id).await
     }
 
     async fn project_page(
@@ -211,191 +121,7 @@ impl ConsoleBackend for Services {
         project_id: &str,
     ) -> Result<ProjectPageView, BackendError> {
         let caller = self.session_caller(session).await?;
-        let (project, org, role) = self.project_access(&caller, project_id).await?;
-        let admins = self
-            .store
-            .members_of_org(&org.id)
-            .await
-            .map_err(ServiceError::from)?
-            .into_iter()
-            .filter(|(_, r)| r == Role::Admin.as_str())
-            .map(|(email, _)| email)
-            .collect();
-        let entitled = self.require_entitlement(&org).is_ok();
-        let region = RegionId::parse(&project.region_id)
-            .ok()
-            .and_then(|id| self.catalog.get(&id).cloned());
-        let restrictions: Vec<String> = self
-            .store
-            .restrictions_of_project(&project.id)
-            .await
-            .map_err(ServiceError::from)?
-            .into_iter()
-            .map(|r| r.vpc_endpoint_id)
-            .collect();
-        let endpoints = endpoint_views(
-            self.store
-                .assignments_of_org(&org.id, Some(&project.region_id))
-                .await
-                .map_err(ServiceError::from)?,
-            &restrictions,
-            &self.last_connections(&org.id, Some(&project.id)).await?,
-        );
-        let reachable_privately = self.reachable_privately(&project, &endpoints, &restrictions);
-        let plan_includes_feature = app::domain::Plan::parse(&org.plan)
-            .map(|p| p.includes_private_networking())
-            .unwrap_or(false);
-        let trial = self.trial_view(self.trial_status(&caller, &org.id).await?);
-        let as_view = |d: crate::store::EvidenceRow| app::domain::DeniedConnectionView {
-            vpc_endpoint_id: Some(d.vpc_endpoint_id).filter(|e| !e.is_empty()),
-            client_network: d.client_network,
-            reason: d.reason,
-            count: d.count,
-            first_seen_ms: d.first_seen,
-            last_seen_ms: d.last_seen,
-        };
-        let denied = self
-            .store
-            .evidence_of_project(&project.id, "refused", 20)
-            .await
-            .map_err(ServiceError::from)?
-            .into_iter()
-            .map(as_view)
-            .collect();
-        // What each row's restrict / lift would refuse (the forms ask for a confirmation).
-        let mut endpoints = endpoints;
-        let changes: Vec<NetworkChange> = endpoints
-            .iter()
-            .map(|e| {
-                if e.restricted {
-                    NetworkChange::Unrestrict(&e.vpc_endpoint_id)
-                } else {
-                    NetworkChange::Restrict(&e.vpc_endpoint_id)
-                }
-            })
-            .collect();
-        let impacts = self.change_impacts(&project, &changes).await?;
-        for (e, impact) in endpoints.iter_mut().zip(impacts) {
-            if e.state == EndpointState::Accepted && impact.needs_acknowledgement() {
-                e.change_impact = Some(impact.summary());
-            }
-        }
-        let block_public_impact = if project.block_public_connections {
-            None
-        } else {
-            let change = crate::store::SettingsChange {
-                block_public_connections: Some(true),
-                ..Default::default()
-            };
-            let impact = self.settings_impact(&project, &change).await?;
-            impact.needs_acknowledgement().then(|| impact.summary())
-        };
-        // Let through in report-only mode, but blocking would have refused them.
-        let would_be_refused = self
-            .store
-            .evidence_of_project(&project.id, "allowed", 200)
-            .await
-            .map_err(ServiceError::from)?
-            .into_iter()
-            .filter(|d| d.reason == app::domain::AccessReason::PublicWouldBeRefused.code())
-            .take(20)
-            .map(as_view)
-            .collect();
-        let rollout = match self.rollout(&project.id).await? {
-            Rollout::Applied { proxies } => app::domain::RolloutView {
-                state: "applied".into(),
-                acknowledged: proxies as u32,
-                proxies: proxies as u32,
-            },
-            Rollout::Applying {
-                acknowledged,
-                proxies,
-            } => app::domain::RolloutView {
-                state: "applying".into(),
-                acknowledged: acknowledged as u32,
-                proxies: proxies as u32,
-            },
-            Rollout::NoDataPlane => app::domain::RolloutView {
-                state: "no_data_plane".into(),
-                acknowledged: 0,
-                proxies: 0,
-            },
-        };
-        let offered_regions = self
-            .catalog
-            .regions
-            .iter()
-            .filter(|r| r.private_networking)
-            .map(|r| r.id.to_string())
-            .collect();
-        let activity = self
-            .store
-            .audit_of_project(&project.id, 10)
-            .await
-            .map_err(ServiceError::from)?
-            .into_iter()
-            .map(|e| ActivityView {
-                at_ms: e.created_at,
-                actor: e.actor_name,
-                action: e.action,
-                target: e.target,
-            })
-            .collect();
-        Ok(ProjectPageView {
-            project: ProjectSummary {
-                id: project.id.clone(),
-                name: project.name.clone(),
-                region_id: project.region_id.clone(),
-                hostname: project.hostname.clone(),
-                block_public_connections: project.block_public_connections,
-            },
-            org: OrgSummary {
-                id: org.id,
-                name: org.name,
-                plan: plan_of(&org.plan),
-                role,
-            },
-            admins,
-            entitled,
-            block_public_connections: project.block_public_connections,
-            public_block_report_only: project.public_block_report_only,
-            block_public_impact,
-            allowed_ips: project
-                .allowed_ips()
-                .into_iter()
-                .map(|r| app::domain::AllowedIpView {
-                    expired: r.expires_at.is_some_and(|t| t <= self.clock.now_ms()),
-                    expires: r.expires_at.map(format_time),
-                    entry: r.entry,
-                    note: r.note,
-                })
-                .collect(),
-            would_be_refused,
-            rollout,
-            block_vpc_connections: project.block_vpc_connections,
-            region_name: region
-                .as_ref()
-                .map(|r| r.display_name.clone())
-                .unwrap_or_else(|| project.region_id.clone()),
-            service_names: region
-                .as_ref()
-                .map(|r| r.service_names.clone())
-                .unwrap_or_default(),
-            availability_zone_notes: region
-                .map(|r| r.availability_zone_notes)
-                .unwrap_or_default(),
-            endpoints,
-            endpoint_limit: self.config.endpoint_limit,
-            reachable_privately,
-            activity,
-            flash: None,
-            live_version: String::new(),
-            plan_includes_feature,
-            trial,
-            offered_regions,
-            denied,
-        }
-        .with_live_version())
+        self.project_page_as(&caller, project_id).await
     }
 
     async fn setup_page(
@@ -601,6 +327,18 @@ impl Services {
     }
 
     /// The caller behind a console session cookie; a clear error when it is not live.
+    /// The caller a live stream re-checks as: the session must still be live, but the look
+    /// does not count as activity.
+    pub async fn session_caller_quietly(&self, session: &str) -> Result<Caller, ServiceError> {
+        match self.session_principal_quietly(session).await? {
+            Some(principal) => Ok(Caller::new(principal, None)),
+            None => Err(ServiceError::new(
+                ErrorCode::Unauthenticated,
+                app::domain::SIGN_IN_FIRST,
+            )),
+        }
+    }
+
     pub async fn session_caller(&self, session: &str) -> Result<Caller, ServiceError> {
         match self.session_principal(session).await? {
             Some(principal) => Ok(Caller::new(principal, None)),
@@ -656,4 +394,299 @@ fn endpoint_views(
             service_name: a.service_name,
         })
         .collect()
+}
+
+/// The pages the port's readers and the live streams both build, for a caller already known.
+impl Services {
+    pub async fn org_page_as(
+        &self,
+        caller: &Caller,
+        org_id: &str,
+    ) -> Result<OrgPageView, BackendError> {
+        let caller = caller.clone();
+        let org_id = OrgId::parse(org_id).map_err(|_| principal::org_not_found(org_id))?;
+        let (org, role) = self.org_access(&caller, org_id.as_str()).await?;
+        let admins = self
+            .store
+            .members_of_org(&org.id)
+            .await
+            .map_err(ServiceError::from)?
+            .into_iter()
+            .filter(|(_, role)| role == Role::Admin.as_str())
+            .map(|(email, _)| email)
+            .collect();
+        let entitled = self.require_entitlement(&org).is_ok();
+        let projects: Vec<ProjectSummary> = self
+            .list_projects(&caller, &org_id, None, 400)
+            .await?
+            .projects
+            .into_iter()
+            .map(|p| ProjectSummary {
+                id: p.id,
+                name: p.name,
+                region_id: p.region_id,
+                hostname: p.hostname,
+                block_public_connections: p.block_public_connections,
+            })
+            .collect();
+        let project_names: std::collections::HashMap<&str, &str> = projects
+            .iter()
+            .map(|p: &ProjectSummary| (p.id.as_str(), p.name.as_str()))
+            .collect();
+        let last = self.last_connections(&org.id, None).await?;
+        let mut endpoints = Vec::new();
+        for a in self.list_org_endpoints(&caller, &org_id, None).await? {
+            // Endpoint limits keep this to a few queries per region.
+            let restricted_projects = self
+                .store
+                .projects_restricted_to(&a.vpc_endpoint_id)
+                .await
+                .map_err(ServiceError::from)?
+                .into_iter()
+                .map(|id| match project_names.get(id.as_str()) {
+                    Some(name) => format!("{name} ({id})"),
+                    None => id,
+                })
+                .collect();
+            let impact = self.removal_impact(&org.id, &a.vpc_endpoint_id).await?;
+            endpoints.push(EndpointSummary {
+                remove_impact: impact.needs_acknowledgement().then(|| impact.summary()),
+                last_connection: last.get(&a.vpc_endpoint_id).cloned(),
+                vpc_endpoint_id: a.vpc_endpoint_id,
+                region_id: a.region_id,
+                label: a.label,
+                state: state_of(&a.state),
+                rejection_reason: a.state_reason,
+                restricted_projects,
+            });
+        }
+        let regions = self
+            .catalog
+            .regions
+            .iter()
+            .filter(|r| r.private_networking)
+            .map(|r| r.id.to_string())
+            .collect();
+        let allowed_accounts = self
+            .store
+            .allowed_accounts(&org.id)
+            .await
+            .map_err(ServiceError::from)?
+            .into_iter()
+            .map(|a| app::domain::AllowedAccountView {
+                account_id: a.account_id,
+                note: a.note,
+            })
+            .collect();
+        Ok(OrgPageView {
+            allowed_accounts,
+            org: OrgSummary {
+                id: org.id,
+                name: org.name,
+                plan: plan_of(&org.plan),
+                role,
+            },
+            admins,
+            entitled,
+            projects,
+            endpoints,
+            regions,
+            flash: None,
+            live_version: String::new(),
+        }
+        .with_live_version())
+    }
+
+    pub async fn project_page_as(
+        &self,
+        caller: &Caller,
+        project_id: &str,
+    ) -> Result<ProjectPageView, BackendError> {
+        let caller = caller.clone();
+        let (project, org, role) = self.project_access(&caller, project_id).await?;
+        let admins = self
+            .store
+            .members_of_org(&org.id)
+            .await
+            .map_err(ServiceError::from)?
+            .into_iter()
+            .filter(|(_, r)| r == Role::Admin.as_str())
+            .map(|(email, _)| email)
+            .collect();
+        let entitled = self.require_entitlement(&org).is_ok();
+        let region = RegionId::parse(&project.region_id)
+            .ok()
+            .and_then(|id| self.catalog.get(&id).cloned());
+        let restrictions: Vec<String> = self
+            .store
+            .restrictions_of_project(&project.id)
+            .await
+            .map_err(ServiceError::from)?
+            .into_iter()
+            .map(|r| r.vpc_endpoint_id)
+            .collect();
+        let endpoints = endpoint_views(
+            self.store
+                .assignments_of_org(&org.id, Some(&project.region_id))
+                .await
+                .map_err(ServiceError::from)?,
+            &restrictions,
+            &self.last_connections(&org.id, Some(&project.id)).await?,
+        );
+        let reachable_privately = self.reachable_privately(&project, &endpoints, &restrictions);
+        let plan_includes_feature = app::domain::Plan::parse(&org.plan)
+            .map(|p| p.includes_private_networking())
+            .unwrap_or(false);
+        let trial = self.trial_view(self.trial_status(&caller, &org.id).await?);
+        let as_view = |d: crate::store::EvidenceRow| app::domain::DeniedConnectionView {
+            vpc_endpoint_id: Some(d.vpc_endpoint_id).filter(|e| !e.is_empty()),
+            client_network: d.client_network,
+            reason: d.reason,
+            count: d.count,
+            first_seen_ms: d.first_seen,
+            last_seen_ms: d.last_seen,
+        };
+        let denied = self
+            .store
+            .evidence_of_project(&project.id, "refused", 20)
+            .await
+            .map_err(ServiceError::from)?
+            .into_iter()
+            .map(as_view)
+            .collect();
+        // What each row's restrict / lift would refuse (the forms ask for a confirmation).
+        let mut endpoints = endpoints;
+        let changes: Vec<NetworkChange> = endpoints
+            .iter()
+            .map(|e| {
+                if e.restricted {
+                    NetworkChange::Unrestrict(&e.vpc_endpoint_id)
+                } else {
+                    NetworkChange::Restrict(&e.vpc_endpoint_id)
+                }
+            })
+            .collect();
+        let impacts = self.change_impacts(&project, &changes).await?;
+        for (e, impact) in endpoints.iter_mut().zip(impacts) {
+            if e.state == EndpointState::Accepted && impact.needs_acknowledgement() {
+                e.change_impact = Some(impact.summary());
+            }
+        }
+        let block_public_impact = if project.block_public_connections {
+            None
+        } else {
+            let change = crate::store::SettingsChange {
+                block_public_connections: Some(true),
+                ..Default::default()
+            };
+            let impact = self.settings_impact(&project, &change).await?;
+            impact.needs_acknowledgement().then(|| impact.summary())
+        };
+        // Let through in report-only mode, but blocking would have refused them.
+        let would_be_refused = self
+            .store
+            .evidence_of_project(&project.id, "allowed", 200)
+            .await
+            .map_err(ServiceError::from)?
+            .into_iter()
+            .filter(|d| d.reason == app::domain::AccessReason::PublicWouldBeRefused.code())
+            .take(20)
+            .map(as_view)
+            .collect();
+        let rollout = match self.rollout(&project.id).await? {
+            Rollout::Applied { proxies } => app::domain::RolloutView {
+                state: "applied".into(),
+                acknowledged: proxies as u32,
+                proxies: proxies as u32,
+            },
+            Rollout::Applying {
+                acknowledged,
+                proxies,
+            } => app::domain::RolloutView {
+                state: "applying".into(),
+                acknowledged: acknowledged as u32,
+                proxies: proxies as u32,
+            },
+            Rollout::NoDataPlane => app::domain::RolloutView {
+                state: "no_data_plane".into(),
+                acknowledged: 0,
+                proxies: 0,
+            },
+        };
+        let offered_regions = self
+            .catalog
+            .regions
+            .iter()
+            .filter(|r| r.private_networking)
+            .map(|r| r.id.to_string())
+            .collect();
+        let activity = self
+            .store
+            .audit_of_project(&project.id, 10)
+            .await
+            .map_err(ServiceError::from)?
+            .into_iter()
+            .map(|e| ActivityView {
+                at_ms: e.created_at,
+                actor: e.actor_name,
+                action: e.action,
+                target: e.target,
+            })
+            .collect();
+        Ok(ProjectPageView {
+            project: ProjectSummary {
+                id: project.id.clone(),
+                name: project.name.clone(),
+                region_id: project.region_id.clone(),
+                hostname: project.hostname.clone(),
+                block_public_connections: project.block_public_connections,
+            },
+            org: OrgSummary {
+                id: org.id,
+                name: org.name,
+                plan: plan_of(&org.plan),
+                role,
+            },
+            admins,
+            entitled,
+            block_public_connections: project.block_public_connections,
+            public_block_report_only: project.public_block_report_only,
+            block_public_impact,
+            allowed_ips: project
+                .allowed_ips()
+                .into_iter()
+                .map(|r| app::domain::AllowedIpView {
+                    expired: r.expires_at.is_some_and(|t| t <= self.clock.now_ms()),
+                    expires: r.expires_at.map(format_time),
+                    entry: r.entry,
+                    note: r.note,
+                })
+                .collect(),
+            would_be_refused,
+            rollout,
+            block_vpc_connections: project.block_vpc_connections,
+            region_name: region
+                .as_ref()
+                .map(|r| r.display_name.clone())
+                .unwrap_or_else(|| project.region_id.clone()),
+            service_names: region
+                .as_ref()
+                .map(|r| r.service_names.clone())
+                .unwrap_or_default(),
+            availability_zone_notes: region
+                .map(|r| r.availability_zone_notes)
+                .unwrap_or_default(),
+            endpoints,
+            endpoint_limit: self.config.endpoint_limit,
+            reachable_privately,
+            activity,
+            flash: None,
+            live_version: String::new(),
+            plan_includes_feature,
+            trial,
+            offered_regions,
+            denied,
+        }
+        .with_live_version())
+    }
 }

@@ -110,6 +110,23 @@ impl Services {
     /// The person behind a session cookie, or `None` when the session is unknown or expired
     /// (an expired session is deleted).
     pub async fn session_principal(&self, token: &str) -> Result<Option<Principal>, ServiceError> {
+        self.session_principal_touching(token, true).await
+    }
+
+    /// Who a live session belongs to, without counting the look as activity: what a live
+    /// stream re-checks with, so an open page never keeps an idle session alive.
+    pub async fn session_principal_quietly(
+        &self,
+        token: &str,
+    ) -> Result<Option<Principal>, ServiceError> {
+        self.session_principal_touching(token, false).await
+    }
+
+    async fn session_principal_touching(
+        &self,
+        token: &str,
+        touch: bool,
+    ) -> Result<Option<Principal>, ServiceError> {
         if token.is_empty() || token.len() > 128 {
             return Ok(None);
         }
@@ -122,7 +139,7 @@ impl Services {
             self.store.delete_session(&id_hash).await?;
             return Ok(None);
         }
-        if now - session.last_seen_at >= TOUCH_RESOLUTION_MS {
+        if touch && now - session.last_seen_at >= TOUCH_RESOLUTION_MS {
             self.store.touch_session(&id_hash, now).await?;
         }
         Ok(Some(Principal::User {

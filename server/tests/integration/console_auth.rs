@@ -318,7 +318,129 @@ async fn sessions_rotate_and_expire(db: TestDb) {
     assert_eq!(browser.signed_in_as().await, None);
 }
 
+/// An organization Ada and Bob are members of, for pages that follow it live.
+async fn shared_org(app: &TestApp) -> app::domain::OrgId {
+    use app::domain::{OrgId, Plan, Role};
+    let cli = Caller::operator_cli();
+    let org = app
+        .services
+        .create_organization(&cli, "Acme", Plan::Scale)
+        .await
+        .unwrap();
+    let org_id = OrgId::parse(&org.id).unwrap();
+    for email in ["ada@acme.test", "bob@acme.test"] {
+        app.services
+            .add_member(&cli, &org_id, email, Role::Member)
+            .await
+            .unwrap();
+    }
+    org_id
+}
+
+async fn follow(app: &TestApp, session: &str, org: &app::domain::OrgId) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!("/events/orgs/{org}")))
+        .header(header::COOKIE, format!("enclave_session={session}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Waits (up to 10 s) for the next `change` event on a live stream.
+async fn next_change(res: &mut reqwest::Response, buffer: &mut String) {
+    loop {
+        if let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            if event.contains("event: change") {
+                return;
+            }
+            continue;
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), res.chunk())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .expect("the stream stays open");
+        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+}
+
+/// A live page looks again at every change, but those looks are not activity: with the
+/// idle limit at 10 minutes, a session whose page stayed open (and saw a change at minute 9)
+/// has still ended at minute 11.
+async fn an_open_live_page_does_not_keep_a_session_alive(db: TestDb) {
+    let (app, clock) = app_with_user(&db, &["--session-idle-minutes", "10"]).await;
+    let org = shared_org(&app).await;
+    let mut browser = Browser::open(&app).await;
+    browser.sign_in("ada@acme.test", PASSWORD).await;
+    let session = browser.session.clone().unwrap();
+    let mut stream = follow(&app, &session, &org).await;
+    assert_eq!(stream.status(), StatusCode::OK);
+    let mut buffer = String::new();
+    next_change(&mut stream, &mut buffer).await;
+
+    clock.advance(9 * 60_000);
+    app.services
+        .create_project(
+            &Caller::operator_cli(),
+            &org,
+            "orders",
+            &app::domain::RegionId::parse("aws-us-east-2").unwrap(),
+        )
+        .await
+        .unwrap();
+    // The stream looked (as the session) and saw the new project…
+    next_change(&mut stream, &mut buffer).await;
+    // …without keeping the session: at minute 11 it has been idle for 11 minutes.
+    clock.advance(2 * 60_000);
+    assert!(app.services.session_caller(&session).await.is_err());
+    assert_eq!(browser.signed_in_as().await, None);
+}
+
+/// Live streams are capped per session (8) and per person (16): beyond, 429 with a message;
+/// someone else is not affected.
+async fn live_streams_are_capped_per_session_and_per_person(db: TestDb) {
+    let (app, _clock) = app_with_user(&db, &[]).await;
+    let org = shared_org(&app).await;
+    let mut sessions = Vec::new();
+    for _ in 0..3 {
+        let mut browser = Browser::open(&app).await;
+        browser.sign_in("ada@acme.test", PASSWORD).await;
+        sessions.push(browser.session.clone().unwrap());
+    }
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        let res = follow(&app, &sessions[0], &org).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        open.push(res);
+    }
+    let refused = follow(&app, &sessions[0], &org).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("Too many live pages are open in this browser session"));
+    // A second session of the same person fills the person's 16…
+    for _ in 0..8 {
+        let res = follow(&app, &sessions[1], &org).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        open.push(res);
+    }
+    // …so a third is refused at once.
+    let refused = follow(&app, &sessions[2], &org).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.text().await.unwrap().contains("for your account"));
+    // Bob is someone else.
+    let mut bob = Browser::open(&app).await;
+    bob.sign_in("bob@acme.test", PASSWORD).await;
+    let res = follow(&app, bob.session.as_deref().unwrap(), &org).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
 on_both_backends!(
+    an_open_live_page_does_not_keep_a_session_alive,
+    live_streams_are_capped_per_session_and_per_person,
     signing_in_sets_a_safe_session_cookie,
     state_changing_requests_without_the_token_are_refused,
     wrong_passwords_and_unknown_accounts_look_the_same,

@@ -11,7 +11,6 @@
 
 use std::{convert::Infallible, time::Duration};
 
-use app::backend::ConsoleBackend;
 use axum::{
     extract::{Path, State},
     http::{HeaderValue, StatusCode},
@@ -44,17 +43,89 @@ async fn version(
     subject: Subject,
     id: &str,
 ) -> Result<String, app::backend::BackendError> {
+    // Quietly: a stream's looks are not activity, so an open page never keeps an idle
+    // session alive (the stream ends once the session does).
+    let caller = services.session_caller_quietly(session).await?;
     match subject {
         Subject::Project => services
-            .project_page(session, id)
+            .project_page_as(&caller, id)
             .await
             .map(|v| v.live_version),
-        Subject::Org => services.org_page(session, id).await.map(|v| v.live_version),
+        Subject::Org => services
+            .org_page_as(&caller, id)
+            .await
+            .map(|v| v.live_version),
+    }
+}
+
+/// Open streams one session may hold (a page holds one; several tabs, several)…
+pub const STREAMS_PER_SESSION: usize = 8;
+/// …and one person across all their sessions: so one browser, or a script with a stolen
+/// cookie, cannot hold an unbounded number of streams (and the database looks they cost).
+pub const STREAMS_PER_USER: usize = 16;
+
+/// The live streams open on this server, counted per session and per person. Entries leave
+/// the map when their count reaches zero, so it holds no more than the open streams.
+#[derive(Debug, Default)]
+pub struct LiveStreams {
+    open: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+}
+
+/// One open stream's place in the counts, given back when the stream is dropped (the browser
+/// went away, the session ended or the server stops).
+struct StreamSlot {
+    streams: std::sync::Arc<LiveStreams>,
+    keys: [String; 2],
+}
+
+impl LiveStreams {
+    fn take(
+        self: &std::sync::Arc<Self>,
+        session: &str,
+        user: &str,
+    ) -> Result<StreamSlot, &'static str> {
+        let keys = [format!("session:{session}"), format!("user:{user}")];
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if open.get(&keys[0]).copied().unwrap_or(0) >= STREAMS_PER_SESSION {
+            return Err(
+                "Too many live pages are open in this browser session: close some tabs \
+                        (each page follows changes on its own), then reload this one.",
+            );
+        }
+        if open.get(&keys[1]).copied().unwrap_or(0) >= STREAMS_PER_USER {
+            return Err(
+                "Too many live pages are open for your account across browsers: close \
+                        some, then reload this one.",
+            );
+        }
+        for key in &keys {
+            *open.entry(key.clone()).or_insert(0) += 1;
+        }
+        Ok(StreamSlot {
+            streams: self.clone(),
+            keys,
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.streams.open.lock().unwrap_or_else(|e| e.into_inner());
+        for key in &self.keys {
+            if let Some(count) = open.get_mut(key) {
+                *count -= 1;
+                if *count == 0 {
+                    open.remove(key);
+                }
+            }
+        }
     }
 }
 
 /// What an open stream carries from one look to the next.
 struct Watch {
+    /// Held for as long as the stream is open.
+    _slot: StreamSlot,
     services: Services,
     session: String,
     subject: Subject,
@@ -109,6 +180,19 @@ async fn open(state: AppState, session: SessionCookie, subject: Subject, id: Str
     let SessionCookie(Some(session)) = session else {
         return (StatusCode::UNAUTHORIZED, "Sign in to receive live updates.").into_response();
     };
+    let user = match state.services.session_caller_quietly(&session).await {
+        Ok(caller) => match caller.principal {
+            crate::services::Principal::User { user_id, .. } => user_id,
+            _ => session.clone(),
+        },
+        Err(_) => {
+            return (StatusCode::UNAUTHORIZED, "Sign in to receive live updates.").into_response()
+        }
+    };
+    let slot = match state.live_streams.take(&session, &user) {
+        Ok(slot) => slot,
+        Err(message) => return (StatusCode::TOO_MANY_REQUESTS, message).into_response(),
+    };
     // Subscribed before the first look, so nothing committed after it is missed.
     let ticks = state.services.feed().ticks();
     let first = match version(&state.services, &session, subject, &id).await {
@@ -119,6 +203,7 @@ async fn open(state: AppState, session: SessionCookie, subject: Subject, id: Str
         Err(e) => return (StatusCode::NOT_FOUND, e.message).into_response(),
     };
     let stream = changes(Watch {
+        _slot: slot,
         services: state.services.clone(),
         session,
         subject,
