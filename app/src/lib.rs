@@ -4,6 +4,8 @@
 //! Nothing in this crate talks to a database. On the server, server functions reach the
 //! service layer through the [`backend::ConsoleBackend`] trait, which the `enclave` binary
 //! implements and provides as Leptos context.
+// The page views are deep nested types; hydrating them needs more than the default 128.
+#![recursion_limit = "256"]
 
 pub mod components;
 pub mod domain;

@@ -1,4 +1,7 @@
 //! The browser entry point: hydrates the server-rendered console.
+// The console's page views are deep nested types; hydrating them needs more than the
+// default 128.
+#![recursion_limit = "256"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

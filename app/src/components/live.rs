@@ -6,6 +6,35 @@
 
 use leptos::prelude::*;
 
+use crate::domain::ConsoleError;
+
+/// Newer data for a page after a change or a live update. A page renders its first load from
+/// its resource (on the server too), then reads its sections from `fresh`: a refresh
+/// re-renders what shows the data and leaves the forms, and what is being typed in them, alone.
+/// `reload` reads the data again into `fresh`.
+pub fn fresh_data<T, Fut>(
+    fetch: impl Fn() -> Fut + Send + Sync + 'static,
+) -> (
+    RwSignal<Option<T>>,
+    impl Fn() + Send + Sync + Clone + 'static,
+)
+where
+    T: Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T, ConsoleError>> + 'static,
+{
+    let fresh = RwSignal::new(None);
+    let fetch = std::sync::Arc::new(fetch);
+    let reload = move || {
+        let read = fetch();
+        leptos::task::spawn_local(async move {
+            if let Ok(data) = read.await {
+                fresh.set(Some(data));
+            }
+        });
+    };
+    (fresh, reload)
+}
+
 /// The state of the live connection, shown to the user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LiveStatus {

@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::change_form::{change_action, provide_page_changes, ChangeForm, Outcome};
 use crate::components::endpoint_form::{AssignEndpointForm, RegionChoice};
-use crate::components::live::FollowLive;
+use crate::components::live::{fresh_data, FollowLive};
 use crate::domain::{AllowedAccountView, EndpointSummary, OrgPageView, ProjectSummary};
 use crate::server_fns::changes::{
     AllowAwsAccount, AssignEndpoint, DisallowAwsAccount, RemoveEndpoint,
@@ -20,20 +20,31 @@ pub fn OrgPage() -> impl IntoView {
     let params = use_params_map();
     let org_id = move || params.read().get("org_id").unwrap_or_default();
     let page = Resource::new(org_id, org_page);
+    // After a change or a live update the sections read newer data in place (the forms stay).
+    let (fresh, reload) = fresh_data(move || org_page(org_id()));
     // The page's change forms share these actions, so an outcome outlives live reloads.
-    provide_page_changes(move || page.refetch());
+    provide_page_changes(reload.clone());
     change_action::<AssignEndpoint>();
     change_action::<RemoveEndpoint>();
     change_action::<AllowAwsAccount>();
     change_action::<DisallowAwsAccount>();
-    let current = Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.live_version));
+    let current = Signal::derive(move || {
+        fresh
+            .get()
+            .filter(|v: &OrgPageView| v.org.id == org_id())
+            .or_else(|| page.get().and_then(|r| r.ok()))
+            .map(|v| v.live_version)
+    });
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the organization…"</p> }>
             {move || {
                 page.get()
                     .map(|result| match result {
-                        Ok(view) => view! { <OrgBody view/> }.into_any(),
+                        Ok(view) => {
+                            fresh.set(None);
+                            view! { <OrgBody initial=view fresh/> }.into_any()
+                        }
                         Err(e) if e.code == crate::domain::ErrorCode::Unauthenticated => {
                             view! {
                                 <Title text="Sign in"/>
@@ -52,7 +63,7 @@ pub fn OrgPage() -> impl IntoView {
                     })
             }}
         </Transition>
-        <FollowLive url=Signal::derive(move || format!("/events/orgs/{}", org_id())) current on_change=move |_| page.refetch()/>
+        <FollowLive url=Signal::derive(move || format!("/events/orgs/{}", org_id())) current on_change=move |_| reload()/>
     }
 }
 
@@ -74,87 +85,135 @@ fn OrgNotFound() -> impl IntoView {
     }
 }
 
+/// The organization's sections. Each one that shows data re-renders from `data` when newer
+/// data arrives; the forms with text fields re-render only when what they need changes, so a
+/// live update never takes away what is being typed.
 #[component]
-fn OrgBody(view: OrgPageView) -> impl IntoView {
-    let OrgPageView {
-        org,
-        admins,
-        entitled,
-        projects,
-        endpoints,
-        regions,
-        allowed_accounts,
-        flash,
-        live_version: _,
-    } = view;
-    let is_admin = org.role == crate::domain::Role::Admin;
-    let admin_list = if admins.is_empty() {
-        "none yet".to_string()
-    } else {
-        admins.join(", ")
+fn OrgBody(initial: OrgPageView, fresh: RwSignal<Option<OrgPageView>>) -> impl IntoView {
+    let org_id = initial.org.id.clone();
+    let flash = initial.flash.clone();
+    let data = Memo::new(move |_| {
+        fresh
+            .get()
+            .filter(|v| v.org.id == initial.org.id)
+            .unwrap_or_else(|| initial.clone())
+    });
+    let is_admin = move || data.with(|v| v.org.role == crate::domain::Role::Admin);
+    let admin_list = move || {
+        data.with(|v| {
+            if v.admins.is_empty() {
+                "none yet".to_string()
+            } else {
+                v.admins.join(", ")
+            }
+        })
     };
-    let org_id = org.id.clone();
+    let assign_form = Memo::new(move |_| {
+        data.with(|v| {
+            (v.org.role == crate::domain::Role::Admin && v.entitled)
+                .then(|| (v.org.id.clone(), v.regions.clone()))
+        })
+    });
     view! {
-        <Title text=org.name.clone()/>
         <section class="panel" aria-labelledby="org-heading">
-            <h1 id="org-heading">{org.name.clone()}</h1>
-            <dl class="facts">
-                <div><dt>"Organization id"</dt><dd><code>{org.id.clone()}</code></dd></div>
-                <div><dt>"Plan"</dt><dd>{org.plan.as_str()}</dd></div>
-                <div><dt>"Your role"</dt><dd data-testid="role">{org.role.as_str()}</dd></div>
-                <div><dt>"Admins"</dt><dd>{admin_list.clone()}</dd></div>
-            </dl>
-            {(!is_admin).then(|| view! {
-                <p class="note" data-testid="read-only-note">
-                    "You can see everything here, but only the organization's admins can change it: "
-                    {admin_list.clone()} "."
-                </p>
-            })}
-            {(!entitled).then(|| view! {
-                <p class="note warn">
-                    "Private networking is not included in the " {org.plan.as_str()}
-                    " plan. It is part of the Scale, Business and Enterprise plans; existing settings stay in force."
-                </p>
+            {move || data.with(|v| view! {
+                <Title text=v.org.name.clone()/>
+                <h1 id="org-heading">{v.org.name.clone()}</h1>
+                <dl class="facts">
+                    <div><dt>"Organization id"</dt><dd><code>{v.org.id.clone()}</code></dd></div>
+                    <div><dt>"Plan"</dt><dd>{v.org.plan.as_str()}</dd></div>
+                    <div><dt>"Your role"</dt><dd data-testid="role">{v.org.role.as_str()}</dd></div>
+                    <div><dt>"Admins"</dt><dd>{admin_list()}</dd></div>
+                </dl>
+                {(v.org.role != crate::domain::Role::Admin).then(|| view! {
+                    <p class="note" data-testid="read-only-note">
+                        "You can see everything here, but only the organization's admins can change it: "
+                        {admin_list()} "."
+                    </p>
+                })}
+                {(!v.entitled).then(|| view! {
+                    <p class="note warn">
+                        "Private networking is not included in the " {v.org.plan.as_str()}
+                        " plan. It is part of the Scale, Business and Enterprise plans; existing settings stay in force."
+                    </p>
+                })}
             })}
             <Outcome initial=flash/>
         </section>
-        <ProjectsPanel projects/>
+        {move || view! { <ProjectsPanel projects=data.with(|v| v.projects.clone())/> }}
         <section class="panel" aria-labelledby="endpoints-heading">
             <h2 id="endpoints-heading">"Private networking: VPC endpoints"</h2>
-            {is_admin.then(|| view! {
+            {move || is_admin().then(|| view! {
                 <p class="muted">
                     "Removing an endpoint is permanent: the same endpoint id can never be assigned to this organization again."
                 </p>
             })}
-            <EndpointsTable endpoints is_admin org_id=org_id.clone()/>
-            {(is_admin && entitled).then(|| view! { <AssignEndpointForm org_id=org.id.clone() regions=RegionChoice::Any(regions)/> })}
+            {move || {
+                let org_id = org_id.clone();
+                view! { <EndpointsTable endpoints=data.with(|v| v.endpoints.clone()) is_admin=is_admin() org_id/> }
+            }}
+            {move || assign_form.get().map(|(org_id, regions)| view! {
+                <AssignEndpointForm org_id regions=RegionChoice::Any(regions)/>
+            })}
         </section>
-        <AllowedAccounts accounts=allowed_accounts is_admin can_add=is_admin && entitled org_id/>
+        <AllowedAccounts data/>
     }
+    .into_any()
 }
 
 /// The AWS accounts allowed to create endpoints for the organization: endpoints owned by
 /// any other account are rejected. Removing one is always possible; adding needs the feature.
 #[component]
-fn AllowedAccounts(
-    accounts: Vec<AllowedAccountView>,
-    is_admin: bool,
-    can_add: bool,
-    org_id: String,
-) -> impl IntoView {
+fn AllowedAccounts(data: Memo<OrgPageView>) -> impl IntoView {
+    let allow_form = Memo::new(move |_| {
+        data.with(|v| {
+            (v.org.role == crate::domain::Role::Admin && v.entitled).then(|| v.org.id.clone())
+        })
+    });
     let allow = change_action::<AllowAwsAccount>();
-    let remove = change_action::<DisallowAwsAccount>();
-    let rows_org = org_id.clone();
     view! {
         <section class="panel" aria-labelledby="accounts-heading">
             <h2 id="accounts-heading">"Allowed AWS accounts"</h2>
             <p class="muted">
                 "Only endpoints created from these AWS accounts are accepted. The platform's endpoint services allow exactly the accounts listed here."
             </p>
-            {if accounts.is_empty() {
-                view! { <p class="muted" data-testid="no-accounts">"No AWS account is allowed yet."</p> }.into_any()
-            } else {
-                view! {
+            {move || data.with(|v| view! {
+                <AccountsTable
+                    accounts=v.allowed_accounts.clone()
+                    is_admin=v.org.role == crate::domain::Role::Admin
+                    org_id=v.org.id.clone()
+                />
+            })}
+            {move || allow_form.get().map(|org_id| view! {
+                <ChangeForm action=allow attr:class="stack">
+                    <input type="hidden" name="org_id" value=org_id/>
+                    <label for="aws-account-id">"AWS account id"</label>
+                    <input id="aws-account-id" name="aws_account_id" required inputmode="numeric"
+                        autocomplete="off" placeholder="123456789012"
+                        aria-describedby="aws-account-id-help"/>
+                    <p id="aws-account-id-help" class="muted">"12 digits (top right of the AWS console), or an IAM ARN."</p>
+                    <label for="aws-account-note">"Note (optional)"</label>
+                    <input id="aws-account-note" name="note" maxlength="64" autocomplete="off"/>
+                    <button type="submit">"Allow account"</button>
+                </ChangeForm>
+            })}
+        </section>
+    }
+}
+
+/// The allowed accounts, with a remove button each for admins.
+#[component]
+fn AccountsTable(
+    accounts: Vec<AllowedAccountView>,
+    is_admin: bool,
+    org_id: String,
+) -> impl IntoView {
+    let remove = change_action::<DisallowAwsAccount>();
+    let rows_org = org_id;
+    if accounts.is_empty() {
+        return view! { <p class="muted" data-testid="no-accounts">"No AWS account is allowed yet."</p> }.into_any();
+    }
+    view! {
                     <div class="table-wrap">
                         <table data-testid="allowed-accounts">
                             <thead>
@@ -187,23 +246,8 @@ fn AllowedAccounts(
                             </tbody>
                         </table>
                     </div>
-                }.into_any()
-            }}
-            {can_add.then(|| view! {
-                <ChangeForm action=allow attr:class="stack">
-                    <input type="hidden" name="org_id" value=org_id.clone()/>
-                    <label for="aws-account-id">"AWS account id"</label>
-                    <input id="aws-account-id" name="aws_account_id" required inputmode="numeric"
-                        autocomplete="off" placeholder="123456789012"
-                        aria-describedby="aws-account-id-help"/>
-                    <p id="aws-account-id-help" class="muted">"12 digits (top right of the AWS console), or an IAM ARN."</p>
-                    <label for="aws-account-note">"Note (optional)"</label>
-                    <input id="aws-account-note" name="note" maxlength="64" autocomplete="off"/>
-                    <button type="submit">"Allow account"</button>
-                </ChangeForm>
-            })}
-        </section>
     }
+    .into_any()
 }
 
 #[component]

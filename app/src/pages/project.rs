@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::change_form::{change_action, provide_page_changes, ChangeForm, Outcome};
-use crate::components::live::FollowLive;
+use crate::components::live::{fresh_data, FollowLive};
 use crate::domain::{
     format_time, AllowedIpView, DeniedConnectionView, LastConnectionView, ProjectEndpointView,
     ProjectPageView, RolloutView,
@@ -24,8 +24,10 @@ pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let project_id = move || params.read().get("project_id").unwrap_or_default();
     let page = Resource::new(project_id, project_page);
+    // After a change or a live update the sections read newer data in place (the forms stay).
+    let (fresh, reload) = fresh_data(move || project_page(project_id()));
     // The page's change forms share these actions, so an outcome outlives live reloads.
-    provide_page_changes(move || page.refetch());
+    provide_page_changes(reload.clone());
     change_action::<SetPublicAccess>();
     change_action::<SetReportOnly>();
     change_action::<AddAllowedIp>();
@@ -33,14 +35,23 @@ pub fn ProjectPage() -> impl IntoView {
     change_action::<RestrictProject>();
     change_action::<UnrestrictProject>();
     change_action::<RequestTrial>();
-    let current = Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.live_version));
+    let current = Signal::derive(move || {
+        fresh
+            .get()
+            .filter(|v: &ProjectPageView| v.project.id == project_id())
+            .or_else(|| page.get().and_then(|r| r.ok()))
+            .map(|v| v.live_version)
+    });
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the project…"</p> }>
             {move || {
                 page.get()
                     .map(|result| match result {
-                        Ok(view) => view! { <ProjectBody view/> }.into_any(),
+                        Ok(view) => {
+                            fresh.set(None);
+                            view! { <ProjectBody initial=view fresh/> }.into_any()
+                        }
                         Err(e) if e.code == crate::domain::ErrorCode::Unauthenticated => {
                             view! { <SignInFirst/> }.into_any()
                         }
@@ -52,7 +63,7 @@ pub fn ProjectPage() -> impl IntoView {
                     })
             }}
         </Transition>
-        <FollowLive url=Signal::derive(move || format!("/events/projects/{}", project_id())) current on_change=move |_| page.refetch()/>
+        <FollowLive url=Signal::derive(move || format!("/events/projects/{}", project_id())) current on_change=move |_| reload()/>
     }
 }
 
@@ -236,8 +247,63 @@ pub fn PrivateBadge() -> impl IntoView {
     }
 }
 
+/// The page's sections. Each one that shows data re-renders from `data` when newer data
+/// arrives; the forms with text fields (the IP allow list's, the trial request) only when what
+/// they need changes, so a live update never takes away what is being typed.
 #[component]
-fn ProjectBody(view: ProjectPageView) -> impl IntoView {
+fn ProjectBody(
+    initial: ProjectPageView,
+    fresh: RwSignal<Option<ProjectPageView>>,
+) -> impl IntoView {
+    let data = Memo::new(move |_| {
+        fresh
+            .get()
+            .filter(|v| v.project.id == initial.project.id)
+            .unwrap_or_else(|| initial.clone())
+    });
+    let allow_form = Memo::new(move |_| {
+        data.with(|v| (v.org.role == crate::domain::Role::Admin).then(|| v.project.id.clone()))
+    });
+    let trial = Memo::new(move |_| {
+        data.with(|v| {
+            (!v.plan_includes_feature).then(|| {
+                (
+                    v.trial.clone(),
+                    v.org.plan.as_str().to_string(),
+                    v.org.role == crate::domain::Role::Admin,
+                    v.admins.clone(),
+                    v.org.id.clone(),
+                    v.project.id.clone(),
+                    v.offered_regions.clone(),
+                )
+            })
+        })
+    });
+    view! {
+        {move || data.with(|v| view! { <ProjectPart view=v.clone() part=Part::Header/> })}
+        {move || trial.get().map(|(trial, plan, is_admin, admins, org_id, project_id, offered_regions)| view! {
+            <crate::pages::trial::TrialPanel trial plan is_admin admins org_id project_id offered_regions/>
+        })}
+        <section class="panel" aria-labelledby="public-heading">
+            <h2 id="public-heading">"Public internet access"</h2>
+            {move || data.with(|v| view! { <ProjectPart view=v.clone() part=Part::Public/> })}
+            {move || allow_form.get().map(|project_id| view! { <AllowListForm project_id/> })}
+        </section>
+        {move || data.with(|v| view! { <ProjectPart view=v.clone() part=Part::Private/> })}
+    }
+    .into_any()
+}
+
+/// The parts of the page that show data, re-rendered whole when it changes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Header,
+    Public,
+    Private,
+}
+
+#[component]
+fn ProjectPart(view: ProjectPageView, part: Part) -> impl IntoView {
     let is_admin = view.org.role == crate::domain::Role::Admin;
     let (covered, names) = view.coverage();
     let missing = view.missing_service_names();
@@ -264,9 +330,9 @@ fn ProjectBody(view: ProjectPageView) -> impl IntoView {
         activity,
         flash,
         live_version: _,
-        plan_includes_feature,
-        trial,
-        offered_regions,
+        plan_includes_feature: _,
+        trial: _,
+        offered_regions: _,
         denied,
     } = view;
     let restricted_count = endpoints.iter().filter(|e| e.restricted).count();
@@ -275,7 +341,8 @@ fn ProjectBody(view: ProjectPageView) -> impl IntoView {
     let can_change = is_admin;
     let can_loosen = is_admin && entitled;
 
-    view! {
+    match part {
+        Part::Header => view! {
         <Title text=format!("{} · Network security", project.name)/>
         <section class="panel" aria-labelledby="project-heading">
             <p class="muted"><a href=format!("/orgs/{}", org.id)>{org.name.clone()}</a>" › project"</p>
@@ -312,21 +379,9 @@ fn ProjectBody(view: ProjectPageView) -> impl IntoView {
             })}
             <Outcome initial=flash/>
         </section>
-
-        {(!plan_includes_feature).then(|| view! {
-            <crate::pages::trial::TrialPanel
-                trial=trial.clone()
-                plan=org.plan.as_str().to_string()
-                is_admin
-                admins=admins.clone()
-                org_id=org.id.clone()
-                project_id=project.id.clone()
-                offered_regions=offered_regions.clone()
-            />
-        })}
-
-        <section class="panel" aria-labelledby="public-heading">
-            <h2 id="public-heading">"Public internet access"</h2>
+        }
+        .into_any(),
+        Part::Public => view! {
             <PublicAccess
                 block_public_connections
                 rollout
@@ -340,7 +395,9 @@ fn ProjectBody(view: ProjectPageView) -> impl IntoView {
                 here=project_url.clone()
             />
             <AllowList entries=allowed_ips can_change project_id=project.id.clone() blocked=block_public_connections/>
-        </section>
+        }
+        .into_any(),
+        Part::Private => view! {
 
         <section class="panel" aria-labelledby="private-heading">
             <h2 id="private-heading">"Private networking in " {project.region_id.clone()}</h2>
@@ -394,6 +451,8 @@ fn ProjectBody(view: ProjectPageView) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+        }
+        .into_any(),
     }
 }
 
@@ -405,9 +464,8 @@ fn AllowList(
     project_id: String,
     blocked: bool,
 ) -> impl IntoView {
-    let add = change_action::<AddAllowedIp>();
     let remove = change_action::<RemoveAllowedIp>();
-    let rows_project = project_id.clone();
+    let rows_project = project_id;
     // Type-erased: the page's view type is deep enough already.
     view! {
         <h3 id="allow-list-heading">"Public access from listed networks"</h3>
@@ -458,9 +516,17 @@ fn AllowList(
                 </table>
             </div>
         })}
-        {can_change.then(|| view! {
+    }
+    .into_any()
+}
+
+/// Adds an entry to the IP allow list (admins).
+#[component]
+fn AllowListForm(project_id: String) -> impl IntoView {
+    let add = change_action::<AddAllowedIp>();
+    view! {
             <ChangeForm action=add attr:class="stack allow-form">
-                <input type="hidden" name="project_id" value=project_id.clone()/>
+                <input type="hidden" name="project_id" value=project_id/>
                 <label>"Address or range"
                     <input type="text" name="entry" required placeholder="203.0.113.0/24" autocomplete="off"/>
                 </label>
@@ -476,9 +542,7 @@ fn AllowList(
                 </label>
                 <button type="submit" class="button secondary">"Add to the allow list"</button>
             </ChangeForm>
-        })}
     }
-    .into_any()
 }
 
 /// Aggregated connection evidence: where from, which network, why, how many, when.

@@ -11,7 +11,7 @@ use leptos_router::hooks::use_params_map;
 use crate::components::change_form::{change_action, provide_page_changes, ChangeForm, Outcome};
 use crate::components::copy::CopyBlock;
 use crate::components::endpoint_form::{AssignEndpointForm, RegionChoice};
-use crate::components::live::FollowLive;
+use crate::components::live::{fresh_data, FollowLive};
 use crate::domain::setup::{
     create_endpoint_commands, enable_private_dns_command, nslookup_command, psql_command,
     security_group_rule_command,
@@ -39,10 +39,17 @@ pub fn SetupPage() -> impl IntoView {
         move || (project_id(), step()),
         |(project_id, step)| setup_page(project_id, step),
     );
-    let current =
-        Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.page.live_version));
+    // After a change or a live update the sections read newer data in place (the forms stay).
+    let (fresh, reload) = fresh_data(move || setup_page(project_id(), step()));
+    let current = Signal::derive(move || {
+        fresh
+            .get()
+            .filter(|v: &SetupPageView| v.page.project.id == project_id())
+            .or_else(|| page.get().and_then(|r| r.ok()))
+            .map(|v| v.page.live_version)
+    });
     // The page's change forms share these actions, so an outcome outlives live reloads.
-    provide_page_changes(move || page.refetch());
+    provide_page_changes(reload.clone());
     change_action::<GoToSetupStep>();
     change_action::<SaveAwsDetails>();
     change_action::<AssignEndpoint>();
@@ -58,7 +65,8 @@ pub fn SetupPage() -> impl IntoView {
                     .map(|result| match result {
                         Ok(view) => {
                             let step = SetupStep::from_number(step()).unwrap_or(SetupStep::RegionAndServiceNames);
-                            view! { <SetupBody view step/> }.into_any()
+                            fresh.set(None);
+                            view! { <SetupBody initial=view fresh step/> }.into_any()
                         }
                         Err(e) if e.code == crate::domain::ErrorCode::Unauthenticated => view! { <SignInFirst/> }.into_any(),
                         // Our failure is not "not found": say so, with what to do.
@@ -69,20 +77,27 @@ pub fn SetupPage() -> impl IntoView {
                     })
             }}
         </Transition>
-        <FollowLive url=Signal::derive(move || format!("/events/projects/{}", project_id())) current on_change=move |_| page.refetch()/>
+        <FollowLive url=Signal::derive(move || format!("/events/projects/{}", project_id())) current on_change=move |_| reload()/>
     }
 }
 
 #[component]
-fn SetupBody(view: SetupPageView, step: SetupStep) -> impl IntoView {
+fn SetupBody(
+    initial: SetupPageView,
+    fresh: RwSignal<Option<SetupPageView>>,
+    step: SetupStep,
+) -> impl IntoView {
     let SetupPageView {
-        page,
-        aws_region,
-        saved_step: _,
-        vpc_id,
-        subnet_ids,
-        security_group_id,
-    } = view;
+        page, aws_region, ..
+    } = initial.clone();
+    // Newer data re-renders what shows it; the forms with text fields (steps 2 and 3) only
+    // when what they need changes, so a live update never takes away what is being typed.
+    let data = Memo::new(move |_| {
+        fresh
+            .get()
+            .filter(|v| v.page.project.id == initial.page.project.id)
+            .unwrap_or_else(|| initial.clone())
+    });
     let base = format!("/projects/{}/setup", page.project.id);
     let project_url = format!("/projects/{}", page.project.id);
     let is_admin = page.org.role == crate::domain::Role::Admin;
@@ -91,19 +106,75 @@ fn SetupBody(view: SetupPageView, step: SetupStep) -> impl IntoView {
 
     let content = match step {
         SetupStep::RegionAndServiceNames => {
-            view! { <StepRegion page=page.clone() aws_region/> }.into_any()
+            let aws_region = aws_region.clone();
+            (move || {
+                data.with(
+                    |v| view! { <StepRegion page=v.page.clone() aws_region=aws_region.clone()/> },
+                )
+            })
+            .into_any()
         }
-        SetupStep::CreateEndpoint => view! {
-            <StepCreate page=page.clone() aws_region is_admin vpc_id subnet_ids security_group_id/>
+        SetupStep::CreateEndpoint => {
+            // What the form and its commands need: the service names, the saved details.
+            let form = Memo::new(move |_| {
+                data.with(|v| {
+                    (
+                        v.page.project.id.clone(),
+                        v.page.service_names.clone(),
+                        v.vpc_id.clone(),
+                        v.subnet_ids.clone(),
+                        v.security_group_id.clone(),
+                    )
+                })
+            });
+            let aws_region = aws_region.clone();
+            (move || {
+                let (project_id, service_names, vpc_id, subnet_ids, security_group_id) = form.get();
+                view! {
+                    <StepCreate project_id service_names aws_region=aws_region.clone() is_admin vpc_id subnet_ids security_group_id/>
+                }
+            })
+            .into_any()
         }
-        .into_any(),
         SetupStep::AssignEndpoints => {
-            view! { <StepAssign page=page.clone() can_change here=here.clone()/> }.into_any()
+            let form = Memo::new(move |_| {
+                data.with(|v| {
+                    (v.page.org.role == crate::domain::Role::Admin && v.page.entitled)
+                        .then(|| (v.page.org.id.clone(), v.page.project.region_id.clone()))
+                })
+            });
+            let here = here.clone();
+            view! {
+                {move || data.with(|v| view! { <StepAssign page=v.page.clone()/> })}
+                {move || form.get().map(|(org_id, region)| view! {
+                    <AssignEndpointForm
+                        org_id
+                        regions=RegionChoice::Fixed(region)
+                        return_to=here.clone()
+                        heading="Assign an endpoint"
+                    />
+                })}
+            }
+            .into_any()
         }
-        SetupStep::AwaitAcceptance => view! { <StepAwait page=page.clone()/> }.into_any(),
-        SetupStep::EnablePrivateDns => view! { <StepDns page=page.clone() aws_region/> }.into_any(),
+        SetupStep::AwaitAcceptance => {
+            (move || data.with(|v| view! { <StepAwait page=v.page.clone()/> })).into_any()
+        }
+        SetupStep::EnablePrivateDns => {
+            let aws_region = aws_region.clone();
+            (move || {
+                data.with(
+                    |v| view! { <StepDns page=v.page.clone() aws_region=aws_region.clone()/> },
+                )
+            })
+            .into_any()
+        }
         SetupStep::RestrictAndBlock => {
-            view! { <StepRestrict page=page.clone() can_change=is_admin can_loosen=can_change here=here.clone()/> }.into_any()
+            let here = here.clone();
+            (move || data.with(|v| view! {
+                <StepRestrict page=v.page.clone() can_change=is_admin can_loosen=can_change here=here.clone()/>
+            }))
+            .into_any()
         }
     };
 
@@ -161,6 +232,7 @@ fn SetupBody(view: SetupPageView, step: SetupStep) -> impl IntoView {
             </div>
         </section>
     }
+    .into_any()
 }
 
 /// Step 1: the region, its endpoint service names and the availability-zone notes.
@@ -193,7 +265,8 @@ fn StepRegion(page: crate::domain::ProjectPageView, aws_region: String) -> impl 
 /// with them (as typed once hydrated; after "Save" without JavaScript).
 #[component]
 fn StepCreate(
-    page: crate::domain::ProjectPageView,
+    project_id: String,
+    service_names: Vec<String>,
     aws_region: String,
     is_admin: bool,
     vpc_id: String,
@@ -220,9 +293,8 @@ fn StepCreate(
             security_group_id: Some("<security-group-id>".into()),
         })
     });
-    let names = page.service_names.clone();
+    let names = service_names;
     let save = change_action::<SaveAwsDetails>();
-    let project_id = page.project.id.clone();
     let region = aws_region.clone();
     let rule = Signal::derive(move || {
         security_group_rule_command(&region, &details.get()).unwrap_or_default()
@@ -314,11 +386,7 @@ fn EndpointStates(endpoints: Vec<ProjectEndpointView>) -> impl IntoView {
 
 /// Step 3: the endpoint ids, assigned to the organization in the project's region.
 #[component]
-fn StepAssign(
-    page: crate::domain::ProjectPageView,
-    can_change: bool,
-    here: String,
-) -> impl IntoView {
+fn StepAssign(page: crate::domain::ProjectPageView) -> impl IntoView {
     let used = page.endpoints.len();
     let names = page.service_names.len();
     view! {
@@ -328,14 +396,6 @@ fn StepAssign(
         </p>
         <p class="muted" data-testid="limit-usage">{format!("{used} of {} endpoints in {}", page.endpoint_limit, page.project.region_id)}</p>
         <EndpointStates endpoints=page.endpoints.clone()/>
-        {can_change.then(|| view! {
-            <AssignEndpointForm
-                org_id=page.org.id.clone()
-                regions=RegionChoice::Fixed(page.project.region_id.clone())
-                return_to=here
-                heading="Assign an endpoint"
-            />
-        })}
     }
 }
 
