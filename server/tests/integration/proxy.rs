@@ -32,18 +32,7 @@ const PENDING: &str = "vpce-0a0000000000000c3";
 const TOKEN: &str = "data-plane-token-for-tests";
 const LOOPBACK: &str = "127.0.0.0/8";
 
-/// Flood tests run alone: they load the machine enough to make the 2-second checks of the
-/// other scenarios flaky. Every other scenario holds a read lock for its duration.
-static HEAVY: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
-
-#[allow(dead_code)]
-enum Lock {
-    Shared(tokio::sync::RwLockReadGuard<'static, ()>),
-    Exclusive(tokio::sync::RwLockWriteGuard<'static, ()>),
-}
-
 struct World {
-    _lock: Lock,
     app: TestApp,
     _db: TestDb,
     proxy: SocketAddr,
@@ -79,19 +68,17 @@ async fn world_with(db: TestDb, mode: &str, extra: &[&str]) -> World {
 /// The control plane, an organization with three endpoints (two accepted), a project whose
 /// upstream is the test Postgres, and a proxy believing PROXY headers from `trusted`.
 async fn world_trusting(db: TestDb, mode: &str, trusted: &str, extra: &[&str]) -> World {
-    let lock = Lock::Shared(HEAVY.read().await);
-    build_world(lock, db, mode, trusted, extra).await
+    build_world(db, mode, trusted, extra).await
 }
 
-/// A world for a flood: nothing else runs meanwhile.
+/// A world for a flood (its test runs alone: `on_both_backends!(alone: …)`).
 async fn exclusive_world(db: TestDb, extra: &[&str]) -> World {
-    let lock = Lock::Exclusive(HEAVY.write().await);
     let mut args = vec!["--handshake-timeout-ms", "2000"];
     args.extend_from_slice(extra);
-    build_world(lock, db, "required", LOOPBACK, &args).await
+    build_world(db, "required", LOOPBACK, &args).await
 }
 
-async fn build_world(lock: Lock, db: TestDb, mode: &str, trusted: &str, extra: &[&str]) -> World {
+async fn build_world(db: TestDb, mode: &str, trusted: &str, extra: &[&str]) -> World {
     let app = spawn_app_with(&db, &["--data-plane-token", TOKEN], Clock::system()).await;
     let cli = Caller::operator_cli();
     let s = &app.services;
@@ -143,7 +130,6 @@ async fn build_world(lock: Lock, db: TestDb, mode: &str, trusted: &str, extra: &
     let endpoint = project.hostname.split('.').next().unwrap().to_string();
     let hostname = project.hostname.clone();
     World {
-        _lock: lock,
         hostname,
         app,
         _db: db,
@@ -989,7 +975,6 @@ async fn applied_means_every_live_proxy_acknowledged(db: TestDb) {
 
 /// Without a proxy, nothing claims a change is applied.
 async fn without_a_data_plane_nothing_is_applied(db: TestDb) {
-    let _lock = HEAVY.read().await;
     let app = spawn_app_with(&db, &["--data-plane-token", TOKEN], Clock::system()).await;
     let cli = Caller::operator_cli();
     let org = app
@@ -1735,7 +1720,6 @@ on_both_backends!(
     the_private_listener_refuses_public_clients,
     pooler_host_names,
     an_unreachable_control_plane_fails_closed,
-    a_refusal_flood_is_aggregated_and_bounded,
     limits_and_timeouts,
     tls_clients_are_identified_by_sni,
     every_access_decision_reaches_the_client,
@@ -1744,10 +1728,17 @@ on_both_backends!(
     optional_and_rejected_modes,
 );
 
+on_both_backends!(alone: a_refusal_flood_is_aggregated_and_bounded);
+
 /// The cache cap is a property of the proxy, not of the database: SQLite is enough.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn made_up_host_names_leave_caches_at_their_cap_sqlite() {
-    made_up_host_names_leave_caches_at_their_cap(TestDb::sqlite().await).await;
+    common::bounded(
+        true,
+        "made_up_host_names_leave_caches_at_their_cap_sqlite",
+        async { made_up_host_names_leave_caches_at_their_cap(TestDb::sqlite().await).await },
+    )
+    .await;
 }
 
 /// Reads a server-sent events stream up to the next `change` event; its data.
@@ -1779,128 +1770,134 @@ async fn next_change(res: &mut reqwest::Response, buffer: &mut String, within: D
 /// first instance's live page streams within 2 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_one_change_feed() {
-    let Some(db) = TestDb::postgres().await else {
-        eprintln!("skipped: set TEST_DATABASE_URL to run PostgreSQL tests");
-        return;
-    };
-    let w = world(db, "required").await;
-    let second = spawn_app_with(&w._db, &["--data-plane-token", TOKEN], Clock::system()).await;
-    let key = org_key(&w).await;
+    common::bounded(false, "two_instances_share_one_change_feed", async {
+        let Some(db) = TestDb::postgres().await else {
+            eprintln!("skipped: set TEST_DATABASE_URL to run PostgreSQL tests");
+            return;
+        };
+        let w = world(db, "required").await;
+        let second = spawn_app_with(&w._db, &["--data-plane-token", TOKEN], Clock::system()).await;
+        let key = org_key(&w).await;
 
-    // A member watches the project's page on the first instance.
-    let cli = Caller::operator_cli();
-    let email = "watcher@acme.test";
-    w.app
-        .services
-        .create_user(&cli, email, Some("a long enough password"), false)
-        .await
-        .unwrap();
-    w.app
-        .services
-        .add_member(&cli, &w.org_id().await, email, app::domain::Role::Member)
-        .await
-        .unwrap();
-    let session = w
-        .app
-        .services
-        .sign_in(email, "a long enough password", "test", None)
-        .await
-        .unwrap()
-        .token;
-    let mut stream = w
-        .app
-        .client
-        .get(w.app.url(&format!("/events/projects/{}", w.project)))
-        .header(
-            "cookie",
-            format!("{}={session}", app::session::SESSION_COOKIE),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stream.status(), 200);
-    let mut buffer = String::new();
-    let first = next_change(&mut stream, &mut buffer, Duration::from_secs(5)).await;
+        // A member watches the project's page on the first instance.
+        let cli = Caller::operator_cli();
+        let email = "watcher@acme.test";
+        w.app
+            .services
+            .create_user(&cli, email, Some("a long enough password"), false)
+            .await
+            .unwrap();
+        w.app
+            .services
+            .add_member(&cli, &w.org_id().await, email, app::domain::Role::Member)
+            .await
+            .unwrap();
+        let session = w
+            .app
+            .services
+            .sign_in(email, "a long enough password", "test", None)
+            .await
+            .unwrap()
+            .token;
+        let mut stream = w
+            .app
+            .client
+            .get(w.app.url(&format!("/events/projects/{}", w.project)))
+            .header(
+                "cookie",
+                format!("{}={session}", app::session::SESSION_COOKIE),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.status(), 200);
+        let mut buffer = String::new();
+        let first = next_change(&mut stream, &mut buffer, Duration::from_secs(5)).await;
 
-    let public = match w.upstream {
-        Some(_) => Some(w.session(None).await),
-        None => None,
-    };
-    let res = second
-        .client
-        .patch(second.url(&format!("/api/v2/projects/{}", w.project)))
-        .bearer_auth(&key)
-        .json(&serde_json::json!({"project": {"settings": {"block_public_connections": true}}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let changed = std::time::Instant::now();
-    let head = second.store.feed_head().await.unwrap();
-    match public {
-        Some(session) => session.ended_within_two_seconds("public internet").await,
-        None => {
-            while w.stats.applied_version().unwrap_or(-1) < head {
-                assert!(changed.elapsed() < Duration::from_secs(2));
-                tokio::time::sleep(Duration::from_millis(10)).await;
+        let public = match w.upstream {
+            Some(_) => Some(w.session(None).await),
+            None => None,
+        };
+        let res = second
+            .client
+            .patch(second.url(&format!("/api/v2/projects/{}", w.project)))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({"project": {"settings": {"block_public_connections": true}}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let changed = std::time::Instant::now();
+        let head = second.store.feed_head().await.unwrap();
+        match public {
+            Some(session) => session.ended_within_two_seconds("public internet").await,
+            None => {
+                while w.stats.applied_version().unwrap_or(-1) < head {
+                    assert!(changed.elapsed() < Duration::from_secs(2));
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
             }
         }
-    }
-    let next = next_change(&mut stream, &mut buffer, Duration::from_secs(2)).await;
-    assert_ne!(next, first);
-    assert!(changed.elapsed() < Duration::from_secs(2));
+        let next = next_change(&mut stream, &mut buffer, Duration::from_secs(2)).await;
+        assert_ne!(next, first);
+        assert!(changed.elapsed() < Duration::from_secs(2));
+    })
+    .await;
 }
 
 /// `enclave proxy` the binary, with no database URL anywhere in its environment, serves.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_proxy_binary_runs_without_a_database() {
-    let w = world(TestDb::sqlite().await, "required").await;
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_enclave"))
-        .args([
-            "proxy",
-            "--listen",
-            &listen,
-            "--control-plane-url",
-            &w.app.base,
-            "--trusted-proxies",
-            LOOPBACK,
-            "--metrics-listen",
-            "off",
-        ])
-        .env_remove("DATABASE_URL")
-        .env("ENCLAVE_DATA_PLANE_TOKEN", TOKEN)
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    let answer = loop {
-        if let Ok(mut s) = TcpStream::connect(&listen).await {
-            s.write_all(&w.header(None)).await.unwrap();
-            s.write_all(&pg::startup_message(&[
-                ("user", "x"),
-                ("options", &format!("endpoint={}", w.endpoint)),
-            ]))
-            .await
+    common::bounded(false, "the_proxy_binary_runs_without_a_database", async {
+        let w = world(TestDb::sqlite().await, "required").await;
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let listen = format!("127.0.0.1:{port}");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_enclave"))
+            .args([
+                "proxy",
+                "--listen",
+                &listen,
+                "--control-plane-url",
+                &w.app.base,
+                "--trusted-proxies",
+                LOOPBACK,
+                "--metrics-listen",
+                "off",
+            ])
+            .env_remove("DATABASE_URL")
+            .env("ENCLAVE_DATA_PLANE_TOKEN", TOKEN)
+            .spawn()
             .unwrap();
-            let mut first = [0u8; 1];
-            if s.read_exact(&mut first).await.is_ok() {
-                break first[0];
+        let started = std::time::Instant::now();
+        let answer = loop {
+            if let Ok(mut s) = TcpStream::connect(&listen).await {
+                s.write_all(&w.header(None)).await.unwrap();
+                s.write_all(&pg::startup_message(&[
+                    ("user", "x"),
+                    ("options", &format!("endpoint={}", w.endpoint)),
+                ]))
+                .await
+                .unwrap();
+                let mut first = [0u8; 1];
+                if s.read_exact(&mut first).await.is_ok() {
+                    break first[0];
+                }
             }
-        }
-        if started.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            panic!("the proxy never answered");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    // Allowed and relayed (R: authentication), or refused for want of an upstream (E).
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(answer == b'R' || answer == b'E', "{answer}");
+            if started.elapsed() > Duration::from_secs(10) {
+                let _ = child.kill();
+                panic!("the proxy never answered");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        // Allowed and relayed (R: authentication), or refused for want of an upstream (E).
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(answer == b'R' || answer == b'E', "{answer}");
+    })
+    .await;
 }
 
 /// The feed stream: a hello naming the head, then every event after the version asked for,
@@ -1908,65 +1905,72 @@ async fn the_proxy_binary_runs_without_a_database() {
 /// token is required.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_feed_stream_catches_up_resets_and_keeps_alive() {
-    let db = TestDb::sqlite().await;
-    let app = spawn_app_with(&db, &["--data-plane-token", TOKEN], Clock::system()).await;
-    let cli = Caller::operator_cli();
-    app.services
-        .create_organization(&cli, "Acme", Plan::Scale)
-        .await
-        .unwrap();
-    app.services
-        .create_organization(&cli, "Beta", Plan::Free)
-        .await
-        .unwrap();
-    let lines = |after: &'static str, wanted: usize| {
-        let req = app
-            .client
-            .get(app.url(&format!("/api/internal/v1/feed?after={after}")))
-            .bearer_auth(TOKEN);
-        async move {
-            let mut res = req.send().await.unwrap();
-            assert_eq!(res.status(), 200);
-            let mut text = String::new();
-            while text.lines().count() < wanted {
-                let chunk = tokio::time::timeout(Duration::from_secs(8), res.chunk())
-                    .await
-                    .expect("a line in time")
-                    .unwrap()
-                    .unwrap();
-                text.push_str(std::str::from_utf8(&chunk).unwrap());
-            }
-            text.lines()
-                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-                .collect::<Vec<_>>()
-        }
-    };
-    let caught_up = lines("0", 3).await;
-    assert_eq!(
-        caught_up[0],
-        serde_json::json!({"type": "hello", "version": 2})
-    );
-    assert_eq!(caught_up[1]["type"], "event");
-    assert_eq!(caught_up[1]["version"], 1);
-    assert_eq!(caught_up[2]["version"], 2);
-    assert_eq!(caught_up[2]["action"], "organization.create");
-    let ahead = lines("99", 2).await;
-    assert_eq!(ahead[1], serde_json::json!({"type": "reset", "version": 2}));
-    let idle = lines("2", 2).await;
-    assert_eq!(idle[1], serde_json::json!({"type": "keepalive"}));
-    let res = app
-        .client
-        .get(app.url("/api/internal/v1/feed"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
-    let res = app
-        .client
-        .get(app.url("/api/internal/v1/feed?after=-3"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 400);
+    common::bounded(
+        false,
+        "the_feed_stream_catches_up_resets_and_keeps_alive",
+        async {
+            let db = TestDb::sqlite().await;
+            let app = spawn_app_with(&db, &["--data-plane-token", TOKEN], Clock::system()).await;
+            let cli = Caller::operator_cli();
+            app.services
+                .create_organization(&cli, "Acme", Plan::Scale)
+                .await
+                .unwrap();
+            app.services
+                .create_organization(&cli, "Beta", Plan::Free)
+                .await
+                .unwrap();
+            let lines = |after: &'static str, wanted: usize| {
+                let req = app
+                    .client
+                    .get(app.url(&format!("/api/internal/v1/feed?after={after}")))
+                    .bearer_auth(TOKEN);
+                async move {
+                    let mut res = req.send().await.unwrap();
+                    assert_eq!(res.status(), 200);
+                    let mut text = String::new();
+                    while text.lines().count() < wanted {
+                        let chunk = tokio::time::timeout(Duration::from_secs(8), res.chunk())
+                            .await
+                            .expect("a line in time")
+                            .unwrap()
+                            .unwrap();
+                        text.push_str(std::str::from_utf8(&chunk).unwrap());
+                    }
+                    text.lines()
+                        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                        .collect::<Vec<_>>()
+                }
+            };
+            let caught_up = lines("0", 3).await;
+            assert_eq!(
+                caught_up[0],
+                serde_json::json!({"type": "hello", "version": 2})
+            );
+            assert_eq!(caught_up[1]["type"], "event");
+            assert_eq!(caught_up[1]["version"], 1);
+            assert_eq!(caught_up[2]["version"], 2);
+            assert_eq!(caught_up[2]["action"], "organization.create");
+            let ahead = lines("99", 2).await;
+            assert_eq!(ahead[1], serde_json::json!({"type": "reset", "version": 2}));
+            let idle = lines("2", 2).await;
+            assert_eq!(idle[1], serde_json::json!({"type": "keepalive"}));
+            let res = app
+                .client
+                .get(app.url("/api/internal/v1/feed"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 401);
+            let res = app
+                .client
+                .get(app.url("/api/internal/v1/feed?after=-3"))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 400);
+        },
+    )
+    .await;
 }

@@ -152,29 +152,63 @@ pub async fn spawn_app_with(db: &TestDb, extra: &[&str], clock: Clock) -> TestAp
     }
 }
 
-/// Declares each scenario twice, as `<name>::sqlite` and `<name>::postgres`. A scenario is an
-/// `async fn(TestDb)`.
-#[macro_export]
+/// Tests that load the machine (floods) run alone: every other test holds this lock shared
+/// for its duration, so the time-bound checks of the others stay honest — all of them share
+/// one test binary.
+pub static HEAVY: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// No test may run longer than this: a test that hangs fails, naming itself, instead of
+/// holding the whole run.
+pub const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Runs a test body under the shared (or, for floods, exclusive) lock and the time limit.
+pub async fn bounded<F: std::future::Future<Output = ()>>(alone: bool, name: &str, test: F) {
+    let _lock = if alone {
+        Err(HEAVY.write().await)
+    } else {
+        Ok(HEAVY.read().await)
+    };
+    if tokio::time::timeout(TEST_LIMIT, test).await.is_err() {
+        panic!("{name} did not finish within {} s", TEST_LIMIT.as_secs());
+    }
+}
+
+/// Declares each scenario twice, as `<name>::sqlite` and `<name>::postgres` (the latter only
+/// runs when `TEST_DATABASE_URL` is set). A scenario is an `async fn(TestDb)`; `alone:` before
+/// the names runs them with nothing else running.
 macro_rules! on_both_backends {
+    (alone: $($name:ident),* $(,)?) => {
+        $crate::common::on_both_backends!(@with true; $($name),*);
+    };
     ($($name:ident),* $(,)?) => {
+        $crate::common::on_both_backends!(@with false; $($name),*);
+    };
+    (@with $alone:expr; $($name:ident),*) => {
         $(
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    super::$name($crate::common::TestDb::sqlite().await).await;
+                    $crate::common::bounded($alone, concat!(stringify!($name), "::sqlite"), async {
+                        super::$name($crate::common::TestDb::sqlite().await).await
+                    })
+                    .await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    match $crate::common::TestDb::postgres().await {
-                        Some(db) => super::$name(db).await,
-                        None => eprintln!("skipped: set TEST_DATABASE_URL to run PostgreSQL tests"),
-                    }
+                    $crate::common::bounded($alone, concat!(stringify!($name), "::postgres"), async {
+                        match $crate::common::TestDb::postgres().await {
+                            Some(db) => super::$name(db).await,
+                            None => eprintln!("skipped: set TEST_DATABASE_URL to run PostgreSQL tests"),
+                        }
+                    })
+                    .await;
                 }
             }
         )*
     };
 }
+pub(crate) use on_both_backends;
 
 #[test]
 fn database_name_is_replaced_in_urls() {
