@@ -8,7 +8,14 @@ pub mod live;
 pub mod setup;
 
 use app::session::{cookie_value, SESSION_COOKIE};
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::request::Parts,
+    response::{IntoResponse, Redirect, Response},
+};
+
+use crate::http::AppState;
+use crate::services::Caller;
 
 /// The request's session cookie, if any: the one extractor every console handler uses to
 /// find who is asking (the service layer then says whether the session is live).
@@ -26,5 +33,31 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionCookie {
                 .and_then(|h| cookie_value(h, SESSION_COOKIE))
                 .map(str::to_owned),
         ))
+    }
+}
+
+/// The signed-in caller of a console request, or a redirect to the sign-in page: what a
+/// console route that needs someone signed in extracts.
+pub struct SignedIn(pub Caller);
+
+impl<S> FromRequestParts<S> for SignedIn
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let SessionCookie(token) = SessionCookie::from_request_parts(parts, state)
+            .await
+            .unwrap_or(SessionCookie(None));
+        let state = AppState::from_ref(state);
+        match token {
+            Some(token) => match state.services.session_caller(&token).await {
+                Ok(caller) => Ok(SignedIn(caller)),
+                Err(_) => Err(Redirect::to("/sign-in").into_response()),
+            },
+            None => Err(Redirect::to("/sign-in").into_response()),
+        }
     }
 }

@@ -8,22 +8,15 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
-use super::SessionCookie;
+use super::SignedIn;
 use crate::http::AppState;
 
 /// `GET /projects/{id}/setup`: resumes the guided setup at the step saved for the project.
 pub async fn resume_setup(
     State(state): State<AppState>,
     axum::extract::Path(project): axum::extract::Path<String>,
-    SessionCookie(session): SessionCookie,
+    SignedIn(caller): SignedIn,
 ) -> Response {
-    let caller = match session {
-        Some(token) => state.services.session_caller(&token).await.ok(),
-        None => None,
-    };
-    let Some(caller) = caller else {
-        return Redirect::to("/sign-in").into_response();
-    };
     let step = match state.services.setup_progress(&caller, &project).await {
         Ok(progress) => progress.step,
         // Outsiders get the same "not found" page as for any unknown project.
