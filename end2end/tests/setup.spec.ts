@@ -3,53 +3,10 @@
 // with two endpoints going from `new` to `accepted` (live, without reloading, once the page
 // is interactive), restriction and blocking from the last step, a rejected endpoint with its
 // reason, the limit and re-add refusals, ids checked as typed, and a member's read-only view.
-import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import net from "node:net";
-import path from "node:path";
 import type { Page } from "@playwright/test";
 import { test, expect, waitForHydration } from "./fixtures";
-
-const root = path.resolve(__dirname, "../..");
-const env = {
-  ...process.env,
-  DATABASE_URL: "sqlite://" + path.join(root, "target/e2e/db/enclave.db"),
-  ENCLAVE_LOG: "warn",
-};
-const PASSWORD = "setup-test-password";
-
-function enclave(args: string[], input?: string): string {
-  return execFileSync(path.join(root, "target/release/enclave"), args, { env, encoding: "utf8", input }).trim();
-}
-
-/** 17 hexadecimal digits after `vpce-`, unique to this run. */
-function endpointId(prefix = ""): string {
-  return `vpce-${(prefix + randomBytes(9).toString("hex")).slice(0, 17)}`;
-}
-
-type World = { org: string; project: string; admin: string; member: string; key: string };
-
-function freshOrg(): World {
-  const tag = randomBytes(4).toString("hex");
-  const org = enclave(["org", "create", "--name", `Setup ${tag}`, "--plan", "scale"]);
-  const admin = `admin-${tag}@setup.test`;
-  const member = `member-${tag}@setup.test`;
-  enclave(["user", "create", "--email", admin], `${PASSWORD}\n`);
-  enclave(["user", "create", "--email", member], `${PASSWORD}\n`);
-  enclave(["org", "add-member", "--org", org, "--email", admin, "--role", "admin"]);
-  enclave(["org", "add-member", "--org", org, "--email", member, "--role", "member"]);
-  const project = enclave(["project", "create", "--org", org, "--name", "orders", "--region", "aws-us-east-2"]).split(" ")[0];
-  const key = enclave(["api-key", "create", "--user", admin, "--name", "setup-test"]);
-  return { org, project, admin, member, key };
-}
-
-async function signIn(page: Page, email: string) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("signed-in-as")).toHaveText(email);
-}
+import { endpointId, freshOrg, signIn } from "./world";
 
 const js = () => test.info().project.name === "js";
 
@@ -353,43 +310,3 @@ test("two admins lifting the last two restrictions at once leave the project res
   await Promise.all(pages.map((page) => page.context().close()));
 });
 
-test("text being typed survives a live update", async ({ page, request }) => {
-  test.skip(!js(), "pages follow changes live only with JavaScript");
-  const w = freshOrg();
-  const headers = { authorization: `Bearer ${w.key}` };
-  const assignThroughApi = async (id: string) => {
-    const res = await request.post(`/api/v2/organizations/${w.org}/vpc/region/aws-us-east-2/vpc_endpoints/${id}`, {
-      headers, data: { label: "api" },
-    });
-    expect(res.status()).toBe(200);
-  };
-  await signIn(page, w.admin);
-
-  // The organization page: half an endpoint id and a label typed, then a change arrives.
-  await page.goto(`/orgs/${w.org}`);
-  await waitForHydration(page);
-  await expect(page.getByTestId("live-status")).toHaveAttribute("data-live", "live");
-  const typing = endpointId("7");
-  await page.getByLabel("VPC endpoint id").fill(typing.slice(0, 12));
-  await page.getByLabel("Label (optional)").fill("half-typed");
-  const first = endpointId("8");
-  await assignThroughApi(first);
-  await expect(page.getByRole("row", { name: new RegExp(first) })).toBeVisible();
-  await expect(page.getByLabel("VPC endpoint id")).toHaveValue(typing.slice(0, 12));
-  await expect(page.getByLabel("Label (optional)")).toHaveValue("half-typed");
-  // Typing goes on where it was, and the form still works.
-  await page.getByLabel("VPC endpoint id").press("End");
-  await page.getByLabel("VPC endpoint id").pressSequentially(typing.slice(12));
-  await page.getByRole("button", { name: "Assign endpoint" }).click();
-  await expect(page.getByTestId("flash")).toContainText(`${typing} is assigned`);
-
-  // The setup's step 3 the same way: the new endpoint appears, the typed id stays.
-  await page.goto(`/projects/${w.project}/setup/3`);
-  await waitForHydration(page);
-  await expect(page.getByTestId("live-status")).toHaveAttribute("data-live", "live");
-  await page.getByLabel("VPC endpoint id").fill("vpce-0123");
-  const second = endpointId("9");
-  await assignThroughApi(second);
-  await expect(page.getByTestId(`state-${second}`)).toBeVisible();
-  await expect(page.getByLabel("VPC endpoint id")).toHaveValue("vpce-0123");
-});

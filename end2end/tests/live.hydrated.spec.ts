@@ -1,0 +1,44 @@
+// Live updates on an interactive page (this file runs with JavaScript only: without it, pages
+// do not follow changes): what is being typed survives an update arriving.
+import { test, expect, waitForHydration } from "./fixtures";
+import { endpointId, freshOrg, signIn } from "./world";
+
+test("text being typed survives a live update", async ({ page, request }) => {
+  const w = freshOrg();
+  const headers = { authorization: `Bearer ${w.key}` };
+  const assignThroughApi = async (id: string) => {
+    const res = await request.post(`/api/v2/organizations/${w.org}/vpc/region/aws-us-east-2/vpc_endpoints/${id}`, {
+      headers, data: { label: "api" },
+    });
+    expect(res.status()).toBe(200);
+  };
+  await signIn(page, w.admin);
+
+  // The organization page: half an endpoint id and a label typed, then a change arrives.
+  await page.goto(`/orgs/${w.org}`);
+  await waitForHydration(page);
+  await expect(page.getByTestId("live-status")).toHaveAttribute("data-live", "live");
+  const typing = endpointId("7");
+  await page.getByLabel("VPC endpoint id").fill(typing.slice(0, 12));
+  await page.getByLabel("Label (optional)").fill("half-typed");
+  const first = endpointId("8");
+  await assignThroughApi(first);
+  await expect(page.getByRole("row", { name: new RegExp(first) })).toBeVisible();
+  await expect(page.getByLabel("VPC endpoint id")).toHaveValue(typing.slice(0, 12));
+  await expect(page.getByLabel("Label (optional)")).toHaveValue("half-typed");
+  // Typing goes on where it was, and the form still works.
+  await page.getByLabel("VPC endpoint id").press("End");
+  await page.getByLabel("VPC endpoint id").pressSequentially(typing.slice(12));
+  await page.getByRole("button", { name: "Assign endpoint" }).click();
+  await expect(page.getByTestId("flash")).toContainText(`${typing} is assigned`);
+
+  // The setup's step 3 the same way: the new endpoint appears, the typed id stays.
+  await page.goto(`/projects/${w.project}/setup/3`);
+  await waitForHydration(page);
+  await expect(page.getByTestId("live-status")).toHaveAttribute("data-live", "live");
+  await page.getByLabel("VPC endpoint id").fill("vpce-0123");
+  const second = endpointId("9");
+  await assignThroughApi(second);
+  await expect(page.getByTestId(`state-${second}`)).toBeVisible();
+  await expect(page.getByLabel("VPC endpoint id")).toHaveValue("vpce-0123");
+});
