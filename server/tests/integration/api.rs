@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use app::domain::{OrgId, Plan, RegionId, Role};
+use app::domain::{OrgId, Plan, Role};
 use common::{spawn_app_with, TestApp, TestDb};
 use enclave::{
     reconciler::{reconcile_once, Simulator},
@@ -42,72 +42,32 @@ async fn world(db: &TestDb) -> World {
 async fn world_with(db: &TestDb, flags: &[&str]) -> World {
     let clock = Clock::manual(START_MS);
     let app = spawn_app_with(db, flags, clock.clone()).await;
-    let s = &app.services;
-    let op = Caller::operator_cli();
-    let org = |name: &'static str, plan| {
-        let op = op.clone();
-        async move { s.create_organization(&op, name, plan).await.unwrap().id }
-    };
-    let org_a = org("Acme", Plan::Scale).await;
-    let org_b = org("Borealis", Plan::Business).await;
-    let org_free = org("Freeloaders", Plan::Free).await;
-    let person = |email: &'static str, org_id: String, role| {
-        let op = op.clone();
-        async move {
-            let user = s.create_user(&op, email, None, false).await.unwrap();
-            let org_id = OrgId::parse(&org_id).unwrap();
-            s.add_member(&op, &org_id, email, role).await.unwrap();
-            s.create_api_key(&op, &KeyOwner::User(user.id), "tests", None)
-                .await
-                .unwrap()
-                .token
-        }
-    };
-    let admin_a = person("ada@acme.test", org_a.clone(), Role::Admin).await;
-    let member_a = person("max@acme.test", org_a.clone(), Role::Member).await;
-    let admin_b = person("bo@borealis.test", org_b.clone(), Role::Admin).await;
-    let admin_free = person("fay@free.test", org_free.clone(), Role::Admin).await;
-    let org_key_a = s
-        .create_api_key(
-            &op,
-            &KeyOwner::Org(OrgId::parse(&org_a).unwrap()),
-            "ci",
-            None,
-        )
-        .await
-        .unwrap()
-        .token;
-    let project = |org_id: String, region: &'static str| {
-        let op = op.clone();
-        async move {
-            s.create_project(
-                &op,
-                &OrgId::parse(&org_id).unwrap(),
-                "web",
-                &RegionId::parse(region).unwrap(),
-            )
-            .await
-            .unwrap()
-            .id
-        }
-    };
-    let project_a = project(org_a.clone(), "aws-us-east-2").await;
-    let project_a_east1 = project(org_a.clone(), "aws-us-east-1").await;
-    let project_b = project(org_b.clone(), "aws-us-east-2").await;
+    let given = common::given(&app);
+    let org_a = given.org("Acme", Plan::Scale).await;
+    let org_b = given.org("Borealis", Plan::Business).await;
+    let org_free = given.org("Freeloaders", Plan::Free).await;
+    let admin_a = given.member(&org_a, "ada@acme.test", Role::Admin).await;
+    let member_a = given.member(&org_a, "max@acme.test", Role::Member).await;
+    let admin_b = given.member(&org_b, "bo@borealis.test", Role::Admin).await;
+    let admin_free = given.member(&org_free, "fay@free.test", Role::Admin).await;
+    let org_key_a = given.org_key(&org_a, "ci").await;
+    let project_a = given.project(&org_a, "web", "aws-us-east-2").await.id;
+    let project_a_east1 = given.project(&org_a, "web", "aws-us-east-1").await.id;
+    let project_b = given.project(&org_b, "web", "aws-us-east-2").await.id;
     World {
-        app,
-        clock,
-        org_a,
-        org_b,
-        org_free,
+        org_a: org_a.to_string(),
+        org_b: org_b.to_string(),
+        org_free: org_free.to_string(),
         project_a,
         project_a_east1,
         project_b,
-        admin_a,
-        member_a,
-        admin_b,
+        admin_a: admin_a.api_key,
+        member_a: member_a.api_key,
+        admin_b: admin_b.api_key,
         org_key_a,
-        admin_free,
+        admin_free: admin_free.api_key,
+        app,
+        clock,
     }
 }
 

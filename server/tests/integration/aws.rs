@@ -16,12 +16,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::domain::{OrgId, Plan, Role};
+use app::domain::{Plan, Role};
 use common::{serve_config, spawn_app_with, TestApp, TestDb};
 use enclave::{
     aws::{AwsProvider, AwsSettings},
     reconciler::survey_connection_requests,
-    services::{Caller, Clock, KeyOwner},
+    services::{Caller, Clock},
     startup::Application,
 };
 use reqwest::Method;
@@ -297,30 +297,13 @@ struct Tenant {
 impl Tenant {
     async fn new(db: &TestDb, flags: &[&str]) -> Self {
         let app = spawn_app_with(db, flags, Clock::system()).await;
-        let s = &app.services;
-        let op = Caller::operator_cli();
-        let org = s
-            .create_organization(&op, "Acme", Plan::Scale)
+        let given = common::given(&app);
+        let org = given.org("Acme", Plan::Scale).await;
+        let admin = given
+            .member(&org, "ada@acme.test", Role::Admin)
             .await
-            .unwrap()
-            .id;
-        let user = s
-            .create_user(&op, "ada@acme.test", None, false)
-            .await
-            .unwrap();
-        s.add_member(
-            &op,
-            &OrgId::parse(&org).unwrap(),
-            "ada@acme.test",
-            Role::Admin,
-        )
-        .await
-        .unwrap();
-        let admin = s
-            .create_api_key(&op, &KeyOwner::User(user.id), "tests", None)
-            .await
-            .unwrap()
-            .token;
+            .api_key;
+        let org = org.to_string();
         Self { app, org, admin }
     }
 

@@ -8,30 +8,15 @@ use enclave::services::{Caller, Clock};
 use reqwest::{header, StatusCode};
 use serde_json::Value;
 
-const PASSWORD: &str = "correct horse battery staple";
+use common::PASSWORD;
 const START_MS: i64 = 1_800_000_000_000;
 
 async fn app_with_user(db: &TestDb, flags: &[&str]) -> (TestApp, Clock) {
     let clock = Clock::manual(START_MS);
     let app = spawn_app_with(db, flags, clock.clone()).await;
-    app.services
-        .create_user(
-            &Caller::operator_cli(),
-            "ada@acme.test",
-            Some(PASSWORD),
-            false,
-        )
-        .await
-        .unwrap();
-    app.services
-        .create_user(
-            &Caller::operator_cli(),
-            "bob@acme.test",
-            Some(PASSWORD),
-            false,
-        )
-        .await
-        .unwrap();
+    let given = common::given(&app);
+    given.person("ada@acme.test").await;
+    given.person("bob@acme.test").await;
     (app, clock)
 }
 
@@ -85,11 +70,13 @@ impl<'a> Browser<'a> {
         c
     }
 
+    /// A form posted as a browser posts it (asking for a page).
     async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.app
             .client
             .post(self.app.url(path))
             .header(header::COOKIE, self.cookies())
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
             .form(form)
             .send()
             .await
@@ -100,7 +87,7 @@ impl<'a> Browser<'a> {
         let csrf = self.csrf.clone();
         let res = self
             .post(
-                "/sign-in",
+                "/fn/sign_in",
                 &[
                     ("email", email),
                     ("password", password),
@@ -137,7 +124,7 @@ async fn signing_in_sets_a_safe_session_cookie(db: TestDb) {
     let (app, _) = app_with_user(&db, &[]).await;
     let mut browser = Browser::open(&app).await;
     let res = browser.sign_in("Ada@acme.test", PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(location(&res), "/");
     let (_, cookie) = set_cookie(&res, "enclave_session").unwrap();
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=604800"] {
@@ -156,7 +143,7 @@ async fn signing_in_sets_a_safe_session_cookie(db: TestDb) {
     // Behind a TLS proxy the cookie is Secure.
     let res = app
         .client
-        .post(app.url("/sign-in"))
+        .post(app.url("/fn/sign_in"))
         .header(header::COOKIE, browser.cookies())
         .header("x-forwarded-proto", "https")
         .form(&[
@@ -178,7 +165,7 @@ async fn state_changing_requests_without_the_token_are_refused(db: TestDb) {
     let mut browser = Browser::open(&app).await;
     let form = [("email", "ada@acme.test"), ("password", PASSWORD)];
     // No token, a wrong token, and no CSRF cookie at all: refused, no session.
-    let missing = browser.post("/sign-in", &form).await;
+    let missing = browser.post("/fn/sign_in", &form).await;
     assert_eq!(missing.status(), StatusCode::FORBIDDEN);
     assert!(missing
         .text()
@@ -187,7 +174,7 @@ async fn state_changing_requests_without_the_token_are_refused(db: TestDb) {
         .contains("nothing was changed"));
     let wrong = browser
         .post(
-            "/sign-in",
+            "/fn/sign_in",
             &[form[0], form[1], ("csrf_token", "0".repeat(64).as_str())],
         )
         .await;
@@ -195,7 +182,7 @@ async fn state_changing_requests_without_the_token_are_refused(db: TestDb) {
     assert!(set_cookie(&wrong, "enclave_session").is_none());
     let no_cookie = app
         .client
-        .post(app.url("/sign-in"))
+        .post(app.url("/fn/sign_in"))
         .form(&[form[0], form[1], ("csrf_token", browser.csrf.as_str())])
         .send()
         .await
@@ -204,7 +191,7 @@ async fn state_changing_requests_without_the_token_are_refused(db: TestDb) {
 
     // Signed in, a forged sign-out is refused and the session survives.
     browser.sign_in("ada@acme.test", PASSWORD).await;
-    let forged = browser.post("/sign-out", &[]).await;
+    let forged = browser.post("/fn/sign_out", &[]).await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         browser.signed_in_as().await.as_deref(),
@@ -222,8 +209,8 @@ async fn state_changing_requests_without_the_token_are_refused(db: TestDb) {
 
     // With the token, sign-out ends the session and clears the cookie.
     let csrf = browser.csrf.clone();
-    let out = browser.post("/sign-out", &[("csrf_token", &csrf)]).await;
-    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let out = browser.post("/fn/sign_out", &[("csrf_token", &csrf)]).await;
+    assert_eq!(out.status(), StatusCode::FOUND);
     assert_eq!(location(&out), "/sign-in?signed_out=1");
     assert!(set_cookie(&out, "enclave_session")
         .unwrap()
@@ -250,6 +237,50 @@ async fn wrong_passwords_and_unknown_accounts_look_the_same(db: TestDb) {
         .await
         .unwrap();
     assert!(page.contains("The email or password is incorrect."));
+
+    // Called as data (as a script would), the refusal is typed and has the REST status, and
+    // an empty field is named.
+    let call = |form: Vec<(&'static str, String)>| {
+        app.client
+            .post(app.url("/fn/sign_in"))
+            .header(header::COOKIE, browser.cookies())
+            .header(header::ACCEPT, "application/json")
+            .form(&form)
+            .send()
+    };
+    let csrf = browser.csrf.clone();
+    let refused = call(vec![
+        ("email", "ada@acme.test".into()),
+        ("password", "not the password".into()),
+        ("csrf_token", csrf.clone()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookie(&refused, "enclave_session").is_none());
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_credentials", "{body}");
+    let empty = call(vec![
+        ("email", "ada@acme.test".into()),
+        ("csrf_token", csrf.clone()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
+    let body: Value = empty.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("password"),
+        "{body}"
+    );
+    let signed_in = call(vec![
+        ("email", "ada@acme.test".into()),
+        ("password", PASSWORD.into()),
+        ("csrf_token", csrf),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    assert!(set_cookie(&signed_in, "enclave_session").is_some());
 }
 
 async fn failed_sign_ins_are_rate_limited(db: TestDb) {
@@ -320,17 +351,11 @@ async fn sessions_rotate_and_expire(db: TestDb) {
 
 /// An organization Ada and Bob are members of, for pages that follow it live.
 async fn shared_org(app: &TestApp) -> app::domain::OrgId {
-    use app::domain::{OrgId, Plan, Role};
-    let cli = Caller::operator_cli();
-    let org = app
-        .services
-        .create_organization(&cli, "Acme", Plan::Scale)
-        .await
-        .unwrap();
-    let org_id = OrgId::parse(&org.id).unwrap();
+    use app::domain::{Plan, Role};
+    let org_id = common::given(app).org("Acme", Plan::Scale).await;
     for email in ["ada@acme.test", "bob@acme.test"] {
         app.services
-            .add_member(&cli, &org_id, email, Role::Member)
+            .add_member(&Caller::operator_cli(), &org_id, email, Role::Member)
             .await
             .unwrap();
     }

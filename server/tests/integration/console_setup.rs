@@ -12,10 +12,8 @@ use std::time::Duration;
 use app::backend::ConsoleBackend;
 use app::domain::{Label, OrgId, Plan, RegionId, Role, VpcEndpointId};
 use common::{spawn_app, TestApp, TestDb};
-use enclave::services::Caller;
 use reqwest::{header, StatusCode};
 
-const PASSWORD: &str = "correct horse battery staple";
 const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 struct World {
@@ -29,56 +27,27 @@ struct World {
     outsider: String,
 }
 
-async fn session(app: &TestApp, email: &str) -> String {
-    app.services
-        .create_user(&Caller::operator_cli(), email, Some(PASSWORD), false)
-        .await
-        .unwrap();
-    app.services
-        .sign_in(email, PASSWORD, "test", None)
-        .await
-        .unwrap()
-        .token
-}
-
 async fn world(db: TestDb) -> World {
     let app = spawn_app(&db).await;
-    let cli = Caller::operator_cli();
-    let org = app
-        .services
-        .create_organization(&cli, "Acme", Plan::Scale)
-        .await
-        .unwrap();
-    let admin = session(&app, "admin@acme.test").await;
-    let member = session(&app, "member@acme.test").await;
-    let outsider = session(&app, "outsider@other.test").await;
-    let org_id = OrgId::parse(&org.id).unwrap();
-    app.services
-        .add_member(&cli, &org_id, "admin@acme.test", Role::Admin)
-        .await
-        .unwrap();
-    app.services
-        .add_member(&cli, &org_id, "member@acme.test", Role::Member)
-        .await
-        .unwrap();
-    let project = app
-        .services
-        .create_project(
-            &cli,
-            &org_id,
-            "checkout",
-            &RegionId::parse("aws-us-east-2").unwrap(),
-        )
-        .await
-        .unwrap();
+    let given = common::given(&app);
+    let org = given.org("Acme", Plan::Scale).await;
+    let admin = given.member(&org, "admin@acme.test", Role::Admin).await;
+    let member = given.member(&org, "member@acme.test", Role::Member).await;
+    let outsider = given.person("outsider@other.test").await;
+    let project = given.project(&org, "checkout", "aws-us-east-2").await;
+    let (admin, member, outsider) = (
+        given.session(&admin).await,
+        given.session(&member).await,
+        given.session(&outsider).await,
+    );
     World {
-        app,
         _db: db,
-        org: org.id,
+        org: org.to_string(),
         project: project.id,
         admin,
         member,
         outsider,
+        app,
     }
 }
 

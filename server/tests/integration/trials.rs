@@ -8,7 +8,7 @@ use crate::common;
 use app::domain::{Label, OrgId, Plan, ProjectId, RegionId, Role, VpcEndpointId};
 use common::{spawn_app_with, TestApp, TestDb};
 use enclave::services::{
-    Caller, Clock, KeyOwner, ProjectRef, TrialApplication, TrialStatus, DEFAULT_TRIAL_DAYS,
+    Caller, Clock, ProjectRef, TrialApplication, TrialStatus, DEFAULT_TRIAL_DAYS,
 };
 use enclave::store::SettingsChange;
 
@@ -29,70 +29,31 @@ struct World {
     admin_key: String,
 }
 
-async fn person(app: &TestApp, email: &str, operator: bool) -> Caller {
-    let user = app
-        .services
-        .create_user(&Caller::operator_cli(), email, None, operator)
-        .await
-        .unwrap();
-    let key = app
-        .services
-        .create_api_key(&Caller::operator_cli(), &KeyOwner::User(user.id), "t", None)
-        .await
-        .unwrap()
-        .token;
-    Caller::new(app.services.authenticate_api_key(&key).await.unwrap(), None)
-}
-
 async fn world(db: TestDb) -> World {
     let clock = Clock::manual(START_MS);
     let app = spawn_app_with(&db, &[], clock.clone()).await;
-    let cli = Caller::operator_cli();
-    let org = app
-        .services
-        .create_organization(&cli, "Freeloaders", Plan::Free)
-        .await
-        .unwrap()
-        .id;
-    let org_id = OrgId::parse(&org).unwrap();
-    let admin = person(&app, "fay@free.test", false).await;
-    let member = person(&app, "max@free.test", false).await;
-    let operator = person(&app, "olga@enclave.test", true).await;
-    app.services
-        .add_member(&cli, &org_id, "fay@free.test", Role::Admin)
-        .await
-        .unwrap();
-    app.services
-        .add_member(&cli, &org_id, "max@free.test", Role::Member)
-        .await
-        .unwrap();
-    let project = app
-        .services
-        .create_project(
-            &cli,
-            &org_id,
-            "web",
-            &RegionId::parse("aws-us-east-2").unwrap(),
-        )
-        .await
-        .unwrap()
-        .id;
-    let admin_key = app
-        .services
-        .create_api_key(&cli, &KeyOwner::Org(org_id), "ci", None)
-        .await
-        .unwrap()
-        .token;
+    let given = common::given(&app);
+    let org = given.org("Freeloaders", Plan::Free).await;
+    let admin = given.member(&org, "fay@free.test", Role::Admin).await;
+    let member = given.member(&org, "max@free.test", Role::Member).await;
+    let operator = given.operator("olga@enclave.test").await;
+    let project = given.project(&org, "web", "aws-us-east-2").await.id;
+    let admin_key = given.org_key(&org, "ci").await;
+    let (admin, member, operator) = (
+        given.caller(&admin).await,
+        given.caller(&member).await,
+        given.caller(&operator).await,
+    );
     World {
-        app,
         _db: db,
         clock,
-        org,
+        org: org.to_string(),
         project,
         admin,
         member,
         operator,
         admin_key,
+        app,
     }
 }
 

@@ -14,6 +14,9 @@ use enclave::{
 };
 use sqlx::{Connection, PgConnection};
 
+pub mod fixtures;
+pub use fixtures::{given, PASSWORD};
+
 /// One test's private database, removed when dropped.
 pub struct TestDb {
     pub url: String,
