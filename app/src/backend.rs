@@ -120,6 +120,19 @@ pub trait ConsoleBackend: Send + Sync + 'static {
     /// A snapshot of the control plane for the overview page.
     async fn system_status(&self) -> Result<SystemStatus, BackendError>;
 
+    /// Signs a person in from `client` (the address failed attempts are counted against),
+    /// replacing the browser's `previous` session if it had one.
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: &str,
+        previous: Option<&str>,
+    ) -> Result<crate::session::SessionGrant, BackendError>;
+
+    /// Ends a session (an unknown one is already ended).
+    async fn sign_out(&self, token: &str) -> Result<(), BackendError>;
+
     /// The person a session token belongs to, if the session is live.
     async fn session_user(&self, token: &str) -> Result<Option<SessionUser>, BackendError>;
 

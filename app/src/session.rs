@@ -19,6 +19,40 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CsrfToken(pub String);
 
+/// Facts about this request that cookies depend on, put in the request's extensions by the
+/// server's CSRF layer: whether it came over HTTPS (so cookies are marked `Secure`) and the
+/// client's address (sign-in attempts are limited per address).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestFacts {
+    pub secure: bool,
+    pub client: String,
+}
+
+/// A console cookie: always `Path=/` and HttpOnly; `Secure` over HTTPS.
+pub fn cookie(
+    name: &str,
+    value: &str,
+    same_site: &str,
+    max_age: Option<i64>,
+    secure: bool,
+) -> String {
+    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}");
+    if let Some(age) = max_age {
+        cookie.push_str(&format!("; Max-Age={age}"));
+    }
+    if secure {
+        cookie.push_str("; Secure");
+    }
+    cookie
+}
+
+/// A session the server granted: the token for the HttpOnly cookie, and how long it lasts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionGrant {
+    pub token: String,
+    pub max_age_secs: i64,
+}
+
 /// The signed-in person, as the console shows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
@@ -41,7 +75,8 @@ pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-/// Why a sign-in was refused, as carried in `/sign-in?error=…` after a form post.
+/// Why a sign-in was refused, as carried in `/sign-in?error=…` after a form post
+/// ([`sign_in_error_code`] picks the code).
 pub fn sign_in_error_message(code: &str) -> Option<&'static str> {
     match code {
         "invalid_credentials" => Some("The email or password is incorrect."),
@@ -51,6 +86,17 @@ pub fn sign_in_error_message(code: &str) -> Option<&'static str> {
         "missing_fields" => Some("Enter your email and your password."),
         "unavailable" => Some("Signing in is unavailable right now. Try again in a moment."),
         _ => None,
+    }
+}
+
+/// The `/sign-in?error=…` code for a refused sign-in.
+pub fn sign_in_error_code(error: &crate::domain::ConsoleError) -> &'static str {
+    use crate::domain::ErrorCode;
+    match error.code {
+        ErrorCode::TooManyAttempts => "too_many_attempts",
+        ErrorCode::InvalidCredentials => "invalid_credentials",
+        ErrorCode::InvalidInput => "missing_fields",
+        _ => "unavailable",
     }
 }
 

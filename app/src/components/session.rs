@@ -44,7 +44,7 @@ pub fn AccountMenu() -> impl IntoView {
                                 <span class="account-email" data-testid="signed-in-as">
                                     {user.email}
                                 </span>
-                                <form method="post" action="/sign-out" class="inline-form">
+                                <form method="post" action="/fn/sign_out" class="inline-form">
                                     <input type="hidden" name=CSRF_FIELD value=csrf/>
                                     <button type="submit" class="button secondary small">
                                         "Sign out"

@@ -258,11 +258,10 @@ pub struct ProjectPageView {
     pub denied: Vec<DeniedConnectionView>,
 }
 
-/// Where a network change stands in the data plane: `applied` once every live proxy has
-/// acknowledged it, `applying` until then, `no_data_plane` while no proxy is connected.
+/// Where a network change stands in the data plane, and how many proxies have applied it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RolloutView {
-    pub state: String,
+    pub state: super::RolloutState,
     pub acknowledged: u32,
     pub proxies: u32,
 }
@@ -270,17 +269,19 @@ pub struct RolloutView {
 impl RolloutView {
     /// What the console says about it.
     pub fn describe(&self) -> String {
-        match self.state.as_str() {
-            "applied" => format!(
+        match self.state {
+            super::RolloutState::Applied => format!(
                 "Applied by {} data-plane prox{}.",
                 self.proxies,
                 if self.proxies == 1 { "y" } else { "ies" }
             ),
-            "applying" => format!(
+            super::RolloutState::Applying => format!(
                 "Applying: applied by {} of {} proxies so far.",
                 self.acknowledged, self.proxies
             ),
-            _ => "No data plane is connected; this takes effect when one starts.".to_string(),
+            super::RolloutState::NoDataPlane => {
+                "No data plane is connected; this takes effect when one starts.".to_string()
+            }
         }
     }
 }
@@ -311,8 +312,7 @@ pub struct DeniedConnectionView {
 /// An organization's latest trial request, as its members see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrialView {
-    /// `pending`, `active`, `declined` or `expired`.
-    pub status: String,
+    pub status: super::TrialState,
     pub requested_by: String,
     pub requested_at_ms: i64,
     pub use_case: String,
@@ -330,7 +330,7 @@ pub struct TrialReviewView {
     pub id: String,
     pub org_id: String,
     pub org_name: String,
-    pub org_plan: String,
+    pub org_plan: super::Plan,
     pub request: TrialView,
 }
 

@@ -25,6 +25,6 @@ pub use region::{Region, RegionCatalog};
 pub use setup::{AwsDetails, SetupPageView, SetupStep};
 pub use status::{DatabaseBackend, SystemStatus};
 pub use tenancy::{
-    private_networking_entitled, EndpointState, Plan, Role, SettingState, Trial,
-    API_KEY_MAX_EXPIRY_DAYS,
+    private_networking_entitled, EndpointState, Plan, Role, RolloutState, SettingState, Trial,
+    TrialState, API_KEY_MAX_EXPIRY_DAYS,
 };

@@ -86,6 +86,26 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// Where a network change stands in the data plane: `applied` once every live proxy has
+    /// acknowledged it, `applying` until then, `no_data_plane` while no proxy is connected.
+    RolloutState, "state", {
+        Applied => "applied",
+        Applying => "applying",
+        NoDataPlane => "no_data_plane",
+    }
+);
+
+string_enum!(
+    /// Where an organization's latest trial request stands, as its members see it.
+    TrialState, "status", {
+        Pending => "pending",
+        Active => "active",
+        Declined => "declined",
+        Expired => "expired",
+    }
+);
+
 /// Where an organization's trial of private networking stands. Only the fields are modelled
 /// here; requesting and reviewing trials is built on top of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::change_form::{change_action, provide_page_changes, ChangeForm, Outcome};
-use crate::domain::{format_time, OrgSummary, ProviderStatusView, TrialReviewView};
+use crate::domain::{format_time, OrgSummary, ProviderStatusView, TrialReviewView, TrialState};
 use crate::server_fns::changes::{ApproveTrial, DeclineTrial};
 use crate::server_fns::{operator_orgs, operator_provider, operator_trials};
 
@@ -49,7 +49,7 @@ pub fn OperatorPage() -> impl IntoView {
 fn TrialReview(trials: Vec<TrialReviewView>, default_end_date: String) -> impl IntoView {
     let (pending, reviewed): (Vec<_>, Vec<_>) = trials
         .into_iter()
-        .partition(|t| t.request.status == "pending");
+        .partition(|t| t.request.status == TrialState::Pending);
     view! {
         <section class="panel" aria-labelledby="trials-heading">
             <h2 id="trials-heading">"Trial requests waiting for review"</h2>
@@ -80,9 +80,9 @@ fn TrialReview(trials: Vec<TrialReviewView>, default_end_date: String) -> impl I
                             {reviewed.into_iter().map(|t| view! {
                                 <tr>
                                     <td>{t.org_name.clone()}<br/><code class="muted">{t.org_id.clone()}</code></td>
-                                    <td>{t.request.status.clone()}</td>
-                                    <td>{match t.request.status.as_str() {
-                                        "declined" => t.request.decline_reason.clone().unwrap_or_default(),
+                                    <td>{t.request.status.as_str()}</td>
+                                    <td>{match t.request.status {
+                                        TrialState::Declined => t.request.decline_reason.clone().unwrap_or_default(),
                                         _ => format!("until {}", t.request.ends_at_ms.map(format_time).unwrap_or_default()),
                                     }}</td>
                                 </tr>
@@ -111,7 +111,7 @@ fn PendingTrial(t: TrialReviewView, end: String) -> impl IntoView {
     };
     view! {
         <li class="trial-request" data-testid=format!("trial-{}", t.org_id)>
-            <h3>{t.org_name.clone()} " " <span class="muted">"(" {t.org_plan.clone()} " plan)"</span></h3>
+            <h3>{t.org_name.clone()} " " <span class="muted">"(" {t.org_plan.as_str()} " plan)"</span></h3>
             <p class="muted">"Requested " {format_time(t.request.requested_at_ms)} " by " {t.request.requested_by.clone()}</p>
             <p><strong>"Use case: "</strong>{t.request.use_case.clone()}</p>
             <p>"Regions: " {regions} " · expected endpoints: " {t.request.expected_endpoints}</p>

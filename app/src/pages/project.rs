@@ -11,7 +11,7 @@ use crate::components::change_form::{change_action, provide_page_changes, Change
 use crate::components::live::{fresh_data, FollowLive};
 use crate::domain::{
     format_time, AllowedIpView, DeniedConnectionView, LastConnectionView, ProjectEndpointView,
-    ProjectPageView, RolloutView,
+    ProjectPageView, RolloutState, RolloutView,
 };
 use crate::server_fns::changes::{
     AddAllowedIp, RemoveAllowedIp, RequestTrial, RestrictProject, SetPublicAccess, SetReportOnly,
@@ -111,8 +111,8 @@ pub fn PublicAccess(
             <p data-testid="public-state">
                 {if block_public_connections { "Blocked" } else { "Allowed" }}
             </p>
-            <p data-testid="rollout" data-state=rollout.state.clone() role="status"
-                class=if rollout.state == "applied" { "muted" } else { "note warn" }>
+            <p data-testid="rollout" data-state=rollout.state.as_str() role="status"
+                class=if rollout.state == RolloutState::Applied { "muted" } else { "note warn" }>
                 {rollout.describe()}
             </p>
             {block_vpc_connections.then(|| view! { <p class="note warn">"VPC connections are blocked for this project."</p> })}

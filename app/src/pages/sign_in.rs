@@ -1,5 +1,6 @@
-//! Sign in with email and password. A plain form posting to `/sign-in`, so it works the same
-//! with or without the wasm; the server answers with a redirect either way.
+//! Sign in with email and password: a plain form posting to the `sign_in` server function
+//! (`/fn/sign_in`), so it works the same with or without the wasm; the server answers with a
+//! redirect either way (home, or back here with `?error=…`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -51,7 +52,7 @@ pub fn SignInPage() -> impl IntoView {
             <div role="alert">
                 {move || error().map(|message| view! { <p class="error" id="sign-in-error">{message}</p> })}
             </div>
-            <form method="post" action="/sign-in" class="stack">
+            <form method="post" action="/fn/sign_in" class="stack">
                 <CsrfField/>
                 <label for="email">"Email"</label>
                 <input

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::components::change_form::{change_action, ChangeForm};
-use crate::domain::{format_time, TrialView};
+use crate::domain::{format_time, TrialState, TrialView};
 use crate::server_fns::changes::RequestTrial;
 
 #[component]
@@ -19,11 +19,11 @@ pub fn TrialPanel(
     offered_regions: Vec<String>,
 ) -> impl IntoView {
     let can_request = matches!(
-        trial.as_ref().map(|t| t.status.as_str()),
-        None | Some("declined") | Some("expired")
+        trial.as_ref().map(|t| t.status),
+        None | Some(TrialState::Declined) | Some(TrialState::Expired)
     );
-    let status = trial.map(|t| match t.status.as_str() {
-        "pending" => view! {
+    let status = trial.map(|t| match t.status {
+        TrialState::Pending => view! {
             <div class="note" data-testid="trial-status" data-status="pending">
                 <p><strong>"Trial requested"</strong> " on " {format_time(t.requested_at_ms)} " by " {t.requested_by.clone()}
                     ". It is waiting for review; the decision will appear here."</p>
@@ -31,7 +31,7 @@ pub fn TrialPanel(
             </div>
         }
         .into_any(),
-        "active" => view! {
+        TrialState::Active => view! {
             <div class="note" data-testid="trial-status" data-status="active">
                 <p><strong>"Trial active"</strong> ": private networking can be used until "
                     {t.ends_at_ms.map(format_time).unwrap_or_default()}
@@ -40,14 +40,14 @@ pub fn TrialPanel(
             </div>
         }
         .into_any(),
-        "declined" => view! {
+        TrialState::Declined => view! {
             <div class="note warn" data-testid="trial-status" data-status="declined">
                 <p><strong>"Trial request declined"</strong> ": " {t.decline_reason.clone().unwrap_or_default()}</p>
                 <p class="muted">"You can send a new request with more detail, or upgrade to the Scale plan."</p>
             </div>
         }
         .into_any(),
-        _ => view! {
+        TrialState::Expired => view! {
             <div class="note warn" data-testid="trial-status" data-status="expired">
                 <p><strong>"The trial ended"</strong> " on " {t.ends_at_ms.map(format_time).unwrap_or_default()} "."</p>
                 <p>"Everything configured stays in force — assigned endpoints, restrictions and blocked public access — but new assignments and changes are refused. Request a new trial, or upgrade to the Scale, Business or Enterprise plan."</p>

@@ -4,6 +4,7 @@
 //! typed [`ConsoleError`].
 
 pub mod changes;
+pub mod sessions;
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, JsonEncoding};

@@ -50,8 +50,6 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(api::router())
-        .route("/sign-in", axum::routing::post(console::auth::sign_in))
-        .route("/sign-out", axum::routing::post(console::auth::sign_out))
         .route(
             "/projects/{project_id}/setup",
             get(console::setup::resume_setup),

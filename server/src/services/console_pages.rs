@@ -39,6 +39,24 @@ impl ConsoleBackend for Services {
             .map_err(|e| ServiceError::internal("reading system status failed", e).into())
     }
 
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: &str,
+        previous: Option<&str>,
+    ) -> Result<app::session::SessionGrant, BackendError> {
+        let signed_in = Services::sign_in(self, email, password, client, previous).await?;
+        Ok(app::session::SessionGrant {
+            token: signed_in.token,
+            max_age_secs: signed_in.max_age_secs,
+        })
+    }
+
+    async fn sign_out(&self, token: &str) -> Result<(), BackendError> {
+        Ok(Services::sign_out(self, token).await?)
+    }
+
     async fn session_user(&self, token: &str) -> Result<Option<SessionUser>, BackendError> {
         Ok(match self.session_principal(token).await? {
             Some(Principal::User {
@@ -166,7 +184,7 @@ impl ConsoleBackend for Services {
                 id: r.request.id.clone(),
                 org_id: r.request.org_id.clone(),
                 org_name: r.org_name,
-                org_plan: r.org_plan,
+                org_plan: plan_of(&r.org_plan),
                 request: self
                     .trial_view(self.status_of_row(r.request))
                     .expect("a request is never TrialStatus::None"),
@@ -595,7 +613,7 @@ impl Services {
             .collect();
         let rollout = match self.rollout(&project.id).await? {
             Rollout::Applied { proxies } => app::domain::RolloutView {
-                state: "applied".into(),
+                state: app::domain::RolloutState::Applied,
                 acknowledged: proxies as u32,
                 proxies: proxies as u32,
             },
@@ -603,12 +621,12 @@ impl Services {
                 acknowledged,
                 proxies,
             } => app::domain::RolloutView {
-                state: "applying".into(),
+                state: app::domain::RolloutState::Applying,
                 acknowledged: acknowledged as u32,
                 proxies: proxies as u32,
             },
             Rollout::NoDataPlane => app::domain::RolloutView {
-                state: "no_data_plane".into(),
+                state: app::domain::RolloutState::NoDataPlane,
                 acknowledged: 0,
                 proxies: 0,
             },

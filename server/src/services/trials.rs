@@ -63,19 +63,20 @@ impl Services {
 
     /// What the console shows of a status; `None` when there was never a request.
     pub(crate) fn trial_view(&self, status: TrialStatus) -> Option<app::domain::TrialView> {
-        let (name, r) = match status {
+        use app::domain::TrialState;
+        let (state, r) = match status {
             TrialStatus::None => return None,
-            TrialStatus::Pending(r) => ("pending", r),
-            TrialStatus::Active(r) => ("active", r),
-            TrialStatus::Declined(r) => ("declined", r),
-            TrialStatus::Expired(r) => ("expired", r),
+            TrialStatus::Pending(r) => (TrialState::Pending, r),
+            TrialStatus::Active(r) => (TrialState::Active, r),
+            TrialStatus::Declined(r) => (TrialState::Declined, r),
+            TrialStatus::Expired(r) => (TrialState::Expired, r),
         };
         let now = self.clock.now_ms();
-        let days_left = (name == "active")
+        let days_left = (state == TrialState::Active)
             .then(|| r.trial_ends_at.map(|end| ((end - now) / DAY_MS).max(1)))
             .flatten();
         Some(app::domain::TrialView {
-            status: name.to_string(),
+            status: state,
             requested_by: r.requested_by,
             requested_at_ms: r.requested_at,
             use_case: r.use_case,

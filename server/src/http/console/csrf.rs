@@ -1,11 +1,14 @@
-//! CSRF protection for the browser (double-submit token). Every console response makes sure
+//! CSRF protection for the browser (double-submit token), and the request facts console
+//! cookies depend on (HTTPS or not, the client's address) handed to server functions. Every console response makes sure
 //! the browser holds an HttpOnly, SameSite=Strict `enclave_csrf` cookie; every
 //! state-changing request outside the bearer-token API must echo that value in the
 //! `csrf_token` form field or the `X-CSRF-Token` header, or it is refused with 403 and
 //! nothing happens. A cross-site page can make the browser send the cookie but can never read
 //! it, so it cannot forge the echo.
 
-use app::session::{cookie_value, CsrfToken, CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER};
+use app::session::{
+    cookie, cookie_value, CsrfToken, RequestFacts, CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER,
+};
 use axum::{
     body::{to_bytes, Body},
     extract::Request,
@@ -26,30 +29,12 @@ fn fresh_token() -> String {
 }
 
 /// Whether the request came over HTTPS (directly or through a proxy that says so).
-pub fn is_https(headers: &axum::http::HeaderMap, force_secure: bool) -> bool {
+fn is_https(headers: &axum::http::HeaderMap, force_secure: bool) -> bool {
     force_secure
         || headers
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("https"))
-}
-
-/// Attributes shared by the console's cookies.
-pub fn cookie(
-    name: &str,
-    value: &str,
-    same_site: &str,
-    max_age: Option<i64>,
-    secure: bool,
-) -> String {
-    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}");
-    if let Some(age) = max_age {
-        cookie.push_str(&format!("; Max-Age={age}"));
-    }
-    if secure {
-        cookie.push_str("; Secure");
-    }
-    cookie
 }
 
 fn same(a: &str, b: &str) -> bool {
@@ -128,7 +113,15 @@ pub async fn protect(force_secure: bool, request: Request, next: Next) -> Respon
         Some(token) => (token, false),
         None => (fresh_token(), true),
     };
+    let client = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
     request.extensions_mut().insert(CsrfToken(token.clone()));
+    request
+        .extensions_mut()
+        .insert(RequestFacts { secure, client });
     let mut response = next.run(request).await;
     if new {
         if let Ok(value) =

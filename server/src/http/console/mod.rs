@@ -1,8 +1,7 @@
-//! The console's HTTP pieces that are not pages or server functions: sign-in and sign-out,
-//! resuming the guided setup, live updates (server-sent events), and the CSRF middleware.
-//! Pages and every change go through Leptos (SSR and `app::server_fns`).
+//! The console's HTTP pieces that are not pages or server functions: resuming the guided
+//! setup, live updates (server-sent events), and the CSRF middleware. Pages, signing in and
+//! out, and every change go through Leptos (SSR and `app::server_fns`).
 
-pub mod auth;
 pub mod csrf;
 pub mod live;
 pub mod setup;
