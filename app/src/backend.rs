@@ -152,6 +152,16 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         project_id: &str,
     ) -> Result<ProjectPageView, BackendError>;
 
+    /// A page of an organization's activity, narrowed by `filter`, older than `cursor`;
+    /// "not found" for non-members.
+    async fn org_activity(
+        &self,
+        session: &str,
+        org_id: &str,
+        filter: &crate::domain::ActivityFilter,
+        cursor: Option<i64>,
+    ) -> Result<crate::domain::ActivityPageView, BackendError>;
+
     /// One step of a project's guided setup (reading it records nothing).
     async fn setup_page(
         &self,
@@ -176,9 +186,15 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         session: &str,
     ) -> Result<crate::domain::ProviderStatusView, BackendError>;
 
-    /// Makes one console change as the session's person; the answer says what happened in
-    /// words for the page (and carries a created API key's secret, once).
-    async fn change(&self, session: &str, change: ConsoleChange) -> Result<Done, BackendError>;
+    /// Makes one console change as the session's person, recorded with the HTTP request's id;
+    /// the answer says what happened in words for the page (and carries a created API key's
+    /// secret, once).
+    async fn change(
+        &self,
+        session: &str,
+        request_id: Option<String>,
+        change: ConsoleChange,
+    ) -> Result<Done, BackendError>;
 
     /// The outcome of a change, sealed for the address a plain form post is sent back to
     /// (so the page can show it without JavaScript and without a cookie); bound to the

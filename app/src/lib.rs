@@ -91,6 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("api-keys") view=pages::api_keys::ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("orgs/:org_id") view=pages::org::OrgPage ssr=SsrMode::Async/>
+                    <Route path=path!("orgs/:org_id/activity") view=pages::activity::ActivityPage ssr=SsrMode::Async/>
                     <Route path=path!("projects/:project_id") view=pages::project::ProjectPage ssr=SsrMode::Async/>
                     <Route path=path!("projects/:project_id/setup/:step") view=pages::setup::SetupPage ssr=SsrMode::Async/>
                     <Route path=path!("operator") view=pages::operator::OperatorPage ssr=SsrMode::Async/>

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod account;
+pub mod activity;
 pub mod error_code;
 pub mod ids;
 pub mod ip_allow;
@@ -17,6 +18,10 @@ pub use account::{
     OperatorTrialsView, OrgPageView, OrgSummary, ProjectEndpointView, ProjectPageView,
     ProjectSummary, ProviderProblemView, ProviderStatusView, RolloutView, TrialReviewView,
     TrialView, UnassignedRequestView,
+};
+pub use activity::{
+    activity_csv, ActivityEntry, ActivityFilter, ActivityPageView, ACTIVITY_EXPORT_MAX,
+    ACTIVITY_PAGE, ACTIVITY_PAGE_MAX,
 };
 pub use error_code::{ConsoleError, ErrorCode, ErrorKind, SIGN_IN_FIRST};
 pub use ids::{AwsAccountId, FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};

@@ -1,5 +1,6 @@
 //! Routed pages of the console.
 
+pub mod activity;
 pub mod api_keys;
 pub mod not_found;
 pub mod operator;

@@ -125,6 +125,7 @@ fn OrgBody(initial: OrgPageView, fresh: RwSignal<Option<OrgPageView>>) -> impl I
                     <div><dt>"Your role"</dt><dd data-testid="role">{v.org.role.as_str()}</dd></div>
                     <div><dt>"Admins"</dt><dd>{admin_list()}</dd></div>
                 </dl>
+                <p><a href=format!("/orgs/{}/activity", v.org.id) data-testid="org-activity">"Activity: every change, who made it, before and after"</a></p>
                 {(v.org.role != crate::domain::Role::Admin).then(|| view! {
                     <p class="note" data-testid="read-only-note">
                         "You can see everything here, but only the organization's admins can change it: "

@@ -439,6 +439,8 @@ fn ProjectPart(view: ProjectPageView, part: Part) -> impl IntoView {
 
         <section class="panel" aria-labelledby="activity-heading">
             <h2 id="activity-heading">"Recent activity"</h2>
+            <p><a href=format!("/orgs/{}/activity?project_id={}", org.id, project.id) data-testid="project-activity">
+                "All of this project's activity, with before and after"</a></p>
             {if activity.is_empty() {
                 view! { <p class="muted">"No changes yet."</p> }.into_any()
             } else {

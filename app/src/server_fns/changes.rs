@@ -94,7 +94,7 @@ async fn apply(
     };
     let backend = crate::backend::backend()?;
     let result = match change {
-        Ok(change) => backend.change(&session, change).await,
+        Ok(change) => backend.change(&session, super::request_id(), change).await,
         Err(e) => Err(e),
     }
     .map_err(super::with_request_id);

@@ -87,18 +87,23 @@ fn require_session() -> Result<String, ConsoleError> {
         .ok_or_else(|| ConsoleError::new(ErrorCode::Unauthenticated, SIGN_IN_FIRST))
 }
 
+/// This HTTP request's id (set by the server's request-id layer).
+#[cfg(feature = "ssr")]
+fn request_id() -> Option<String> {
+    use_context::<http::request::Parts>().and_then(|parts| {
+        parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    })
+}
+
 /// Our failures name the request, so support can find it in the logs.
 #[cfg(feature = "ssr")]
 fn with_request_id(mut e: ConsoleError) -> ConsoleError {
     if e.code == ErrorCode::InternalError {
-        let id = use_context::<http::request::Parts>().and_then(|parts| {
-            parts
-                .headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        });
-        if let Some(id) = id {
+        if let Some(id) = request_id() {
             e.message = format!("{} (request id {id})", e.message);
         }
     }
@@ -224,6 +229,23 @@ pub async fn api_keys_page() -> Result<ApiKeysView, ConsoleError> {
         }
     }
     Ok(view)
+}
+
+/// A page of an organization's activity. The filters come as the page's address carries
+/// them (empty: any); a malformed one is refused, naming the field.
+#[server(prefix = "/fn", endpoint = "org_activity", input = GetUrl)]
+pub async fn org_activity(
+    org_id: String,
+    #[server(default)] project_id: String,
+    #[server(default)] vpc_endpoint_id: String,
+    #[server(default)] actor: String,
+    #[server(default)] cursor: Option<i64>,
+) -> Result<crate::domain::ActivityPageView, ConsoleError> {
+    let session = require_session()?;
+    let filter = crate::domain::ActivityFilter::parse(&project_id, &vpc_endpoint_id, &actor)?;
+    crate::backend::backend()?
+        .org_activity(&session, &org_id, &filter, cursor)
+        .await
 }
 
 /// An organization's page, with the outcome of the change that led here.

@@ -59,6 +59,10 @@ pub fn router(state: AppState) -> Router {
             get(console::live::project_events),
         )
         .route("/events/orgs/{org_id}", get(console::live::org_events))
+        .route(
+            "/orgs/{org_id}/activity.csv",
+            get(console::activity::activity_csv_file),
+        )
         .leptos_routes_with_context(&state, routes, console_context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -14,13 +14,16 @@ use crate::store::{AllowedIpRecord, AssignOutcome, SettingsChange};
 const DAY_MS: i64 = 86_400_000;
 
 impl Services {
-    /// Makes one console change as the session's person.
+    /// Makes one console change as the session's person; `request_id` (the HTTP request's)
+    /// is recorded with it in the audit log.
     pub(super) async fn console_change(
         &self,
         session: &str,
+        request_id: Option<String>,
         change: ConsoleChange,
     ) -> Result<Done, ServiceError> {
-        let caller = self.session_caller(session).await?;
+        let mut caller = self.session_caller(session).await?;
+        caller.request_id = request_id;
         let now = self.clock().now_ms();
         Ok(match change {
             ConsoleChange::CreateApiKey {

@@ -39,6 +39,28 @@ impl ConsoleBackend for Services {
             .map_err(|e| ServiceError::internal("reading system status failed", e).into())
     }
 
+    async fn org_activity(
+        &self,
+        session: &str,
+        org_id: &str,
+        filter: &app::domain::ActivityFilter,
+        cursor: Option<i64>,
+    ) -> Result<app::domain::ActivityPageView, BackendError> {
+        let caller = self.session_caller(session).await?;
+        let org_id = app::domain::OrgId::parse(org_id).map_err(ServiceError::from)?;
+        Ok(self
+            .org_activity(
+                &caller,
+                &org_id,
+                filter,
+                super::ActivityRange::Page {
+                    cursor,
+                    limit: None,
+                },
+            )
+            .await?)
+    }
+
     async fn sign_in(
         &self,
         email: &str,
@@ -253,8 +275,13 @@ impl ConsoleBackend for Services {
             .collect())
     }
 
-    async fn change(&self, session: &str, change: ConsoleChange) -> Result<Done, BackendError> {
-        Ok(self.console_change(session, change).await?)
+    async fn change(
+        &self,
+        session: &str,
+        request_id: Option<String>,
+        change: ConsoleChange,
+    ) -> Result<Done, BackendError> {
+        Ok(self.console_change(session, request_id, change).await?)
     }
 
     fn seal_outcome(&self, session: &str, outcome: &Flash) -> String {

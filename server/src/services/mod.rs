@@ -3,6 +3,7 @@
 //! [`Services`]; each call names its [`Caller`].
 
 mod accounts;
+mod activity;
 mod aws_accounts;
 mod clock;
 mod console_changes;
@@ -25,6 +26,7 @@ use app::domain::RegionCatalog;
 use crate::store::Store;
 
 pub use accounts::{CreatedApiKey, KeyOwner};
+pub use activity::ActivityRange;
 pub use clock::Clock;
 pub use data_plane::{valid_host_label, Rollout};
 pub use error::{ErrorKind, ServiceError};

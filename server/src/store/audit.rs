@@ -120,6 +120,51 @@ impl Store {
         })?)
     }
 
+    /// An organization's entries (its projects included), newest first, narrowed by
+    /// `filter`, older than `before_id` when paging, at most `limit`.
+    pub async fn activity_of_org(
+        &self,
+        org_id: &str,
+        filter: &app::domain::ActivityFilter,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        let project = filter.project_id.as_ref().map(|p| p.as_str().to_string());
+        let endpoint = filter
+            .vpc_endpoint_id
+            .as_ref()
+            .map(|e| e.as_str().to_string());
+        // Endpoint ids are parsed (`vpce-` and hex), so they hold no LIKE wildcard.
+        let endpoint_mention = endpoint.as_ref().map(|e| format!("%\"{e}\"%"));
+        // A person acts in the console as themselves and elsewhere through their personal
+        // keys; an organization key is known by its name (see `Caller::actor`).
+        let actor = filter.actor.clone();
+        let via_personal_key = actor.as_ref().map(|a| format!("personal key of {a}"));
+        let org_key = actor.as_ref().map(|a| format!("organization key {a}"));
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as::<_, AuditRow>(
+                "SELECT * FROM audit_log WHERE org_id = $1 \
+                 AND ($2 IS NULL OR project_id = $2) \
+                 AND ($3 IS NULL OR target = $3 OR before_value LIKE $4 OR after_value LIKE $4) \
+                 AND ($5 IS NULL OR actor_name = $5 OR actor_id = $5 OR actor_name = $8 \
+                      OR actor_name = $9) \
+                 AND ($6 IS NULL OR id < $6) \
+                 ORDER BY id DESC LIMIT $7",
+            )
+            .bind(org_id)
+            .bind(project.as_deref())
+            .bind(endpoint.as_deref())
+            .bind(endpoint_mention.as_deref())
+            .bind(actor.as_deref())
+            .bind(before_id)
+            .bind(limit)
+            .bind(via_personal_key.as_deref())
+            .bind(org_key.as_deref())
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
     /// The newest entries for an organization (its projects included), newest first.
     pub async fn audit_of_org(
         &self,

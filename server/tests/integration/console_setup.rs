@@ -498,14 +498,14 @@ async fn console_changes_check_their_confirmations(db: TestDb) {
 
     // Not from the confirmation form: refused, nothing blocked.
     let e = services
-        .change(&w.admin, block(false, false))
+        .change(&w.admin, None, block(false, false))
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::NotConfirmed);
     assert!(!blocked().await);
     // Confirmed, but nothing can reach the project privately: the lockout needs its box.
     let e = services
-        .change(&w.admin, block(true, false))
+        .change(&w.admin, None, block(true, false))
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::AcknowledgementRequired, "{e:?}");
@@ -513,12 +513,15 @@ async fn console_changes_check_their_confirmations(db: TestDb) {
     assert!(!blocked().await);
     // A member cannot, whatever they tick.
     let e = services
-        .change(&w.member, block(true, true))
+        .change(&w.member, None, block(true, true))
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::PermissionDenied);
     assert!(!blocked().await);
-    let done = services.change(&w.admin, block(true, true)).await.unwrap();
+    let done = services
+        .change(&w.admin, None, block(true, true))
+        .await
+        .unwrap();
     assert!(done.message.contains("being blocked"), "{}", done.message);
     assert!(blocked().await);
 
@@ -527,6 +530,7 @@ async fn console_changes_check_their_confirmations(db: TestDb) {
     services
         .change(
             &w.admin,
+            None,
             ConsoleChange::AssignEndpoint {
                 org: OrgId::parse(&w.org).unwrap(),
                 region: RegionId::parse("aws-us-east-2").unwrap(),
@@ -539,6 +543,7 @@ async fn console_changes_check_their_confirmations(db: TestDb) {
     services
         .change(
             &w.admin,
+            None,
             ConsoleChange::Restrict {
                 project: project.clone(),
                 endpoint: endpoint.clone(),
@@ -553,10 +558,13 @@ async fn console_changes_check_their_confirmations(db: TestDb) {
         confirm_open,
         acknowledge: false,
     };
-    let e = services.change(&w.admin, lift(false)).await.unwrap_err();
+    let e = services
+        .change(&w.admin, None, lift(false))
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::ConfirmationRequired);
     assert!(e.message.contains("The restriction stays"), "{}", e.message);
-    let done = services.change(&w.admin, lift(true)).await.unwrap();
+    let done = services.change(&w.admin, None, lift(true)).await.unwrap();
     assert!(
         done.message.contains("The last restriction is removed"),
         "{}",
@@ -575,8 +583,8 @@ async fn console_changes_check_their_confirmations(db: TestDb) {
     for round in 0..5 {
         let (a, b) = (format!("198.51.100.{round}"), format!("203.0.113.{round}"));
         let (ra, rb) = tokio::join!(
-            services.change(&w.admin, add(&a)),
-            services.change(&w.admin, add(&b))
+            services.change(&w.admin, None, add(&a)),
+            services.change(&w.admin, None, add(&b))
         );
         let list: Vec<String> = services
             .project_page(&w.admin, &w.project)

@@ -6,6 +6,7 @@
 #[macro_use]
 mod common;
 
+mod activity;
 mod api;
 mod aws;
 mod cli;

@@ -1,6 +1,7 @@
 //! The REST API under `/api/v2` (wire-compatible with Neon API v2 for private networking)
 //! and the data plane's internal endpoint. Handlers parse, call the service layer, shape.
 
+mod activity;
 mod aws_accounts;
 mod error;
 mod extract;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
             "/organizations/{org_id}/vpc/allowed_aws_accounts",
             get(aws_accounts::list),
         )
+        .route("/organizations/{org_id}/activity", get(activity::list))
         .route(
             "/organizations/{org_id}/vpc/allowed_aws_accounts/{aws_account_id}",
             axum::routing::post(aws_accounts::allow).delete(aws_accounts::disallow),

@@ -6,7 +6,7 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{aws_accounts, error::ErrorBody, projects, users, vpc, Empty};
+use super::{activity, aws_accounts, error::ErrorBody, projects, users, vpc, Empty};
 
 struct BearerAuth;
 
@@ -44,6 +44,7 @@ impl Modify for BearerAuth {
         vpc::restrict_project,
         vpc::unrestrict_project,
         aws_accounts::list,
+        activity::list,
         aws_accounts::allow,
         aws_accounts::disallow,
         projects::get_project,

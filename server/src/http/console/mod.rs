@@ -1,7 +1,8 @@
 //! The console's HTTP pieces that are not pages or server functions: resuming the guided
-//! setup, live updates (server-sent events), and the CSRF middleware. Pages, signing in and
+//! setup, the activity CSV file, live updates (server-sent events), and the CSRF middleware. Pages, signing in and
 //! out, and every change go through Leptos (SSR and `app::server_fns`).
 
+pub mod activity;
 pub mod csrf;
 pub mod live;
 pub mod setup;

@@ -1,4 +1,4 @@
-//! The console's one non-page route besides sign-in: `GET /projects/{id}/setup` sends the
+//! The console's setup redirect: `GET /projects/{id}/setup` sends the
 //! browser to the step the project's setup resumes at. Every change the console makes is a
 //! server function (`app::server_fns::changes`); nothing here decides a rule.
 
