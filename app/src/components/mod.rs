@@ -5,3 +5,4 @@ pub mod copy;
 pub mod endpoint_form;
 pub mod live;
 pub mod session;
+pub mod ways;

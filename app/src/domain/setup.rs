@@ -191,6 +191,190 @@ pub fn psql_command(hostname: &str) -> String {
     format!("psql \"postgresql://neondb_owner@{hostname}/neondb?sslmode=require\" -c 'select 1'")
 }
 
+/// The AWS console's address for a region's VPC endpoints.
+fn endpoints_console(aws_region: &str) -> String {
+    format!("https://{aws_region}.console.aws.amazon.com/vpcconsole/home?region={aws_region}#Endpoints:")
+}
+
+/// Step 2 in the AWS console, click by click, with the user's values.
+pub fn create_endpoint_click_path(
+    aws_region: &str,
+    service_names: &[String],
+    details: &AwsDetails,
+) -> String {
+    let sg = details
+        .security_group_id
+        .clone()
+        .unwrap_or_else(|| "the VPC's default security group".into());
+    let mut lines = vec![
+        format!(
+            "1. Open the VPC console's endpoints in {aws_region}: {}",
+            endpoints_console(aws_region)
+        ),
+        "2. Choose \"Create endpoint\".".to_string(),
+        "3. Type: \"Endpoint services that use NLBs and GWLBs\".".to_string(),
+        format!(
+            "4. Service name: {}; choose \"Verify service\".",
+            service_names
+                .first()
+                .map(String::as_str)
+                .unwrap_or("<service name>")
+        ),
+        format!(
+            "5. VPC: {}. Leave \"Enable DNS name\" unticked (step 5 turns it on).",
+            details.vpc_id
+        ),
+        format!(
+            "6. Subnets: tick the availability zones of {}.",
+            details.subnet_ids.join(", ")
+        ),
+        format!("7. Security groups: {sg}."),
+        "8. Choose \"Create endpoint\" and note its id (vpce-…).".to_string(),
+    ];
+    if service_names.len() > 1 {
+        lines.push(format!(
+            "Repeat 2–8 for each other service name: {}.",
+            service_names[1..].join(", ")
+        ));
+    }
+    if let Some(sg) = &details.security_group_id {
+        lines.push(format!(
+            "Then Security groups → {sg} → \"Edit inbound rules\" → \"Add rule\": type PostgreSQL (TCP 5432), source the CIDR of {} → \"Save rules\".",
+            details.vpc_id
+        ));
+    }
+    lines.join("\n")
+}
+
+/// Step 2 as Terraform: one `aws_vpc_endpoint` per service name and the security-group rule
+/// for Postgres, with the user's values.
+pub fn create_endpoint_terraform(
+    aws_region: &str,
+    service_names: &[String],
+    details: &AwsDetails,
+) -> String {
+    let quoted = |ids: &[String]| {
+        ids.iter()
+            .map(|i| format!("\"{i}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = format!("provider \"aws\" {{\n  region = \"{aws_region}\"\n}}\n");
+    for (i, service) in service_names.iter().enumerate() {
+        out.push_str(&format!(
+            "\nresource \"aws_vpc_endpoint\" \"enclave_{n}\" {{\n  vpc_id              = \"{vpc}\"\n  service_name        = \"{service}\"\n  vpc_endpoint_type   = \"Interface\"\n  subnet_ids          = [{subnets}]\n",
+            n = i + 1,
+            vpc = details.vpc_id,
+            subnets = quoted(&details.subnet_ids),
+        ));
+        if let Some(sg) = &details.security_group_id {
+            out.push_str(&format!("  security_group_ids  = [\"{sg}\"]\n"));
+        }
+        out.push_str("  # Step 5 sets this to true, once the endpoint is assigned and accepted.\n  private_dns_enabled = false\n}\n");
+    }
+    if let Some(sg) = &details.security_group_id {
+        out.push_str(&format!(
+            "\ndata \"aws_vpc\" \"app\" {{\n  id = \"{vpc}\"\n}}\n\nresource \"aws_vpc_security_group_ingress_rule\" \"enclave_postgres\" {{\n  security_group_id = \"{sg}\"\n  cidr_ipv4         = data.aws_vpc.app.cidr_block\n  ip_protocol       = \"tcp\"\n  from_port         = 5432\n  to_port           = 5432\n}}\n",
+            vpc = details.vpc_id
+        ));
+    }
+    out
+}
+
+/// Step 5 in the AWS console, for one accepted endpoint.
+pub fn private_dns_click_path(aws_region: &str, vpc_endpoint_id: &str) -> String {
+    [
+        format!(
+            "1. Open the VPC console's endpoints in {aws_region}: {}",
+            endpoints_console(aws_region)
+        ),
+        format!("2. Select {vpc_endpoint_id}."),
+        "3. Actions → \"Modify private DNS name\".".to_string(),
+        "4. Tick \"Enable private DNS names\" and choose \"Save changes\".".to_string(),
+    ]
+    .join("\n")
+}
+
+/// Step 5 as Terraform: the endpoints of step 2 with private DNS on.
+pub fn private_dns_terraform(vpc_endpoint_ids: &[String]) -> String {
+    format!(
+        "# In each aws_vpc_endpoint of step 2 (now {}), set\n  private_dns_enabled = true\n# then run: terraform apply",
+        vpc_endpoint_ids.join(", ")
+    )
+}
+
+/// How automation reaches this console's REST API (Neon API v2 compatible), for the
+/// snippets: `base` is this console's address, e.g. `https://enclave.example.com`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Automation<'a> {
+    pub base: &'a str,
+}
+
+impl Automation<'_> {
+    fn neonctl(&self, args: &str) -> String {
+        format!(
+            "export NEON_API_KEY=<your Enclave API key>\nneonctl --api-host {}/api/v2 {args}",
+            self.base
+        )
+    }
+
+    fn curl(&self, method: &str, path: &str, body: Option<&str>) -> String {
+        let mut out = format!(
+            "curl -X {method} \"{}/api/v2{path}\" \\\n  -H \"Authorization: Bearer $ENCLAVE_API_KEY\"",
+            self.base
+        );
+        if let Some(body) = body {
+            out.push_str(&format!(
+                " \\\n  -H \"Content-Type: application/json\" \\\n  -d '{body}'"
+            ));
+        }
+        out
+    }
+
+    /// Step 3: assign an endpoint to the organization in the region.
+    pub fn assign(&self, org_id: &str, region_id: &str, vpc_endpoint_id: &str) -> (String, String) {
+        (
+            self.neonctl(&format!(
+                "vpc endpoint assign {vpc_endpoint_id} --org-id {org_id} --region-id {region_id}"
+            )),
+            self.curl(
+                "POST",
+                &format!("/organizations/{org_id}/vpc/region/{region_id}/vpc_endpoints/{vpc_endpoint_id}"),
+                Some(r#"{"label": ""}"#),
+            ),
+        )
+    }
+
+    /// Step 6: allow only this endpoint (and others restricted the same way) to reach the
+    /// project.
+    pub fn restrict(&self, project_id: &str, vpc_endpoint_id: &str) -> (String, String) {
+        (
+            self.neonctl(&format!(
+                "vpc project restrict {vpc_endpoint_id} --project-id {project_id}"
+            )),
+            self.curl(
+                "POST",
+                &format!("/projects/{project_id}/vpc_endpoints/{vpc_endpoint_id}"),
+                Some(r#"{"label": ""}"#),
+            ),
+        )
+    }
+
+    /// Step 6: block connections from the public internet.
+    pub fn block_public(&self, project_id: &str) -> (String, String) {
+        (
+            self.neonctl(&format!(
+                "projects update {project_id} --block-public-connections true"
+            )),
+            self.curl(
+                "PATCH",
+                &format!("/projects/{project_id}"),
+                Some(r#"{"project": {"settings": {"block_public_connections": true}}}"#),
+            ),
+        )
+    }
+}
+
 /// Everything a setup step page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetupPageView {
@@ -203,6 +387,9 @@ pub struct SetupPageView {
     pub vpc_id: String,
     pub subnet_ids: String,
     pub security_group_id: String,
+    /// This console's address as the browser reached it (for the automation snippets).
+    #[serde(default)]
+    pub api_base: String,
 }
 
 #[cfg(test)]
@@ -279,6 +466,23 @@ mod tests {
         assert!(enable_private_dns_command("us-east-2", "vpce-12345678")
             .contains("--private-dns-enabled"));
         assert_eq!(nslookup_command("h.example"), "nslookup h.example");
+        let clicks = create_endpoint_click_path("us-east-2", &names, &details);
+        assert!(clicks.contains("region=us-east-2") && clicks.contains("Service name: svc.a"));
+        assert!(clicks.contains("svc.b") && clicks.contains("sg-12345678"));
+        let tf = create_endpoint_terraform("us-east-2", &names, &details);
+        assert_eq!(tf.matches("resource \"aws_vpc_endpoint\"").count(), 2);
+        assert!(tf.contains(r#"subnet_ids          = ["subnet-12345678", "subnet-87654321"]"#));
+        assert!(tf.contains("aws_vpc_security_group_ingress_rule") && tf.contains("5432"));
+        assert!(!create_endpoint_terraform("us-east-2", &names, &no_sg).contains("ingress"));
+        assert!(private_dns_click_path("us-east-2", "vpce-1").contains("Select vpce-1."));
+        let auto = Automation {
+            base: "https://enclave.test",
+        };
+        let (neonctl, curl) = auto.assign("org-a-1", "aws-us-east-2", "vpce-1");
+        assert!(neonctl.contains("--api-host https://enclave.test/api/v2 vpc endpoint assign vpce-1 --org-id org-a-1 --region-id aws-us-east-2"));
+        assert!(curl.contains("POST \"https://enclave.test/api/v2/organizations/org-a-1/vpc/region/aws-us-east-2/vpc_endpoints/vpce-1\""));
+        let (_, curl) = auto.block_public("p-1");
+        assert!(curl.contains("PATCH") && curl.contains("block_public_connections\": true"));
         assert!(psql_command("h.example").contains("@h.example/"));
     }
 }

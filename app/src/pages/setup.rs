@@ -12,9 +12,11 @@ use crate::components::change_form::{change_action, provide_page_changes, Change
 use crate::components::copy::CopyBlock;
 use crate::components::endpoint_form::{AssignEndpointForm, RegionChoice};
 use crate::components::live::{fresh_data, FollowLive};
+use crate::components::ways::{Way, Ways};
 use crate::domain::setup::{
-    create_endpoint_commands, enable_private_dns_command, nslookup_command, psql_command,
-    security_group_rule_command,
+    create_endpoint_click_path, create_endpoint_commands, create_endpoint_terraform,
+    enable_private_dns_command, nslookup_command, private_dns_click_path, private_dns_terraform,
+    psql_command, security_group_rule_command, Automation,
 };
 use crate::domain::{AwsDetails, ProjectEndpointView, SetupPageView, SetupStep};
 use crate::pages::project::{EndpointRows, PrivateBadge, PublicAccess, SignInFirst};
@@ -145,7 +147,7 @@ fn SetupBody(
             });
             let here = here.clone();
             view! {
-                {move || data.with(|v| view! { <StepAssign page=v.page.clone()/> })}
+                {move || data.with(|v| view! { <StepAssign page=v.page.clone() api_base=v.api_base.clone()/> })}
                 {move || form.get().map(|(org_id, region)| view! {
                     <AssignEndpointForm
                         org_id
@@ -173,6 +175,7 @@ fn SetupBody(
             let here = here.clone();
             (move || data.with(|v| view! {
                 <StepRestrict page=v.page.clone() can_change=is_admin can_loosen=can_change here=here.clone()/>
+                <Automate page=v.page.clone() api_base=v.api_base.clone()/>
             }))
             .into_any()
         }
@@ -326,21 +329,32 @@ fn StepCreate(
             <p id="security-group-id-help" class="muted" aria-live="polite">{problem("security_group_id")}</p>
             {is_admin.then(|| view! { <button type="submit" class="button secondary">"Save and fill in the commands"</button> })}
         </ChangeForm>
-        <h3>"Create the endpoints"</h3>
-        <p>"Run one command per service name with the AWS CLI, then note each endpoint id (" <code>"vpce-…"</code> ") it prints:"</p>
-        {names.iter().enumerate().map(|(i, name)| {
-            let names = names.clone();
-            let region = aws_region.clone();
-            let text = Signal::derive(move || {
-                create_endpoint_commands(&region, &names, &details.get()).get(i).cloned().unwrap_or_default()
-            });
-            view! { <CopyBlock label=format!("create-vpc-endpoint command for {name}") text/> }
-        }).collect_view()}
-        <Show when=has_sg>
-            <h3>"Allow Postgres through the security group"</h3>
-            <p>"Let the VPC reach the endpoint on port 5432:"</p>
-            <CopyBlock label="security group rule command" text=rule/>
-        </Show>
+        <Ways id="create" legend="Create the endpoints" ways=vec![
+            Way::view("AWS CLI", view! {
+                <p>"Run one command per service name with the AWS CLI, then note each endpoint id (" <code>"vpce-…"</code> ") it prints:"</p>
+                {names.iter().enumerate().map(|(i, name)| {
+                    let names = names.clone();
+                    let region = aws_region.clone();
+                    let text = Signal::derive(move || {
+                        create_endpoint_commands(&region, &names, &details.get()).get(i).cloned().unwrap_or_default()
+                    });
+                    view! { <CopyBlock label=format!("create-vpc-endpoint command for {name}") text/> }
+                }).collect_view()}
+                <Show when=has_sg>
+                    <h3>"Allow Postgres through the security group"</h3>
+                    <p>"Let the VPC reach the endpoint on port 5432:"</p>
+                    <CopyBlock label="security group rule command" text=rule/>
+                </Show>
+            }.into_any()),
+            Way::text("AWS console", "creating the endpoints", {
+                let (region, names) = (aws_region.clone(), names.clone());
+                Signal::derive(move || create_endpoint_click_path(&region, &names, &details.get()))
+            }),
+            Way::text("Terraform", "creating the endpoints", {
+                let (region, names) = (aws_region.clone(), names.clone());
+                Signal::derive(move || create_endpoint_terraform(&region, &names, &details.get()))
+            }),
+        ]/>
     }
 }
 
@@ -386,9 +400,16 @@ fn EndpointStates(endpoints: Vec<ProjectEndpointView>) -> impl IntoView {
 
 /// Step 3: the endpoint ids, assigned to the organization in the project's region.
 #[component]
-fn StepAssign(page: crate::domain::ProjectPageView) -> impl IntoView {
+fn StepAssign(page: crate::domain::ProjectPageView, api_base: String) -> impl IntoView {
     let used = page.endpoints.len();
     let names = page.service_names.len();
+    let endpoint = page
+        .endpoints
+        .last()
+        .map(|e| e.vpc_endpoint_id.clone())
+        .unwrap_or_else(|| "<vpce-id>".into());
+    let (neonctl, curl) =
+        Automation { base: &api_base }.assign(&page.org.id, &page.project.region_id, &endpoint);
     view! {
         <p>
             {format!("Assign each endpoint you created ({names} in all, one per service name). ")}
@@ -396,6 +417,35 @@ fn StepAssign(page: crate::domain::ProjectPageView) -> impl IntoView {
         </p>
         <p class="muted" data-testid="limit-usage">{format!("{used} of {} endpoints in {}", page.endpoint_limit, page.project.region_id)}</p>
         <EndpointStates endpoints=page.endpoints.clone()/>
+        <Ways id="assign-automation" legend="Assign from automation" ways=vec![
+            Way::text("neonctl", "assigning an endpoint", neonctl),
+            Way::text("curl", "assigning an endpoint", curl),
+        ]/>
+    }
+}
+
+/// Step 6 from automation: restricting the project to an endpoint, and blocking the public
+/// internet, with `neonctl` and `curl`.
+#[component]
+fn Automate(page: crate::domain::ProjectPageView, api_base: String) -> impl IntoView {
+    let auto = Automation { base: &api_base };
+    let endpoint = page
+        .endpoints
+        .iter()
+        .find(|e| e.state == crate::domain::EndpointState::Accepted)
+        .map(|e| e.vpc_endpoint_id.clone())
+        .unwrap_or_else(|| "<vpce-id>".into());
+    let (restrict_neonctl, restrict_curl) = auto.restrict(&page.project.id, &endpoint);
+    let (block_neonctl, block_curl) = auto.block_public(&page.project.id);
+    view! {
+        <Ways id="restrict-automation" legend="Restrict from automation" ways=vec![
+            Way::text("neonctl", "restricting the project", restrict_neonctl),
+            Way::text("curl", "restricting the project", restrict_curl),
+        ]/>
+        <Ways id="block-automation" legend="Block public access from automation" ways=vec![
+            Way::text("neonctl", "blocking public access", block_neonctl),
+            Way::text("curl", "blocking public access", block_curl),
+        ]/>
     }
 }
 
@@ -435,12 +485,22 @@ fn StepDns(page: crate::domain::ProjectPageView, aws_region: String) -> impl Int
         {if accepted.is_empty() {
             view! { <p class="note warn">"No endpoint is accepted yet; come back once step 4 shows them accepted."</p> }.into_any()
         } else {
+            let ids: Vec<String> = accepted.iter().map(|e| e.vpc_endpoint_id.clone()).collect();
+            let clicks = ids
+                .iter()
+                .map(|id| private_dns_click_path(&aws_region, id))
+                .collect::<Vec<_>>()
+                .join("\n\n");
+            let terraform = private_dns_terraform(&ids);
             view! {
-                <p>"Turn on private DNS for each accepted endpoint:"</p>
-                {accepted.into_iter().map(|e| {
-                    let text = enable_private_dns_command(&aws_region, &e.vpc_endpoint_id);
-                    view! { <CopyBlock label=format!("private DNS command for {}", e.vpc_endpoint_id) text/> }
-                }).collect_view()}
+                <Ways id="private-dns" legend="Turn on private DNS for each accepted endpoint" ways=vec![
+                    Way::view("AWS CLI", accepted.into_iter().map(|e| {
+                        let text = enable_private_dns_command(&aws_region, &e.vpc_endpoint_id);
+                        view! { <CopyBlock label=format!("private DNS command for {}", e.vpc_endpoint_id) text/> }
+                    }).collect_view().into_any()),
+                    Way::text("AWS console", "turning on private DNS", clicks),
+                    Way::text("Terraform", "turning on private DNS", terraform),
+                ]/>
             }.into_any()
         }}
         <h3>"Verify from inside the VPC"</h3>

@@ -296,7 +296,31 @@ pub async fn setup_page(
         .setup_page(&session, &project_id, step)
         .await?;
     view.page.flash = sealed_outcome(&session);
+    view.api_base = request_origin();
     Ok(view)
+}
+
+/// This console's address as the browser reached it: `https` when the request came over TLS
+/// (as the server's request facts say), and the `Host` it asked for.
+#[cfg(feature = "ssr")]
+fn request_origin() -> String {
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return "https://<this console>".into();
+    };
+    let secure = parts
+        .extensions
+        .get::<crate::session::RequestFacts>()
+        .is_some_and(|f| f.secure);
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+        })
+        .unwrap_or("<this console>");
+    format!("{}://{host}", if secure { "https" } else { "http" })
 }
 
 /// The operator area's trial review, with the outcome of the change that led here.

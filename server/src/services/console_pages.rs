@@ -187,6 +187,7 @@ impl ConsoleBackend for Services {
             vpc_id: progress.vpc_id,
             subnet_ids: progress.subnet_ids,
             security_group_id: progress.security_group_id,
+            api_base: String::new(),
         })
     }
 
