@@ -42,3 +42,39 @@ test("text being typed survives a live update", async ({ page, request }) => {
   await expect(page.getByTestId(`state-${second}`)).toBeVisible();
   await expect(page.getByLabel("VPC endpoint id")).toHaveValue("vpce-0123");
 });
+
+test.describe("past the cap of live streams", () => {
+  // The refused stream is a 429 Chromium logs (for the EventSource and for the page's probe).
+  test.use({ allowedConsoleErrors: [/status of 429/, /EventSource/] });
+
+  test("a page says live updates are paused, and resumes when a stream closes", async ({ page, context, baseURL }) => {
+    const w = freshOrg();
+    await signIn(page, w.admin);
+    const session = (await context.cookies()).find((c) => c.name === "enclave_session")!.value;
+    // Eight streams of this session (the cap) held open outside the browser.
+    const streams: AbortController[] = [];
+    for (let i = 0; i < 8; i++) {
+      const abort = new AbortController();
+      const res = await fetch(`${baseURL}/events/projects/${w.project}`, {
+        headers: { cookie: `enclave_session=${session}` },
+        signal: abort.signal,
+      });
+      expect(res.status).toBe(200);
+      streams.push(abort);
+    }
+    const ninth = await fetch(`${baseURL}/events/projects/${w.project}`, { headers: { cookie: `enclave_session=${session}` } });
+    expect(ninth.status).toBe(429);
+    expect(await ninth.text()).toContain("live");
+
+    await page.goto(`/projects/${w.project}`);
+    await waitForHydration(page);
+    const status = page.getByTestId("live-status");
+    await expect(status).toHaveAttribute("data-live", "toomany");
+    await expect(status).toContainText("too many live pages are open");
+
+    // One closes: the page gets its stream on its next try.
+    streams.pop()!.abort();
+    await expect(status).toHaveAttribute("data-live", "live", { timeout: 20_000 });
+    for (const s of streams) s.abort();
+  });
+});

@@ -43,7 +43,13 @@ pub enum LiveStatus {
     Connecting,
     Live,
     Reconnecting,
+    /// The server refused the stream: this person has too many live pages open.
+    TooMany,
 }
+
+/// How long a page whose stream was refused for too many open pages waits before asking again.
+#[cfg(feature = "hydrate")]
+const TOO_MANY_RETRY_MS: u32 = 10_000;
 
 /// Subscribes to `url` while mounted; calls `on_change` when the server's digest differs
 /// from `current` (the digest of the data on the page).
@@ -78,6 +84,7 @@ pub fn LiveUpdates(
                 LiveStatus::Connecting => "Connecting to live updates…",
                 LiveStatus::Live => "Live: changes appear here as they happen.",
                 LiveStatus::Reconnecting => "Live updates interrupted; reconnecting…",
+                LiveStatus::TooMany => "Live updates paused: too many live pages are open for your account. Close some other tabs; this page tries again every 10 seconds.",
             }}
         </p>
         <p class="visually-hidden" role="status" aria-live="polite">
@@ -99,7 +106,7 @@ async fn follow(
     use gloo_net::eventsource::{futures::EventSource, State};
 
     let mut cancel = cancel;
-    let mut delay_ms = 1_000;
+    let mut delay_ms: u32 = 1_000;
     loop {
         status.set(LiveStatus::Connecting);
         let Ok(mut source) = EventSource::new(&url) else {
@@ -135,21 +142,43 @@ async fn follow(
                 Either::Left((None, _)) => break,
             }
         }
-        status.set(LiveStatus::Reconnecting);
         drop(events);
         source.close();
+        // An EventSource cannot tell why it was refused; ask once, to tell "too many open
+        // pages" (429) from a dropped connection.
+        let wait_ms = if refused_status(&url).await == Some(429) {
+            status.set(LiveStatus::TooMany);
+            TOO_MANY_RETRY_MS
+        } else {
+            status.set(LiveStatus::Reconnecting);
+            delay_ms
+        };
         let (tx, rx) = futures::channel::oneshot::channel::<()>();
         set_timeout(
             move || {
                 let _ = tx.send(());
             },
-            std::time::Duration::from_millis(delay_ms),
+            std::time::Duration::from_millis(u64::from(wait_ms)),
         );
         if let Either::Right(_) = futures::future::select(rx, &mut cancel).await {
             return;
         }
         delay_ms = (delay_ms * 2).min(30_000);
     }
+}
+
+/// The status the server answers `url` with right now; the request is aborted as soon as the
+/// status is known, so it never holds a stream open.
+#[cfg(feature = "hydrate")]
+async fn refused_status(url: &str) -> Option<u16> {
+    let controller = web_sys::AbortController::new().ok()?;
+    let signal = controller.signal();
+    let answer = gloo_net::http::Request::get(url)
+        .abort_signal(Some(&signal))
+        .send()
+        .await;
+    controller.abort();
+    answer.ok().map(|response| response.status())
 }
 
 /// [`LiveUpdates`] for a page whose data is in `current`: mounted only once the page loaded
