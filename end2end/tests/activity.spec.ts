@@ -34,6 +34,13 @@ test("the activity lists API changes with before and after, filters them and exp
   await expect(block).toContainText(`personal key of ${w.admin}`);
   await expect(block).toContainText('"block_public_connections":false');
   await expect(block).toContainText('"block_public_connections":true');
+  if (test.info().project.name === "js") {
+    // The README's screenshots of the page, wide and phone-sized.
+    await page.screenshot({ path: "../target/screenshots/activity-1280.png", fullPage: true });
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.screenshot({ path: "../target/screenshots/activity-375.png", fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 720 });
+  }
 
   // Narrowed to the endpoint: only its assignment.
   await page.getByLabel("VPC endpoint", { exact: true }).fill(endpoint);

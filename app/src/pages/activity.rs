@@ -95,7 +95,7 @@ fn ActivityBody(view: ActivityPageView) -> impl IntoView {
     let count = entries.len();
     view! {
         <Title text=format!("Activity · {}", org.name)/>
-        <nav class="crumbs" aria-label="Breadcrumb">
+        <nav class="muted" aria-label="Breadcrumb">
             <a href=format!("/orgs/{}", org.id)>{org.name.clone()}</a>
             " / Activity"
         </nav>
