@@ -50,9 +50,9 @@ test("every page an admin sees", async ({ page }) => {
   const org = await hrefOf(page, "Acme Robotics");
   await page.goto(org);
   await expectNoSeriousViolations(page, org);
+  const project = await hrefOf(page, "checkout-prod");
   await page.goto(`${org}/activity`);
   await expectNoSeriousViolations(page, `${org}/activity`);
-  const project = await hrefOf(page, "checkout-prod");
   await page.goto(project);
   await expectNoSeriousViolations(page, project);
   await page.goto(`${project}?confirm=block`);

@@ -34,8 +34,9 @@ test("the release wasm is served as wasm at its optimised size", async ({ page, 
   expect(wasm.status()).toBe(200);
   expect(wasm.headers()["content-type"]).toContain("application/wasm");
   const body = await wasm.body();
-  // A budget, not a measurement (`make bench` prints the figure: about 2.1 MB raw, 770 KB
-  // gzip since every change became a server function with its own ActionForm, in November
-  // 2026; 1.6 MB before); a debug build is several times larger.
-  expect(body.length).toBeLessThan(2_400_000);
+  // A budget, not a measurement (`make bench` prints the figure: about 2.43 MB raw, 880 KB
+  // gzip with the Activity page and the stepper's ways, in November 2026; 2.27 MB before
+  // them, 1.6 MB before the changes became server functions); a debug build is several times
+  // larger. Issue 14's 250 KB (brotli) goal needs islands: see docs/architecture.md.
+  expect(body.length).toBeLessThan(2_600_000);
 });
