@@ -131,7 +131,7 @@ fn ActivityBody(view: ActivityPageView) -> impl IntoView {
             } else {
                 view! {
                     <div class="table-wrap">
-                        <table data-testid="activity">
+                        <table class="activity-table" data-testid="activity">
                             <thead>
                                 <tr>
                                     <th scope="col">"When"</th>
@@ -165,11 +165,11 @@ fn EntryRow(e: ActivityEntry) -> impl IntoView {
     };
     view! {
         <tr data-action=e.action.clone()>
-            <td>{format_time(e.at_ms)}</td>
-            <td>{e.actor.clone()}<br/><span class="muted">{e.actor_kind.replace('_', " ")}</span></td>
-            <td><code>{e.action.clone()}</code><br/><code class="muted">{e.target.clone()}</code></td>
-            <td><code class="wrap">{change}</code></td>
-            <td><code class="muted">{e.request_id.clone().unwrap_or_else(|| "—".into())}</code></td>
+            <td data-label="When">{format_time(e.at_ms)}</td>
+            <td data-label="Who">{e.actor.clone()}<br/><span class="muted">{e.actor_kind.replace('_', " ")}</span></td>
+            <td data-label="What"><code>{e.action.clone()}</code><br/><code class="muted">{e.target.clone()}</code></td>
+            <td data-label="Before → after"><code class="wrap">{change}</code></td>
+            <td data-label="Request"><code class="muted">{e.request_id.clone().unwrap_or_else(|| "—".into())}</code></td>
         </tr>
     }
 }
