@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """`make bench`: figures, printed, never asserted.
 
-- the hydrate wasm as served (raw and gzip -9 sizes);
+- the hydrate wasm (raw and gzip -9 sizes) and its ten biggest contributors (`twiggy top`);
+- what the first load of a console page transfers, as served to a browser that accepts
+  brotli (`Accept-Encoding: br, gzip`): each wasm, JS and CSS file the page links, its
+  encoding and its bytes on the wire, and their total against the 250 KB goal;
 - the server's time to render a project's Network Security page (full SSR response, signed
   in as the demo admin), over repeated requests on one keep-alive connection;
 - new Postgres connections per second through `enclave proxy` (startup, access decision,
@@ -43,7 +46,10 @@ class Client:
         self.cookies = {}
 
     def request(self, method, path, body=None):
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        headers = {
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+            "Accept": "text/html",
+        }
         if body is not None:
             body = urllib.parse.urlencode(body)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -202,10 +208,51 @@ def proxy_bench(binary, workdir):
         server.wait()
 
 
+def twiggy_top(site_root):
+    twiggy = shutil.which("twiggy") or os.path.expanduser("~/.cargo/bin/twiggy")
+    pkg = os.path.join(site_root, "pkg")
+    wasm = os.path.join(pkg, next(n for n in sorted(os.listdir(pkg)) if n.endswith(".wasm")))
+    if not os.path.exists(twiggy):
+        print("wasm contributors: skipped (twiggy not installed)")
+        return
+    out = subprocess.run([twiggy, "top", "-n", "10", wasm], capture_output=True, text=True)
+    print("wasm: the ten biggest contributors (twiggy top -n 10)")
+    for line in out.stdout.splitlines():
+        print("  " + line)
+
+
+FIRST_LOAD_GOAL = 250 * 1000
+
+
+def first_load(port, path):
+    """Bytes on the wire for the wasm, JS and CSS the first load of `path` fetches."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path, headers={"Accept-Encoding": "br, gzip"})
+    response = conn.getresponse()
+    html = response.read().decode("utf-8", "replace")
+    assets = sorted(set(re.findall(r"/pkg/[A-Za-z0-9_.-]+\.(?:wasm|js|css)", html)))
+    total = 0
+    print(f"first load of {path} (Accept-Encoding: br, gzip; wasm, JS and CSS as served):")
+    for asset in assets:
+        conn.request("GET", asset, headers={"Accept-Encoding": "br, gzip"})
+        r = conn.getresponse()
+        body = r.read()
+        total += len(body)
+        print(
+            f"  {asset}: {len(body) / 1000:.1f} kB ({r.getheader('Content-Encoding') or 'identity'}), "
+            f"Cache-Control: {r.getheader('Cache-Control')}"
+        )
+    print(
+        f"  total {total / 1000:.1f} kB; goal {FIRST_LOAD_GOAL / 1000:.0f} kB "
+        f"(ratio {total / FIRST_LOAD_GOAL:.2f})"
+    )
+
+
 def main():
     binary, site_root = sys.argv[1], sys.argv[2]
     raw, gz = wasm_sizes(site_root)
     print(f"hydrate wasm: {raw / 1024:.1f} KiB raw, {gz / 1024:.1f} KiB gzip -9")
+    twiggy_top(site_root)
 
     workdir = tempfile.mkdtemp(prefix="enclave-bench-")
     port = 3190
@@ -226,18 +273,19 @@ def main():
                     break
             except OSError:
                 time.sleep(0.1)
+        first_load(port, "/sign-in")
         client = Client(port)
         client.request("GET", "/sign-in")
         status, _ = client.request(
             "POST",
-            "/sign-in",
+            "/fn/sign_in",
             {
                 "email": "admin@acme.example",
                 "password": "enclave-demo-password",
                 "csrf_token": client.cookies["enclave_csrf"],
             },
         )
-        assert status == 303, f"sign-in answered {status}"
+        assert status in (302, 303), f"sign-in answered {status}"
         _, home = client.request("GET", "/")
         org = re.search(r'href="(/orgs/[a-z0-9-]+)"', home).group(1)
         _, org_page = client.request("GET", org)

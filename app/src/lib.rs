@@ -17,7 +17,7 @@ pub mod session;
 pub mod backend;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
     path, SsrMode,
@@ -34,6 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
+                <HashedStylesheet options=options.clone() id="enclave"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -64,7 +65,6 @@ pub fn App() -> impl IntoView {
     provide_context(orgs);
 
     view! {
-        <Stylesheet id="enclave" href="/pkg/enclave.css"/>
         <Title formatter=|text: String| if text.is_empty() { "Enclave".to_string() } else { format!("{text} · Enclave") }/>
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>

@@ -33,6 +33,11 @@ test("the release wasm is served as wasm at its optimised size", async ({ page, 
   const wasm = await request.get(wasmUrls[0]);
   expect(wasm.status()).toBe(200);
   expect(wasm.headers()["content-type"]).toContain("application/wasm");
+  // Named by its content hash, precompressed, and cached for good (a new build has a new name).
+  expect(new URL(wasmUrls[0]).pathname).toMatch(/^\/pkg\/enclave\.[A-Za-z0-9_-]+\.wasm$/);
+  expect(wasm.headers()["content-encoding"]).toBe("br");
+  expect(wasm.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+  expect(wasm.headers()["set-cookie"]).toBeUndefined();
   const body = await wasm.body();
   // A budget, not a measurement (`make bench` prints the figure: about 2.43 MB raw, 880 KB
   // gzip with the Activity page and the stepper's ways, in November 2026; 2.27 MB before

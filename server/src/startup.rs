@@ -229,7 +229,10 @@ async fn chosen_provider(
 }
 
 /// Leptos settings for a release deployment: the site root comes from configuration, the
-/// output name is fixed (it names the `pkg/enclave.*` files), and no dev auto-reload.
+/// output name is fixed (it names the `pkg/enclave.*` files), and no dev auto-reload. A
+/// release build (`cargo leptos build --release`, `hash-files`) puts the files' content hashes
+/// in `hash.txt` beside the binary; with it the pages link `pkg/enclave.<hash>.*`, which are
+/// then served as immutable.
 fn leptos_options(config: &ServeConfig, addr: SocketAddr) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name(Arc::<str>::from("enclave"))
@@ -237,7 +240,16 @@ fn leptos_options(config: &ServeConfig, addr: SocketAddr) -> LeptosOptions {
         .site_pkg_dir(Arc::<str>::from("pkg"))
         .env(Env::PROD)
         .site_addr(addr)
+        .hash_files(hash_file_beside_binary())
         .build()
+}
+
+/// Whether the build wrote the asset hashes beside this binary (Leptos reads them from there).
+pub fn hash_file_beside_binary() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")))
+        .is_some_and(|path| path.is_file())
 }
 
 async fn shutdown_signal() {

@@ -49,7 +49,11 @@ pub fn ProjectPage() -> impl IntoView {
                 page.get()
                     .map(|result| match result {
                         Ok(view) => {
-                            fresh.set(None);
+                            // Data from before this load is stale; cleared only if there is some (a
+                            // write while the server renders re-runs parts it is still resolving).
+                            if fresh.with_untracked(Option::is_some) {
+                                fresh.set(None);
+                            }
                             view! { <ProjectBody initial=view fresh/> }.into_any()
                         }
                         Err(e) if e.code == crate::domain::ErrorCode::Unauthenticated => {

@@ -67,7 +67,11 @@ pub fn SetupPage() -> impl IntoView {
                     .map(|result| match result {
                         Ok(view) => {
                             let step = SetupStep::from_number(step()).unwrap_or(SetupStep::RegionAndServiceNames);
-                            fresh.set(None);
+                            // Data from before this load is stale; cleared only if there is some (a
+                            // write while the server renders re-runs parts it is still resolving).
+                            if fresh.with_untracked(Option::is_some) {
+                                fresh.set(None);
+                            }
                             view! { <SetupBody initial=view fresh step/> }.into_any()
                         }
                         Err(e) if e.code == crate::domain::ErrorCode::Unauthenticated => view! { <SignInFirst/> }.into_any(),

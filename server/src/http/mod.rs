@@ -16,6 +16,30 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::services::Services;
 
+/// The wasm, JS and CSS bundle: the brotli or gzip file the build precompressed when the
+/// browser accepts it, and — when the names carry content hashes — cached for a year as
+/// immutable (a new build has new names); otherwise revalidated on every use.
+fn pkg_files(
+    options: &LeptosOptions,
+) -> tower_http::set_header::SetResponseHeader<
+    tower_http::services::ServeDir,
+    axum::http::HeaderValue,
+> {
+    use axum::http::{header, HeaderValue};
+    use tower_http::{services::ServeDir, set_header::SetResponseHeader};
+    let dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let cache = if options.hash_files {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    SetResponseHeader::overriding(
+        ServeDir::new(dir).precompressed_br().precompressed_gzip(),
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache),
+    )
+}
+
 /// Everything a handler may need, extracted piecewise with `FromRef`.
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -63,6 +87,7 @@ pub fn router(state: AppState) -> Router {
             "/orgs/{org_id}/activity.csv",
             get(console::activity::activity_csv_file),
         )
+        .nest_service("/pkg", pkg_files(&state.leptos_options))
         .leptos_routes_with_context(&state, routes, console_context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -968,7 +968,18 @@ async fn the_openapi_document_describes_every_operation(db: TestDb) {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     let operations: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 15, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(operations, 16, "{:?}", paths.keys().collect::<Vec<_>>());
+    let activity = &paths["/organizations/{org_id}/activity"]["get"];
+    assert_eq!(activity["operationId"], "listOrganizationActivity");
+    let params: Vec<&str> = activity["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for name in ["project_id", "vpc_endpoint_id", "actor", "cursor", "limit"] {
+        assert!(params.contains(&name), "{params:?}");
+    }
     assert_eq!(
         paths["/organizations/{org_id}/vpc/allowed_aws_accounts/{aws_account_id}"]["post"]
             ["operationId"],

@@ -186,7 +186,57 @@ async fn every_response_has_strict_security_headers(db: TestDb) {
         .contains(&nonce));
 }
 
+/// The bundle under /pkg: the precompressed copy for a browser that accepts it, the file
+/// itself otherwise, revalidated (the names of a test build carry no hashes), never a cookie.
+async fn the_bundle_is_served_precompressed_without_cookies(db: TestDb) {
+    let site = std::env::temp_dir().join(format!("enclave-site-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/enclave.css"), "body { color: black }").unwrap();
+    std::fs::write(site.join("pkg/enclave.css.br"), b"brotli bytes").unwrap();
+    std::fs::write(site.join("pkg/enclave.css.gz"), b"gzip bytes").unwrap();
+    let mut config = common::serve_config(&db, &[]);
+    config.site_root = site.to_str().unwrap().to_string();
+    let app = common::spawn_app_configured(&db, config, enclave::services::Clock::system()).await;
+    let get = |encoding: Option<&'static str>| {
+        let mut req = app.client.get(app.url("/pkg/enclave.css"));
+        if let Some(e) = encoding {
+            req = req.header(reqwest::header::ACCEPT_ENCODING, e);
+        }
+        req.send()
+    };
+    for (accept, encoding, body) in [
+        (Some("br, gzip"), Some("br"), "brotli bytes"),
+        (Some("gzip"), Some("gzip"), "gzip bytes"),
+        (None, None, "body { color: black }"),
+    ] {
+        let res = get(accept).await.unwrap();
+        assert_eq!(res.status(), 200);
+        let h = res.headers();
+        assert_eq!(
+            h.get("content-encoding").map(|v| v.to_str().unwrap()),
+            encoding,
+            "{accept:?}"
+        );
+        assert_eq!(h["content-type"], "text/css");
+        assert_eq!(h["cache-control"], "no-cache");
+        assert!(
+            h.get("set-cookie").is_none(),
+            "a cacheable file carries no cookie"
+        );
+        assert_eq!(res.bytes().await.unwrap(), body.as_bytes());
+    }
+    let missing = app
+        .client
+        .get(app.url("/pkg/nothing.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let _ = std::fs::remove_dir_all(site);
+}
+
 on_both_backends!(
+    the_bundle_is_served_precompressed_without_cookies,
     every_response_has_strict_security_headers,
     healthz_answers_without_the_database,
     readyz_reflects_the_database,

@@ -54,7 +54,9 @@ fn refused() -> Response {
 /// The middleware. `force_secure` marks the cookie `Secure` regardless of the request.
 pub async fn protect(force_secure: bool, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if path.starts_with("/api/") {
+    // The API has no cookies; the bundle under /pkg is cached publicly, so it must never
+    // carry anyone's cookie.
+    if path.starts_with("/api/") || path.starts_with("/pkg/") {
         return next.run(request).await;
     }
     let existing = request

@@ -136,7 +136,11 @@ pub async fn spawn_app(db: &TestDb) -> TestApp {
 
 /// A server with extra `enclave serve` flags and a chosen clock.
 pub async fn spawn_app_with(db: &TestDb, extra: &[&str], clock: Clock) -> TestApp {
-    let config = serve_config(db, extra);
+    spawn_app_configured(db, serve_config(db, extra), clock).await
+}
+
+/// A server with a configuration the test made (e.g. from [`serve_config`], then changed).
+pub async fn spawn_app_configured(db: &TestDb, config: ServeConfig, clock: Clock) -> TestApp {
     let store = db.store().await;
     let app = Application::build_with_clock(&config, store.clone(), clock)
         .await
