@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`make bench`: figures, printed, never asserted.
 
-- the hydrate wasm (raw and gzip -9 sizes) and its ten biggest contributors (`twiggy top`);
+- the hydrate wasm (raw and gzip -9 sizes) and its ten biggest contributors by crate
+  (`twiggy top` on the build's wasm before wasm-opt, which still has names);
 - what the first load of a console page transfers, as served to a browser that accepts
   brotli (`Accept-Encoding: br, gzip`): each wasm, JS and CSS file the page links, its
   encoding and its bytes on the wire, and their total against the 250 KB goal;
@@ -208,17 +209,46 @@ def proxy_bench(binary, workdir):
         server.wait()
 
 
-def twiggy_top(site_root):
+def crate_of(item):
+    """The crate a symbol belongs to: the first path segment, through `<T as …>` wrappers."""
+    name = item.lstrip("<&*_ ").removeprefix("mut ").removeprefix("dyn ")
+    if name.startswith("T as "):
+        name = name[5:]
+    return re.split(r"::|<| |\[|\(", name, maxsplit=1)[0] or item
+
+
+def wasm_contributors(site_root):
+    """The ten biggest contributors to the wasm's code, by crate, from `twiggy top` on the
+    build's wasm before wasm-opt (the served file has no names left to attribute)."""
     twiggy = shutil.which("twiggy") or os.path.expanduser("~/.cargo/bin/twiggy")
-    pkg = os.path.join(site_root, "pkg")
-    wasm = os.path.join(pkg, next(n for n in sorted(os.listdir(pkg)) if n.endswith(".wasm")))
-    if not os.path.exists(twiggy):
-        print("wasm contributors: skipped (twiggy not installed)")
+    named = os.path.join(
+        os.path.dirname(os.path.abspath(site_root)),
+        "front/wasm32-unknown-unknown/wasm-release/frontend.wasm",
+    )
+    if not os.path.exists(twiggy) or not os.path.exists(named):
+        print("wasm contributors: skipped (needs twiggy and the release build's named wasm)")
         return
-    out = subprocess.run([twiggy, "top", "-n", "10", wasm], capture_output=True, text=True)
-    print("wasm: the ten biggest contributors (twiggy top -n 10)")
-    for line in out.stdout.splitlines():
-        print("  " + line)
+    out = subprocess.run(
+        [twiggy, "top", "-n", "1000000", "-f", "csv", named], capture_output=True, text=True
+    )
+    import csv
+    import io
+
+    by_crate = {}
+    code = 0
+    for row in csv.DictReader(io.StringIO(out.stdout)):
+        name, size = row["Name"], int(row["ShallowSize"] or 0)
+        if "subsection" in name or name.startswith("custom section") or name.startswith("Σ"):
+            continue
+        if name.startswith("data[") or name.startswith("..."):
+            key = "(data)" if name.startswith("data[") else "(other)"
+        else:
+            key = crate_of(name)
+        by_crate[key] = by_crate.get(key, 0) + size
+        code += size
+    print("wasm: the ten biggest contributors by crate (twiggy, before wasm-opt, names excluded)")
+    for crate, size in sorted(by_crate.items(), key=lambda kv: -kv[1])[:10]:
+        print(f"  {crate:<28} {size / 1024:8.1f} KiB  {100 * size / max(code, 1):5.1f} %")
 
 
 FIRST_LOAD_GOAL = 250 * 1000
@@ -252,7 +282,7 @@ def main():
     binary, site_root = sys.argv[1], sys.argv[2]
     raw, gz = wasm_sizes(site_root)
     print(f"hydrate wasm: {raw / 1024:.1f} KiB raw, {gz / 1024:.1f} KiB gzip -9")
-    twiggy_top(site_root)
+    wasm_contributors(site_root)
 
     workdir = tempfile.mkdtemp(prefix="enclave-bench-")
     port = 3190
