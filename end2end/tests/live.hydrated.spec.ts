@@ -53,7 +53,9 @@ test.describe("past the cap of live streams", () => {
     await signIn(page, w.admin);
     const session = (await context.cookies()).find((c) => c.name === "enclave_session")!.value;
     // Eight streams of this session (the cap) held open outside the browser.
+    // The responses are kept referenced: a collected response's stream would be closed.
     const streams: AbortController[] = [];
+    const open: Response[] = [];
     for (let i = 0; i < 8; i++) {
       const abort = new AbortController();
       const res = await fetch(`${baseURL}/events/projects/${w.project}`, {
@@ -62,6 +64,7 @@ test.describe("past the cap of live streams", () => {
       });
       expect(res.status).toBe(200);
       streams.push(abort);
+      open.push(res);
     }
     const ninth = await fetch(`${baseURL}/events/projects/${w.project}`, { headers: { cookie: `enclave_session=${session}` } });
     expect(ninth.status).toBe(429);
@@ -78,5 +81,6 @@ test.describe("past the cap of live streams", () => {
     streams.pop()!.abort();
     await expect(status).toHaveAttribute("data-live", "live", { timeout: 45_000 });
     for (const s of streams) s.abort();
+    expect(open).toHaveLength(8);
   });
 });

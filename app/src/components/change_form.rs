@@ -77,8 +77,14 @@ where
 #[component]
 pub fn Outcome(#[prop(into)] initial: Option<Flash>) -> impl IntoView {
     let changes = use_context::<PageChanges>();
+    // In the browser the brought-back outcome becomes the page's, so it outlives re-renders.
+    // The server only shows it (`shown` falls back to it): a signal written while the server
+    // renders re-runs parts it is still resolving.
+    #[cfg(feature = "hydrate")]
     if let (Some(changes), Some(flash)) = (changes, initial.clone()) {
-        changes.outcome.set(Some(flash));
+        if changes.outcome.with_untracked(|o| o.as_ref() != Some(&flash)) {
+            changes.outcome.set(Some(flash));
+        }
     }
     let shown = move || {
         changes
