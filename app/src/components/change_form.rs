@@ -82,7 +82,10 @@ pub fn Outcome(#[prop(into)] initial: Option<Flash>) -> impl IntoView {
     // renders re-runs parts it is still resolving.
     #[cfg(feature = "hydrate")]
     if let (Some(changes), Some(flash)) = (changes, initial.clone()) {
-        if changes.outcome.with_untracked(|o| o.as_ref() != Some(&flash)) {
+        if changes
+            .outcome
+            .with_untracked(|o| o.as_ref() != Some(&flash))
+        {
             changes.outcome.set(Some(flash));
         }
     }
