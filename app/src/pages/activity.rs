@@ -55,7 +55,7 @@ pub fn ActivityPage() -> impl IntoView {
                             <p class="error" role="alert" data-testid="server-error">{e.for_people()}</p>
                         }
                             .into_any(),
-                        Err(_) => view! { <ActivityNotFound/> }.into_any(),
+                        Err(_) => view! { <crate::pages::org::OrgNotFound/> }.into_any(),
                     })
             }}
         </Transition>
@@ -171,23 +171,5 @@ fn EntryRow(e: ActivityEntry) -> impl IntoView {
             <td data-label="Before → after"><code class="wrap">{change}</code></td>
             <td data-label="Request"><code class="muted">{e.request_id.clone().unwrap_or_else(|| "—".into())}</code></td>
         </tr>
-    }
-}
-
-#[component]
-fn ActivityNotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(http::StatusCode::NOT_FOUND);
-        }
-    }
-    view! {
-        <Title text="Not found"/>
-        <section class="panel">
-            <h1>"Organization not found"</h1>
-            <p>"This organization does not exist, or you are not a member of it. Go back to the "
-                <a href="/">"overview"</a>" to see your organizations."</p>
-        </section>
     }
 }

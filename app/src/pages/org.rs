@@ -71,8 +71,9 @@ pub fn OrgPage() -> impl IntoView {
     }
 }
 
+/// "Not found" (404) for an organization that does not exist or the viewer is not a member of.
 #[component]
-fn OrgNotFound() -> impl IntoView {
+pub fn OrgNotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
     {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
