@@ -23,6 +23,16 @@ async fn get_json(app: &common::TestApp, key: &str, path: &str) -> (StatusCode, 
     (res.status(), res.json().await.unwrap())
 }
 
+/// A console address, fetched as a browser signed in with `session` would.
+async fn signed_in_get(app: &common::TestApp, session: &str, path: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header(header::COOKIE, format!("enclave_session={session}"))
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn an_organizations_changes_are_listed_filtered_and_exported(db: TestDb) {
     let app = spawn_app(&db).await;
     let given = common::given(&app);
@@ -188,13 +198,12 @@ async fn an_organizations_changes_are_listed_filtered_and_exported(db: TestDb) {
 
     // The Activity page, as a member sees it, filtered by project.
     let member_session = given.session(&member).await;
-    let page = app
-        .client
-        .get(app.url(&format!("/orgs/{org}/activity?project_id={project}")))
-        .header(header::COOKIE, format!("enclave_session={member_session}"))
-        .send()
-        .await
-        .unwrap();
+    let page = signed_in_get(
+        &app,
+        &member_session,
+        &format!("/orgs/{org}/activity?project_id={project}"),
+    )
+    .await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("req-block-2"), "the page lists the block");
@@ -205,13 +214,12 @@ async fn an_organizations_changes_are_listed_filtered_and_exported(db: TestDb) {
     );
 
     // The CSV export: the same filter, every column, as a download.
-    let csv = app
-        .client
-        .get(app.url(&format!("/orgs/{org}/activity.csv?vpc_endpoint_id={E1}")))
-        .header(header::COOKIE, format!("enclave_session={member_session}"))
-        .send()
-        .await
-        .unwrap();
+    let csv = signed_in_get(
+        &app,
+        &member_session,
+        &format!("/orgs/{org}/activity.csv?vpc_endpoint_id={E1}"),
+    )
+    .await;
     assert_eq!(csv.status(), 200);
     assert!(csv.headers()[header::CONTENT_TYPE]
         .to_str()
@@ -229,24 +237,19 @@ async fn an_organizations_changes_are_listed_filtered_and_exported(db: TestDb) {
 
     // Outsiders and bad filters get clear refusals; nobody signed in is sent to sign in.
     let outsider_session = given.session(&outsider).await;
-    let refused = app
-        .client
-        .get(app.url(&format!("/orgs/{org}/activity.csv")))
-        .header(
-            header::COOKIE,
-            format!("enclave_session={outsider_session}"),
-        )
-        .send()
-        .await
-        .unwrap();
+    let refused = signed_in_get(
+        &app,
+        &outsider_session,
+        &format!("/orgs/{org}/activity.csv"),
+    )
+    .await;
     assert_eq!(refused.status(), 404);
-    let bad = app
-        .client
-        .get(app.url(&format!("/orgs/{org}/activity.csv?vpc_endpoint_id=nope")))
-        .header(header::COOKIE, format!("enclave_session={member_session}"))
-        .send()
-        .await
-        .unwrap();
+    let bad = signed_in_get(
+        &app,
+        &member_session,
+        &format!("/orgs/{org}/activity.csv?vpc_endpoint_id=nope"),
+    )
+    .await;
     assert_eq!(bad.status(), 400);
     assert!(bad.text().await.unwrap().contains("vpc_endpoint_id"));
     let anonymous = app
@@ -256,16 +259,7 @@ async fn an_organizations_changes_are_listed_filtered_and_exported(db: TestDb) {
         .await
         .unwrap();
     assert!(anonymous.status().is_redirection());
-    let page = app
-        .client
-        .get(app.url(&format!("/orgs/{org}/activity")))
-        .header(
-            header::COOKIE,
-            format!("enclave_session={outsider_session}"),
-        )
-        .send()
-        .await
-        .unwrap();
+    let page = signed_in_get(&app, &outsider_session, &format!("/orgs/{org}/activity")).await;
     assert_eq!(page.status(), 404);
 }
 
