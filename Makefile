@@ -71,7 +71,7 @@ build: tools
 	cargo leptos build --release --precompress
 
 run: build
-	LEPTOS_SITE_ROOT=target/site ./target/release/enclave serve --demo --embedded-proxy 127.0.0.1:6432
+	LEPTOS_SITE_ROOT=target/site ./target/release/enclave serve --migrate --demo --embedded-proxy 127.0.0.1:6432
 
 ## ---- tests -------------------------------------------------------------------------------
 

@@ -53,7 +53,7 @@ export default defineConfig({
   ],
   webServer: {
     command:
-      `rm -rf ../target/e2e/db && mkdir -p ../target/e2e/db && ../target/release/enclave serve --demo --embedded-proxy 127.0.0.1:${port + 1}`,
+      `rm -rf ../target/e2e/db && mkdir -p ../target/e2e/db && ../target/release/enclave serve --migrate --demo --embedded-proxy 127.0.0.1:${port + 1}`,
     cwd: __dirname,
     url: `${baseURL}/readyz`,
     reuseExistingServer: false,

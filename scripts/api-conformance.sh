@@ -10,6 +10,8 @@ WORK="target/conformance"
 rm -rf "$WORK" && mkdir -p "$WORK"
 export DATABASE_URL="sqlite://$WORK/enclave.db" ENCLAVE_LOG=warn
 
+"$ENCLAVE" migrate
+
 org=$("$ENCLAVE" org create --name "Conformance" --plan scale)
 "$ENCLAVE" user create --email admin@conformance.test --no-password >/dev/null
 "$ENCLAVE" org add-member --org "$org" --email admin@conformance.test --role admin >/dev/null

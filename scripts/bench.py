@@ -152,6 +152,7 @@ def proxy_bench(binary, workdir):
         LEPTOS_SITE_ROOT="target/site",
     )
     run = lambda *a: subprocess.run([binary, *a], env=env, check=True, capture_output=True, text=True).stdout.strip()
+    run("migrate")
     org = run("org", "create", "--name", "Bench", "--plan", "scale")
     project, hostname = run("project", "create", "--org", org, "--name", "bench", "--region", "aws-us-east-2").split()[:2]
     run("project", "set-upstream", "--project", project, "--address", "127.0.0.1:5432")
@@ -293,7 +294,7 @@ def main():
         LEPTOS_SITE_ROOT=site_root,
         ENCLAVE_LOG="warn",
     )
-    server = subprocess.Popen([binary, "serve", "--demo"], env=env, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen([binary, "serve", "--migrate", "--demo"], env=env, stdout=subprocess.DEVNULL)
     try:
         for _ in range(100):
             try:

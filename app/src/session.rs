@@ -28,14 +28,28 @@ pub struct RequestFacts {
     pub client: String,
 }
 
-/// A console cookie: always `Path=/` and HttpOnly; `Secure` over HTTPS.
+/// The name a console cookie goes by. Over HTTPS it carries a prefix browsers enforce, so a
+/// sibling subdomain (or a plain-HTTP response) cannot plant or overwrite it: `__Host-`
+/// (this exact host, `Path=/`, `Secure`) for every cookie set at `/`, `__Secure-` for the
+/// one-shot new-key cookie, which is scoped to `/api-keys`.
+pub fn cookie_name(base: &str, secure: bool) -> String {
+    match (secure, base) {
+        (false, _) => base.to_string(),
+        (true, NEW_KEY_COOKIE) => format!("__Secure-{base}"),
+        (true, _) => format!("__Host-{base}"),
+    }
+}
+
+/// A console cookie: always `Path=/` and HttpOnly; over HTTPS `Secure` and `__Host-` named
+/// ([`cookie_name`]).
 pub fn cookie(
-    name: &str,
+    base_name: &str,
     value: &str,
     same_site: &str,
     max_age: Option<i64>,
     secure: bool,
 ) -> String {
+    let name = cookie_name(base_name, secure);
     let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}");
     if let Some(age) = max_age {
         cookie.push_str(&format!("; Max-Age={age}"));
@@ -84,6 +98,10 @@ pub fn sign_in_error_message(code: &str) -> Option<&'static str> {
             Some("Too many failed sign-in attempts. Wait 15 minutes, then try again.")
         }
         "missing_fields" => Some("Enter your email and your password."),
+        "too_long" => Some(
+            "That email or password is too long: an email has at most 254 characters, a \
+             password at most 1024.",
+        ),
         "unavailable" => Some("Signing in is unavailable right now. Try again in a moment."),
         _ => None,
     }
@@ -92,9 +110,13 @@ pub fn sign_in_error_message(code: &str) -> Option<&'static str> {
 /// The `/sign-in?error=…` code for a refused sign-in.
 pub fn sign_in_error_code(error: &crate::domain::ConsoleError) -> &'static str {
     use crate::domain::ErrorCode;
+    // The service's words tell its refusals of one code apart: a length limit from an empty
+    // field, and a server busy checking passwords from an account locked by failures.
     match error.code {
+        ErrorCode::TooManyAttempts if error.message.contains("busy") => "unavailable",
         ErrorCode::TooManyAttempts => "too_many_attempts",
         ErrorCode::InvalidCredentials => "invalid_credentials",
+        ErrorCode::InvalidInput if error.message.contains("at most") => "too_long",
         ErrorCode::InvalidInput => "missing_fields",
         _ => "unavailable",
     }

@@ -37,6 +37,33 @@ pub struct ServeConfig {
     #[arg(long, env = "ENCLAVE_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
+    /// Connections served at once; more wait in the accept queue until one closes.
+    #[arg(long, env = "ENCLAVE_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+
+    /// A client must send a request's headers within this many milliseconds of starting
+    /// it (or of opening the connection), or the connection is closed.
+    #[arg(long, env = "ENCLAVE_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=300_000))]
+    pub header_read_timeout_ms: u64,
+
+    /// A request whose answer has not started within this many milliseconds gets 503.
+    /// Streamed answers (live pages, the data-plane feed) start at once and are not cut.
+    #[arg(long, env = "ENCLAVE_REQUEST_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub request_timeout_ms: u64,
+
+    /// Take the client's address (which failed sign-ins count against) from this header,
+    /// e.g. `X-Forwarded-For` (its last entry) or `X-Real-IP`. Set it only when every request
+    /// arrives through a reverse proxy that sets the header; otherwise clients would choose
+    /// their own address. Without it the socket's peer address is used.
+    #[arg(long, env = "ENCLAVE_CLIENT_ADDRESS_HEADER")]
+    pub client_address_header: Option<String>,
+
+    /// Apply pending migrations before serving (what `enclave migrate` does). Without it the
+    /// server refuses a database whose schema is behind this binary, and serves one that a
+    /// newer binary migrated.
+    #[arg(long, env = "ENCLAVE_MIGRATE")]
+    pub migrate: bool,
+
     /// Seed an empty database with demo organizations, people and projects, and print how
     /// to sign in. Never touches a database that already has organizations.
     #[arg(long)]

@@ -471,6 +471,9 @@ pub async fn run(
             if let Err(e) = services.prune_data_plane().await {
                 tracing::warn!(error = %e, "pruning data-plane evidence failed; will retry");
             }
+            if let Err(e) = services.prune_sign_ins().await {
+                tracing::warn!(error = %e, "pruning old sign-in failures and sessions failed; will retry");
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}

@@ -1,4 +1,5 @@
-//! Wiring: open the store, migrate, build the router, bind the listener.
+//! Wiring: open the store (checking or migrating its schema), build the router, bind the
+//! listener.
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -13,7 +14,7 @@ use crate::{
     http::{self, AppState},
     reconciler::{self, Provider, Simulator},
     services::{Clock, ServiceConfig, Services},
-    store::Store,
+    store::{SchemaCheck, Store},
 };
 
 /// The services for a store, configured as the operator asked.
@@ -39,9 +40,41 @@ pub fn services(
     Ok(Services::new(store, catalog, service_config, clock))
 }
 
-/// Connects to the database and applies pending migrations: the one way every entry point
-/// (`serve`, `migrate`, operator commands, tests) opens the store.
+/// Connects to the database and checks that its schema is one this binary can serve: every
+/// migration it carries applied (newer ones, from a newer binary during a rolling upgrade,
+/// are fine). Migrating is a separate, explicit step: [`open_and_migrate`].
 pub async fn open_store(database_url: &str) -> anyhow::Result<Store> {
+    let store = Store::connect(database_url).await?;
+    if let Some((journal, synchronous)) = store.sqlite_durability().await? {
+        tracing::info!(%journal, %synchronous, "SQLite durability");
+    }
+    match store.check_schema().await? {
+        SchemaCheck::Current { .. } => {}
+        SchemaCheck::Ahead {
+            version,
+            newest_known,
+        } => tracing::warn!(
+            version,
+            newest_known,
+            "the database schema is newer than this binary (a newer release migrated it); \
+             serving, since migrations only add"
+        ),
+        SchemaCheck::Behind { missing } => anyhow::bail!(
+            "the database schema is behind this binary (migrations {} not applied): run \
+             `enclave migrate` first, or start with `enclave serve --migrate`",
+            missing
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+    Ok(store)
+}
+
+/// Connects and applies pending migrations under the migration lock: `enclave migrate`,
+/// `serve --migrate`, and tests.
+pub async fn open_and_migrate(database_url: &str) -> anyhow::Result<Store> {
     let store = Store::connect(database_url).await?;
     store.migrate().await?;
     Ok(store)
@@ -71,12 +104,18 @@ pub struct Application {
     stopping: tokio::sync::watch::Sender<bool>,
     /// A proxy to run beside the server (`--embedded-proxy`).
     embedded_proxy: Option<crate::proxy::Proxy>,
+    limits: http::serve::ConnectionLimits,
 }
 
 impl Application {
-    /// Connects to the database, applies migrations and binds the listen address.
+    /// Connects to the database (migrating first when `--migrate` asks), checks its schema
+    /// and binds the listen address.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
-        let store = open_store(&config.database.database_url).await?;
+        let store = if config.migrate {
+            open_and_migrate(&config.database.database_url).await?
+        } else {
+            open_store(&config.database.database_url).await?
+        };
         Self::build_with_store(config, store).await
     }
 
@@ -122,8 +161,23 @@ impl Application {
             leptos_options,
             services: services.clone(),
             data_plane_token: data_plane_token.map(std::sync::Arc::<str>::from),
-            secure_cookies: config.secure_cookies,
+            front_door: http::console::csrf::FrontDoor {
+                force_secure: config.secure_cookies,
+                client_address_header: config
+                    .client_address_header
+                    .as_deref()
+                    .map(|name| {
+                        axum::http::HeaderName::try_from(name.trim()).map_err(|_| {
+                            anyhow::anyhow!(
+                                "--client-address-header {name:?} is not a header name (e.g. \
+                                 X-Forwarded-For or X-Real-IP)"
+                            )
+                        })
+                    })
+                    .transpose()?,
+            },
             live_streams: Default::default(),
+            request_timeout: std::time::Duration::from_millis(config.request_timeout_ms),
         };
         Ok(Self {
             listener,
@@ -136,6 +190,12 @@ impl Application {
             provider,
             stopping,
             embedded_proxy,
+            limits: http::serve::ConnectionLimits {
+                max_connections: config.max_connections as usize,
+                header_read_timeout: std::time::Duration::from_millis(
+                    config.header_read_timeout_ms,
+                ),
+            },
         })
     }
 
@@ -163,12 +223,7 @@ impl Application {
             tracing::info!(addr = %proxy.local_addr(), "embedded data-plane proxy listening");
             tokio::spawn(proxy.run())
         });
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown({
+        http::serve::serve(self.listener, self.router, self.limits, {
             let stopping = self.stopping.clone();
             async move {
                 shutdown_signal().await;
@@ -176,7 +231,7 @@ impl Application {
                 let _ = stopping.send(true);
             }
         })
-        .await?;
+        .await;
         let _ = stop_tx.send(true);
         let _ = reconciler.await;
         if let Some(proxy) = proxy {

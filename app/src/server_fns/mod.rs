@@ -73,12 +73,27 @@ pub async fn current_session() -> Result<SessionView, ConsoleError> {
     Ok(SessionView { user, csrf_token })
 }
 
-/// The request's cookie `name`, on the server.
+/// Whether this request came over HTTPS, as the server's middleware found.
 #[cfg(feature = "ssr")]
-fn request_cookie(name: &str) -> Option<String> {
+fn request_is_secure() -> bool {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .extensions
+                .get::<crate::session::RequestFacts>()
+                .map(|f| f.secure)
+        })
+        .unwrap_or(false)
+}
+
+/// The request's console cookie `base_name`, on the server (under its `__Host-` name over
+/// HTTPS: see [`crate::session::cookie_name`]).
+#[cfg(feature = "ssr")]
+fn request_cookie(base_name: &str) -> Option<String> {
     let parts = use_context::<http::request::Parts>()?;
     let header = parts.headers.get(http::header::COOKIE)?.to_str().ok()?;
-    crate::session::cookie_value(header, name).map(str::to_owned)
+    let name = crate::session::cookie_name(base_name, request_is_secure());
+    crate::session::cookie_value(header, &name).map(str::to_owned)
 }
 
 #[cfg(feature = "ssr")]
@@ -169,9 +184,11 @@ fn is_plain_form_post() -> bool {
 #[cfg(feature = "ssr")]
 fn hand_over_new_key(id: &str, token: &str) {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        let secure = request_is_secure();
         let cookie = format!(
-            "{}={id}.{token}; Path=/api-keys; HttpOnly; SameSite=Strict; Max-Age=120",
-            crate::session::NEW_KEY_COOKIE
+            "{}={id}.{token}; Path=/api-keys; HttpOnly; SameSite=Strict; Max-Age=120{}",
+            crate::session::cookie_name(crate::session::NEW_KEY_COOKIE, secure),
+            if secure { "; Secure" } else { "" }
         );
         if let Ok(value) = http::HeaderValue::from_str(&cookie) {
             response.append_header(http::header::SET_COOKIE, value);
@@ -220,12 +237,15 @@ pub async fn api_keys_page() -> Result<ApiKeysView, ConsoleError> {
             });
         }
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.append_header(
-                http::header::SET_COOKIE,
-                http::HeaderValue::from_static(
-                    "enclave_new_key=; Path=/api-keys; HttpOnly; SameSite=Strict; Max-Age=0",
-                ),
+            let secure = request_is_secure();
+            let clear = format!(
+                "{}=; Path=/api-keys; HttpOnly; SameSite=Strict; Max-Age=0{}",
+                crate::session::cookie_name(NEW_KEY_COOKIE, secure),
+                if secure { "; Secure" } else { "" }
             );
+            if let Ok(clear) = http::HeaderValue::from_str(&clear) {
+                response.append_header(http::header::SET_COOKIE, clear);
+            }
         }
     }
     Ok(view)

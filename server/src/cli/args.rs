@@ -45,9 +45,10 @@ pub enum Output {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Apply migrations and serve the console and API (the default).
+    /// Serve the console and API (the default); `--migrate` applies migrations first.
     Serve(ServeConfig),
-    /// Apply pending database migrations and exit.
+    /// Apply pending database migrations (under the migration lock) and exit. A database a
+    /// newer binary migrated is left as it is.
     Migrate(DatabaseConfig),
     /// Manage organizations.
     #[command(subcommand)]

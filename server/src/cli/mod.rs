@@ -70,9 +70,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::Migrate(config) => {
-            let store = crate::startup::open_store(&config.database_url).await?;
+            let store = crate::startup::open_and_migrate(&config.database_url).await?;
+            let check = store.check_schema().await?;
             store.close().await;
-            tracing::info!("migrations applied");
+            tracing::info!(?check, "migrations applied");
             Ok(())
         }
         Command::Proxy(config) => crate::proxy::run(config).await,

@@ -4,8 +4,10 @@
 pub mod api;
 pub mod console;
 mod health;
+pub mod limits;
 pub(crate) mod request_id;
 pub mod security;
+pub mod serve;
 
 use std::sync::Arc;
 
@@ -47,12 +49,14 @@ pub struct AppState {
     pub services: Services,
     /// The token the data plane authenticates with; `None` disables the internal API.
     pub data_plane_token: Option<Arc<str>>,
-    /// Mark cookies `Secure` even when the request does not say it came over HTTPS.
-    pub secure_cookies: bool,
+    /// HTTPS and client-address facts about the proxy in front, if any.
+    pub front_door: console::csrf::FrontDoor,
     /// Becomes `true` when the server starts shutting down.
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Live streams open on this server, capped per session and per person.
     pub live_streams: Arc<console::live::LiveStreams>,
+    /// A handler must start its answer within this.
+    pub request_timeout: std::time::Duration,
 }
 
 /// Builds the complete router for one application instance.
@@ -69,6 +73,9 @@ pub fn router(state: AppState) -> Router {
         }
     };
     let routes = generate_route_list(App);
+    let front_door = state.front_door.clone();
+    let force_secure = front_door.force_secure;
+    let request_timeout = state.request_timeout;
 
     let router = Router::new()
         .route("/healthz", get(health::healthz))
@@ -98,8 +105,14 @@ pub fn router(state: AppState) -> Router {
         >(console_context, shell))
         .with_state(state.clone())
         .layer(axum::middleware::from_fn(move |req, next| {
-            console::csrf::protect(state.secure_cookies, req, next)
+            console::csrf::protect(front_door.clone(), req, next)
         }))
-        .layer(axum::middleware::from_fn(security::headers));
+        .layer(axum::middleware::from_fn(move |req, next| {
+            security::headers(force_secure, req, next)
+        }))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            limits::time_limit(request_timeout, req, next)
+        }))
+        .layer(axum::middleware::from_fn(limits::limit_body));
     request_id::apply(router)
 }

@@ -29,8 +29,17 @@ pub fn content_security_policy(nonce: &str) -> String {
     )
 }
 
-pub async fn headers(mut request: Request, next: Next) -> Response {
+/// Paths whose answers are data for one caller: never stored by a browser or a proxy.
+fn is_private_data(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/fn/") || path.starts_with("/events/")
+}
+
+/// Adds the headers. `force_secure` says the server is served over HTTPS whatever the
+/// request says (then, and when a proxy says so, browsers are told to use HTTPS only).
+pub async fn headers(force_secure: bool, mut request: Request, next: Next) -> Response {
     let nonce = fresh_nonce();
+    let https = super::console::csrf::is_https(request.headers(), force_secure);
+    let private_data = is_private_data(request.uri().path());
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let h = response.headers_mut();
@@ -40,8 +49,15 @@ pub async fn headers(mut request: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if is_html && !h.contains_key(header::CACHE_CONTROL) {
+    // Nor any API or server-function answer: they carry one caller's data.
+    if (is_html || private_data) && !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&nonce)) {
         h.insert(header::CONTENT_SECURITY_POLICY, csp);

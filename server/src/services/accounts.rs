@@ -136,6 +136,15 @@ impl Services {
                     "Invalid password: use at least 12 characters.",
                 ))
             }
+            Some(p) if p.chars().count() > super::MAX_PASSWORD_CHARS => {
+                return Err(ServiceError::new(
+                    ErrorCode::InvalidInput,
+                    format!(
+                        "Invalid password: use at most {} characters.",
+                        super::MAX_PASSWORD_CHARS
+                    ),
+                ))
+            }
             Some(p) => Some(
                 Argon2::default()
                     .hash_password(p.as_bytes(), &SaltString::generate(&mut rand::rngs::OsRng))

@@ -35,7 +35,10 @@ pub use network::{AllowListEdit, EndpointDetails, ProjectBatch, ProjectRef};
 use principal::project_not_found as network_project_not_found;
 pub use principal::{Caller, Principal};
 pub use provider::ProviderStatus;
-pub use sessions::{SignedIn, SIGN_IN_WINDOW_MS};
+pub use sessions::{
+    SignedIn, MAX_EMAIL_CHARS, MAX_FAILURES_PER_ACCOUNT_AND_CLIENT, MAX_FAILURES_PER_CLIENT,
+    MAX_PASSWORD_CHARS, SIGN_IN_WINDOW_MS,
+};
 pub use setup::SetupProgress;
 pub use trials::{end_of_day_ms, TrialApplication, TrialStatus, DEFAULT_TRIAL_DAYS};
 
@@ -82,6 +85,8 @@ pub struct Services {
     feed: crate::feed::Feed,
     /// Which cloud provider the reconciler runs, for the operator area.
     provider_name: Arc<std::sync::OnceLock<&'static str>>,
+    /// Password checks run on blocking threads, this many at once.
+    password_checks: Arc<sessions::PasswordChecks>,
 }
 
 impl Services {
@@ -93,6 +98,7 @@ impl Services {
             config: Arc::new(config),
             clock,
             provider_name: Arc::default(),
+            password_checks: Arc::default(),
         }
     }
 

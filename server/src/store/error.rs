@@ -14,6 +14,8 @@ pub enum StoreError {
     ForeignKeyViolation { constraint: String },
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    #[error("the database schema cannot be served: {0}")]
+    Schema(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

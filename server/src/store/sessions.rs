@@ -107,57 +107,111 @@ impl Store {
         Ok(())
     }
 
-    pub async fn record_sign_in_failure(
+    /// Counts a sign-in attempt as a failure *before* its password is checked, unless the
+    /// limits are reached: at most `per_account_and_client` failures for this email from this
+    /// client, and `per_client` from this client, after `since_ms`. The check and the insert
+    /// are one statement under a per-client lock (PostgreSQL: a transaction-scoped advisory
+    /// lock; SQLite: its single writer), so parallel attempts cannot all pass. Returns the
+    /// attempt's id, or `None` when refused.
+    pub async fn reserve_sign_in_attempt(
         &self,
         email: &str,
         client: &str,
         at_ms: i64,
-    ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("INSERT INTO sign_in_failures (email, client, at) VALUES ($1, $2, $3)")
-                .bind(email)
-                .bind(client)
-                .bind(at_ms)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        Ok(())
+        since_ms: i64,
+        per_account_and_client: i64,
+        per_client: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        const RESERVE: &str = "INSERT INTO sign_in_failures (email, client, at) \
+             SELECT $1, $2, $3 \
+             WHERE (SELECT COUNT(*) FROM sign_in_failures \
+                    WHERE email = $1 AND client = $2 AND at > $4) < $5 \
+               AND (SELECT COUNT(*) FROM sign_in_failures WHERE client = $2 AND at > $4) < $6 \
+             RETURNING id";
+        let id: Option<i64> = match &self.pool {
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))")
+                    .bind(format!("sign-in client {client}"))
+                    .execute(&mut *tx)
+                    .await?;
+                let id = sqlx::query_scalar(RESERVE)
+                    .bind(email)
+                    .bind(client)
+                    .bind(at_ms)
+                    .bind(since_ms)
+                    .bind(per_account_and_client)
+                    .bind(per_client)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                id
+            }
+            Pool::Sqlite(pool) => {
+                sqlx::query_scalar(RESERVE)
+                    .bind(email)
+                    .bind(client)
+                    .bind(at_ms)
+                    .bind(since_ms)
+                    .bind(per_account_and_client)
+                    .bind(per_client)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        };
+        Ok(id)
     }
 
-    /// Failed attempts after `since_ms`: for this email, and from this client.
-    pub async fn sign_in_failures_since(
+    /// A successful sign-in takes back its reserved attempt and forgets the account's
+    /// failures from that client.
+    pub async fn clear_sign_in_failures(
         &self,
         email: &str,
         client: &str,
-        since_ms: i64,
-    ) -> Result<(i64, i64), StoreError> {
-        let (by_email,): (i64,) = on_pool!(self, pool => {
-            sqlx::query_as("SELECT COUNT(*) FROM sign_in_failures WHERE email = $1 AND at > $2")
-                .bind(email)
-                .bind(since_ms)
-                .fetch_one(pool)
-                .await
-        })?;
-        let (by_client,): (i64,) = on_pool!(self, pool => {
-            sqlx::query_as("SELECT COUNT(*) FROM sign_in_failures WHERE client = $1 AND at > $2")
-                .bind(client)
-                .bind(since_ms)
-                .fetch_one(pool)
-                .await
-        })?;
-        Ok((by_email, by_client))
-    }
-
-    /// A successful sign-in forgets the account's failures.
-    pub async fn clear_sign_in_failures(&self, email: &str) -> Result<(), StoreError> {
+        attempt: i64,
+    ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            sqlx::query("DELETE FROM sign_in_failures WHERE email = $1")
+            sqlx::query("DELETE FROM sign_in_failures WHERE id = $3 OR (email = $1 AND client = $2)")
                 .bind(email)
+                .bind(client)
+                .bind(attempt)
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected())
         })?;
         Ok(())
+    }
+
+    /// Failed sign-ins in the database (for retention checks).
+    pub async fn sign_in_failure_rows(&self) -> Result<i64, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_failures").fetch_one(pool).await
+        })?)
+    }
+
+    /// Deletes failures at or before `failures_before_ms` and sessions past their absolute
+    /// expiry (`now_ms`) or idle since `idle_before_ms`. Returns the rows removed.
+    pub async fn prune_sign_ins(
+        &self,
+        failures_before_ms: i64,
+        now_ms: i64,
+        idle_before_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let failures = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sign_in_failures WHERE at <= $1")
+                .bind(failures_before_ms)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        let sessions = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+                .bind(now_ms)
+                .bind(idle_before_ms)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(failures + sessions)
     }
 }

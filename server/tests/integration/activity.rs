@@ -166,6 +166,7 @@ async fn an_organizations_changes_are_listed_filtered_and_exported(db: TestDb) {
     // The console: a change made there carries its request id too.
     let session = given.session(&admin).await;
     let cookies = format!("enclave_csrf={CSRF}; enclave_session={session}");
+    let csrf = enclave::http::console::csrf::session_bound_token(&session);
     let res = app
         .client
         .post(app.url("/fn/set_public_access"))
@@ -173,7 +174,7 @@ async fn an_organizations_changes_are_listed_filtered_and_exported(db: TestDb) {
         .header(header::ACCEPT, "application/json")
         .header("x-request-id", "req-console-4")
         .form(&[
-            ("csrf_token", CSRF),
+            ("csrf_token", csrf.as_str()),
             ("project_id", project.as_str()),
             ("block", "false"),
             ("confirm", "yes"),

@@ -44,12 +44,19 @@ fn enclave(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Run {
     }
 }
 
+/// `enclave migrate`: the explicit step before operator commands on a new database.
+fn migrated(db: &TestDb) {
+    let run = enclave(db, &["migrate"], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
 fn json(run: &Run) -> Value {
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     serde_json::from_str(run.stdout.trim()).unwrap_or_else(|_| panic!("not JSON: {}", run.stdout))
 }
 
 async fn an_operator_sets_up_an_organization_from_a_script(db: TestDb) {
+    migrated(&db);
     let org = json(&enclave(
         &db,
         &[
@@ -178,6 +185,7 @@ async fn an_operator_sets_up_an_organization_from_a_script(db: TestDb) {
 }
 
 async fn failures_exit_with_codes_scripts_can_tell_apart(db: TestDb) {
+    migrated(&db);
     let usage = enclave(
         &db,
         &["org", "create", "--name", "Acme", "--plan", "gold"],
@@ -385,6 +393,7 @@ async fn operators_review_trials_from_the_cli(db: TestDb) {
 }
 
 async fn operators_manage_allowed_aws_accounts(db: TestDb) {
+    migrated(&db);
     let org = json(&enclave(
         &db,
         &[
@@ -463,6 +472,7 @@ async fn operators_manage_allowed_aws_accounts(db: TestDb) {
 /// `enclave provider status` prints what the running servers recorded: failing provider
 /// calls and connection requests nobody assigned.
 async fn operators_see_provider_health_from_the_cli(db: TestDb) {
+    migrated(&db);
     let healthy = enclave(&db, &["provider", "status"], None);
     assert_eq!(healthy.code, 0, "{}", healthy.stderr);
     assert!(healthy.stdout.contains("healthy"), "{}", healthy.stdout);

@@ -38,6 +38,8 @@ struct Browser<'a> {
     app: &'a TestApp,
     csrf: String,
     session: Option<String>,
+    /// Sent as `X-Forwarded-For`, as a reverse proxy in front would.
+    forwarded_for: Option<String>,
 }
 
 impl<'a> Browser<'a> {
@@ -59,6 +61,15 @@ impl<'a> Browser<'a> {
             app,
             csrf,
             session: None,
+            forwarded_for: None,
+        }
+    }
+
+    /// The token this browser's pages carry: the session's own once signed in.
+    fn token(&self) -> String {
+        match &self.session {
+            Some(session) => enclave::http::console::csrf::session_bound_token(session),
+            None => self.csrf.clone(),
         }
     }
 
@@ -72,9 +83,15 @@ impl<'a> Browser<'a> {
 
     /// A form posted as a browser posts it (asking for a page).
     async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.app
-            .client
-            .post(self.app.url(path))
+        let request = match &self.forwarded_for {
+            Some(address) => self
+                .app
+                .client
+                .post(self.app.url(path))
+                .header("x-forwarded-for", address),
+            None => self.app.client.post(self.app.url(path)),
+        };
+        request
             .header(header::COOKIE, self.cookies())
             .header(header::ACCEPT, "text/html,application/xhtml+xml")
             .form(form)
@@ -84,7 +101,7 @@ impl<'a> Browser<'a> {
     }
 
     async fn sign_in(&mut self, email: &str, password: &str) -> reqwest::Response {
-        let csrf = self.csrf.clone();
+        let csrf = self.token();
         let res = self
             .post(
                 "/fn/sign_in",
@@ -139,25 +156,121 @@ async fn signing_in_sets_a_safe_session_cookie(db: TestDb) {
         browser.signed_in_as().await.as_deref(),
         Some("ada@acme.test")
     );
+}
 
-    // Behind a TLS proxy the cookie is Secure.
-    let res = app
-        .client
-        .post(app.url("/fn/sign_in"))
-        .header(header::COOKIE, browser.cookies())
-        .header("x-forwarded-proto", "https")
-        .form(&[
-            ("email", "ada@acme.test"),
-            ("password", PASSWORD),
-            ("csrf_token", browser.csrf.as_str()),
-        ])
+async fn over_https_cookies_are_host_bound_and_hsts_is_sent(db: TestDb) {
+    let (app, _) = app_with_user(&db, &[]).await;
+    let https = |request: reqwest::RequestBuilder| request.header("x-forwarded-proto", "https");
+    let page = https(app.client.get(app.url("/sign-in")))
         .send()
         .await
         .unwrap();
-    assert!(set_cookie(&res, "enclave_session")
+    assert_eq!(
+        page.headers()[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000; includeSubDomains"
+    );
+    let (csrf, cookie) = set_cookie(&page, "__Host-enclave_csrf").expect("a __Host- CSRF cookie");
+    for attribute in ["Secure", "Path=/", "HttpOnly", "SameSite=Strict"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    assert!(!cookie.contains("Domain"), "{cookie}");
+    let sign_in = |cookies: String| {
+        https(app.client.post(app.url("/fn/sign_in")))
+            .header(header::COOKIE, cookies)
+            .header(header::ACCEPT, "text/html")
+            .form(&[
+                ("email", "ada@acme.test"),
+                ("password", PASSWORD),
+                ("csrf_token", csrf.as_str()),
+            ])
+            .send()
+    };
+    // A cookie without the prefix (which anyone on a sibling host could have planted) does
+    // not count over HTTPS.
+    let planted = sign_in(format!("enclave_csrf={csrf}")).await.unwrap();
+    assert_eq!(planted.status(), StatusCode::FORBIDDEN);
+    let res = sign_in(format!("__Host-enclave_csrf={csrf}"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND, "{:?}", res.headers());
+    let (session, cookie) =
+        set_cookie(&res, "__Host-enclave_session").expect("a __Host- session cookie");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    let who = |cookie: String| {
+        https(app.client.get(app.url("/fn/session")))
+            .header(header::COOKIE, cookie)
+            .send()
+    };
+    let answer = who(format!("__Host-enclave_session={session}"))
+        .await
+        .unwrap();
+    assert_eq!(answer.headers()[header::CACHE_CONTROL], "no-store");
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["user"]["email"], "ada@acme.test");
+    let body: Value = who(format!("enclave_session={session}"))
+        .await
         .unwrap()
-        .1
-        .contains("; Secure"));
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        body["user"].is_null(),
+        "an unprefixed session cookie was honoured over HTTPS"
+    );
+    // Plain HTTP gets neither the prefix nor HSTS.
+    let plain = app.client.get(app.url("/sign-in")).send().await.unwrap();
+    assert!(plain
+        .headers()
+        .get(header::STRICT_TRANSPORT_SECURITY)
+        .is_none());
+    assert!(
+        set_cookie(&plain, "enclave_csrf").is_some(),
+        "{} {:?}",
+        plain.status(),
+        plain.headers()
+    );
+}
+
+async fn the_csrf_token_is_bound_to_the_session(db: TestDb) {
+    let (app, _) = app_with_user(&db, &[]).await;
+    let mut browser = Browser::open(&app).await;
+    browser.sign_in("ada@acme.test", PASSWORD).await;
+    assert!(browser.session.is_some());
+    // The cookie's token (which someone able to plant cookies could choose) no longer
+    // works once signed in…
+    let cookie_token = browser.csrf.clone();
+    let refused = browser
+        .post("/fn/sign_out", &[("csrf_token", &cookie_token)])
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.signed_in_as().await.as_deref(),
+        Some("ada@acme.test")
+    );
+    // …the pages carry the session's own token, and that one does.
+    let page_token = app
+        .client
+        .get(app.url("/fn/session"))
+        .header(header::COOKIE, browser.cookies())
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(page_token, cookie_token);
+    assert_eq!(page_token, browser.token());
+    let out = browser
+        .post("/fn/sign_out", &[("csrf_token", &page_token)])
+        .await;
+    assert_eq!(out.status(), StatusCode::FOUND);
+    assert_eq!(browser.signed_in_as().await, None);
 }
 
 async fn state_changing_requests_without_the_token_are_refused(db: TestDb) {
@@ -208,7 +321,7 @@ async fn state_changing_requests_without_the_token_are_refused(db: TestDb) {
     assert_eq!(fn_post.status(), StatusCode::FORBIDDEN);
 
     // With the token, sign-out ends the session and clears the cookie.
-    let csrf = browser.csrf.clone();
+    let csrf = browser.token();
     let out = browser.post("/fn/sign_out", &[("csrf_token", &csrf)]).await;
     assert_eq!(out.status(), StatusCode::FOUND);
     assert_eq!(location(&out), "/sign-in?signed_out=1");
@@ -328,6 +441,7 @@ async fn sessions_rotate_and_expire(db: TestDb) {
         app: &app,
         csrf: browser.csrf.clone(),
         session: Some(first),
+        forwarded_for: None,
     };
     assert_eq!(old.signed_in_as().await, None);
 
@@ -347,6 +461,152 @@ async fn sessions_rotate_and_expire(db: TestDb) {
     browser.sign_in("ada@acme.test", PASSWORD).await;
     clock.advance(10 * 60_000);
     assert_eq!(browser.signed_in_as().await, None);
+}
+
+async fn parallel_guesses_cannot_race_the_attempt_limit(db: TestDb) {
+    use app::domain::ErrorCode;
+    let (app, _clock) = app_with_user(&db, &[]).await;
+    let before = app.services.password_verifications();
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let services = app.services.clone();
+        guesses.spawn(async move {
+            services
+                .sign_in("ada@acme.test", &format!("guess {i}"), "198.51.100.7", None)
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code
+        });
+    }
+    let codes = guesses.join_all().await;
+    let verified = app.services.password_verifications() - before;
+    let wrong = codes
+        .iter()
+        .filter(|c| **c == ErrorCode::InvalidCredentials)
+        .count();
+    let refused = codes
+        .iter()
+        .filter(|c| **c == ErrorCode::TooManyAttempts)
+        .count();
+    assert_eq!(
+        (verified, wrong, refused),
+        (5, 5, 45),
+        "50 parallel guesses: verifications, wrong-password answers, refusals"
+    );
+    // The stranger locked out only themselves: Ada, from her own address, signs in.
+    let stranger = app
+        .services
+        .sign_in("ada@acme.test", PASSWORD, "198.51.100.7", None)
+        .await;
+    assert_eq!(
+        stranger.err().map(|e| e.code),
+        Some(ErrorCode::TooManyAttempts)
+    );
+    app.services
+        .sign_in("ada@acme.test", PASSWORD, "192.0.2.10", None)
+        .await
+        .expect("the account's owner is not kept out by a stranger's guesses");
+}
+
+async fn overlong_credentials_are_refused_before_any_hashing(db: TestDb) {
+    let (app, _clock) = app_with_user(&db, &[]).await;
+    let before = app.services.password_verifications();
+    let long_email = format!("{}@acme.test", "a".repeat(250));
+    let err = app
+        .services
+        .sign_in(&long_email, PASSWORD, "192.0.2.1", None)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.message, "Invalid email: use at most 254 characters.");
+    let err = app
+        .services
+        .sign_in("ada@acme.test", &"p".repeat(1025), "192.0.2.1", None)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.message,
+        "Invalid password: use at most 1024 characters."
+    );
+    assert_eq!(app.services.password_verifications(), before);
+    // Over HTTP the browser is sent back with the error named.
+    let mut browser = Browser::open(&app).await;
+    let res = browser.sign_in("ada@acme.test", &"p".repeat(1025)).await;
+    assert_eq!(location(&res), "/sign-in?error=too_long");
+    let page = app
+        .client
+        .get(app.url("/sign-in?error=too_long"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("a password at most 1024"), "{page}");
+}
+
+async fn old_failures_and_ended_sessions_are_pruned(db: TestDb) {
+    let (app, clock) = app_with_user(&db, &["--session-idle-minutes", "30"]).await;
+    let mut browser = Browser::open(&app).await;
+    browser.sign_in("ada@acme.test", PASSWORD).await;
+    assert!(browser.session.is_some());
+    for _ in 0..3 {
+        browser.sign_in("bob@acme.test", "guess").await;
+    }
+    let sessions = || db.count("SELECT COUNT(*) FROM sessions", &[]);
+    assert_eq!(app.store.sign_in_failure_rows().await.unwrap(), 3);
+    assert_eq!(sessions().await, 1);
+    // Past the counting window the failures go; the session, idle for 16 minutes, stays.
+    clock.advance(16 * 60_000);
+    app.services.prune_sign_ins().await.unwrap();
+    assert_eq!(app.store.sign_in_failure_rows().await.unwrap(), 0);
+    assert_eq!(sessions().await, 1);
+    // Idle past the limit, it goes too, without anyone presenting it.
+    clock.advance(15 * 60_000);
+    app.services.prune_sign_ins().await.unwrap();
+    assert_eq!(sessions().await, 0);
+}
+
+async fn the_client_address_comes_from_a_proxy_header_only_when_configured(db: TestDb) {
+    // Not configured: the header is the client's to choose, so it is ignored — changing it
+    // does not escape the lock.
+    let (app, _clock) = app_with_user(&db, &[]).await;
+    let mut browser = Browser::open(&app).await;
+    browser.forwarded_for = Some("198.51.100.1".into());
+    for _ in 0..5 {
+        browser.sign_in("ada@acme.test", "guess").await;
+    }
+    browser.forwarded_for = Some("198.51.100.2".into());
+    let still = browser.sign_in("ada@acme.test", PASSWORD).await;
+    assert_eq!(location(&still), "/sign-in?error=too_many_attempts");
+
+    // Configured: the proxy's header names the client (its last entry, the one the proxy
+    // added), so one client's failures do not lock out another behind the same proxy.
+    let other_db = if db.is_postgres() {
+        TestDb::postgres().await.unwrap()
+    } else {
+        TestDb::sqlite().await
+    };
+    let (app, _clock) =
+        app_with_user(&other_db, &["--client-address-header", "X-Forwarded-For"]).await;
+    let mut stranger = Browser::open(&app).await;
+    stranger.forwarded_for = Some("203.0.113.5, 198.51.100.1".into());
+    for _ in 0..5 {
+        stranger.sign_in("ada@acme.test", "guess").await;
+    }
+    let locked = stranger.sign_in("ada@acme.test", PASSWORD).await;
+    assert_eq!(location(&locked), "/sign-in?error=too_many_attempts");
+    // Spoofing the first entry does not help the stranger…
+    stranger.forwarded_for = Some("192.0.2.77, 198.51.100.1".into());
+    let spoofed = stranger.sign_in("ada@acme.test", PASSWORD).await;
+    assert_eq!(location(&spoofed), "/sign-in?error=too_many_attempts");
+    // …and Ada, behind the same proxy from her own address, is not locked out.
+    let mut ada = Browser::open(&app).await;
+    ada.forwarded_for = Some("198.51.100.2".into());
+    let res = ada.sign_in("ada@acme.test", PASSWORD).await;
+    assert_eq!(location(&res), "/");
 }
 
 /// An organization Ada and Bob are members of, for pages that follow it live.
@@ -471,4 +731,10 @@ on_both_backends!(
     wrong_passwords_and_unknown_accounts_look_the_same,
     failed_sign_ins_are_rate_limited,
     sessions_rotate_and_expire,
+    parallel_guesses_cannot_race_the_attempt_limit,
+    overlong_credentials_are_refused_before_any_hashing,
+    old_failures_and_ended_sessions_are_pruned,
+    the_client_address_comes_from_a_proxy_header_only_when_configured,
+    over_https_cookies_are_host_bound_and_hsts_is_sent,
+    the_csrf_token_is_bound_to_the_session,
 );

@@ -86,7 +86,9 @@ impl World {
         accept: &str,
     ) -> reqwest::Response {
         let mut form = form.to_vec();
-        form.push(("csrf_token", CSRF));
+        // Signed in, the forms carry the session's own token.
+        let csrf = enclave::http::console::csrf::session_bound_token(session);
+        form.push(("csrf_token", &csrf));
         self.app
             .client
             .post(self.app.url(path))

@@ -54,7 +54,15 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(request, state).await.map_err(|e| {
-            ApiError::bad_request(format!("The request body could not be read: {e}."))
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    e.status(),
+                    "payload_too_large",
+                    crate::http::limits::too_large_message(),
+                )
+            } else {
+                ApiError::bad_request(format!("The request body could not be read: {e}."))
+            }
         })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonBody(T::default()));

@@ -7,7 +7,7 @@ pub mod csrf;
 pub mod live;
 pub mod setup;
 
-use app::session::{cookie_value, SESSION_COOKIE};
+use app::session::{cookie_name, cookie_value, RequestFacts, SESSION_COOKIE};
 use axum::{
     extract::{FromRef, FromRequestParts},
     http::request::Parts,
@@ -25,12 +25,18 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionCookie {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // The CSRF layer, which every console route is behind, recorded whether this came
+        // over HTTPS, which decides the cookie's name.
+        let secure = parts
+            .extensions
+            .get::<RequestFacts>()
+            .is_some_and(|facts| facts.secure);
         Ok(SessionCookie(
             parts
                 .headers
                 .get(axum::http::header::COOKIE)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|h| cookie_value(h, SESSION_COOKIE))
+                .and_then(|h| cookie_value(h, &cookie_name(SESSION_COOKIE, secure)))
                 .map(str::to_owned),
         ))
     }

@@ -59,7 +59,7 @@ impl TestDb {
     }
 
     pub async fn store(&self) -> Store {
-        enclave::startup::open_store(&self.url)
+        enclave::startup::open_and_migrate(&self.url)
             .await
             .expect("open and migrate the test database")
     }
@@ -269,5 +269,109 @@ pub fn audit() -> AuditEntry {
         after: None,
         request_id: None,
         at_ms: 0,
+    }
+}
+
+/// `enclave serve`, the binary, as a child process on the test's database (for crashes and
+/// upgrades: things an in-process server cannot show). Killed when dropped.
+pub struct ServerProcess {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts `enclave serve` with `extra` flags on a free loopback port and waits until it
+    /// is ready (`/readyz`), at most 30 s.
+    pub async fn start(db: &TestDb, extra: &[&str]) -> Self {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let addr = format!("127.0.0.1:{port}");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_enclave"))
+            .arg("serve")
+            .args(["--addr", &addr, "--site-root", "target/site"])
+            .args(extra)
+            .env("DATABASE_URL", &db.url)
+            .env("ENCLAVE_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("run enclave serve");
+        let mut server = Self {
+            child,
+            base: format!("http://{addr}"),
+        };
+        let client = reqwest::Client::new();
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(answer) = client.get(format!("{}/readyz", server.base)).send().await {
+                if answer.status().is_success() {
+                    return server;
+                }
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("enclave serve exited before it was ready: {status}");
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "enclave serve was not ready within 30 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: no shutdown, no checkpoint, no flush — a crash.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+impl TestDb {
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres")
+    }
+
+    /// A one-number query straight on the database (`$n` bound to `args`), for checks the
+    /// product has no call for, such as comparing a table with its audit rows.
+    pub async fn count(&self, sql: &str, args: &[&str]) -> i64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        if self.is_postgres() {
+            let mut conn = PgConnection::connect(&self.url).await.unwrap();
+            let mut query = sqlx::query_scalar(sql);
+            for arg in args {
+                query = query.bind(*arg);
+            }
+            query.fetch_one(&mut conn).await.unwrap()
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+            let mut query = sqlx::query_scalar(sql);
+            for arg in args {
+                query = query.bind(*arg);
+            }
+            query.fetch_one(&mut conn).await.unwrap()
+        }
+    }
+
+    /// Runs SQL statements (separated by `;`) straight on the database.
+    pub async fn execute(&self, sql: &str) {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        if self.is_postgres() {
+            let mut conn = PgConnection::connect(&self.url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+        }
     }
 }
