@@ -180,6 +180,12 @@ pub struct ReconcilerConfig {
     #[arg(long, env = "ENCLAVE_RECONCILE_INTERVAL_MS", default_value_t = 500)]
     pub reconcile_interval_ms: u64,
 
+    /// Background work (the reconciler) runs on one instance at a time, under a lease renewed
+    /// every pass; when its holder stops renewing (a crash), another instance takes over
+    /// after this many milliseconds.
+    #[arg(long, env = "ENCLAVE_LEADER_LEASE_MS", default_value_t = 15_000, value_parser = clap::value_parser!(u64).range(500..=600_000))]
+    pub leader_lease_ms: u64,
+
     /// Simulator: how long after assignment an endpoint is accepted, in milliseconds.
     #[arg(
         long,

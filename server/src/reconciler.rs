@@ -437,13 +437,32 @@ pub async fn run(
     services: Services,
     provider: Box<dyn Provider>,
     interval: Duration,
+    leadership: Leadership,
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut stop = stop;
     let mut last_prune: Option<std::time::Instant> = None;
     let mut last_survey: Option<std::time::Instant> = None;
     let mut last_problems: Option<Vec<(String, String, String, i64)>> = None;
+    let mut leading = false;
     loop {
+        // Only the instance holding the lease works; the others wait for it to lapse.
+        let holds = leadership.renew(&services).await;
+        if holds != leading {
+            leading = holds;
+            if holds {
+                tracing::info!(instance = %leadership.instance, "this instance now does the background work");
+            } else {
+                tracing::info!(instance = %leadership.instance, "another instance does the background work");
+            }
+        }
+        if !holds {
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = stop.changed() => return,
+            }
+            continue;
+        }
         if let Err(e) = reconcile_once(&services, provider.as_ref()).await {
             tracing::warn!(error = %e, "reconciler pass failed; will retry");
         }
@@ -477,7 +496,74 @@ pub async fn run(
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
-            _ = stop.changed() => return,
+            _ = stop.changed() => {
+                leadership.release(&services).await;
+                return;
+            }
+        }
+    }
+}
+
+/// The lease under which one instance at a time does the background work.
+pub const RECONCILER_LEASE: &str = "reconciler";
+
+/// Which instance this is, and how long its hold on the background work lasts unrenewed: a
+/// crashed leader's work is taken over by another instance after at most `ttl`.
+#[derive(Clone, Debug)]
+pub struct Leadership {
+    pub instance: String,
+    pub ttl: Duration,
+}
+
+impl Leadership {
+    /// A name for this process that operators can trace: host, process id, and a random
+    /// part (process ids are reused).
+    pub fn for_this_process(ttl: Duration) -> Self {
+        let host = std::fs::read_to_string("/etc/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "host".into());
+        let random = uuid::Uuid::new_v4().simple().to_string();
+        Self {
+            instance: format!("{host}:{}:{}", std::process::id(), &random[..8]),
+            ttl,
+        }
+    }
+
+    /// Wall-clock time (shared by every instance), not the services' clock, which tests move
+    /// by hand.
+    fn now_ms() -> i64 {
+        chrono::Utc::now().timestamp_millis()
+    }
+
+    async fn renew(&self, services: &Services) -> bool {
+        match services
+            .store()
+            .try_lease(
+                RECONCILER_LEASE,
+                &self.instance,
+                Self::now_ms(),
+                self.ttl.as_millis() as i64,
+            )
+            .await
+        {
+            Ok(holds) => holds,
+            Err(e) => {
+                // Not knowing is not holding: never work without the lease.
+                tracing::warn!(error = %e, "renewing the background-work lease failed");
+                false
+            }
+        }
+    }
+
+    async fn release(&self, services: &Services) {
+        if let Err(e) = services
+            .store()
+            .release_lease(RECONCILER_LEASE, &self.instance)
+            .await
+        {
+            tracing::warn!(error = %e, "releasing the background-work lease failed; it lapses by itself");
         }
     }
 }

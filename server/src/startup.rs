@@ -105,6 +105,7 @@ pub struct Application {
     /// A proxy to run beside the server (`--embedded-proxy`).
     embedded_proxy: Option<crate::proxy::Proxy>,
     limits: http::serve::ConnectionLimits,
+    leadership: reconciler::Leadership,
 }
 
 impl Application {
@@ -190,6 +191,9 @@ impl Application {
             provider,
             stopping,
             embedded_proxy,
+            leadership: reconciler::Leadership::for_this_process(std::time::Duration::from_millis(
+                config.reconciler.leader_lease_ms,
+            )),
             limits: http::serve::ConnectionLimits {
                 max_connections: config.max_connections as usize,
                 header_read_timeout: std::time::Duration::from_millis(
@@ -217,6 +221,7 @@ impl Application {
             self.services.clone(),
             self.provider,
             self.reconcile_interval,
+            self.leadership,
             stop_rx,
         ));
         let proxy = self.embedded_proxy.map(|proxy| {

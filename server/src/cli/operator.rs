@@ -196,6 +196,13 @@ async fn provider(command: ProviderCommand, output: Output) -> anyhow::Result<()
                     p.message
                 ));
             }
+            if let Some(lease) = &status.background_work {
+                lines.push(format!(
+                    "background work\t{}\tholds until {}",
+                    lease.holder,
+                    app::domain::format_time(lease.expires_at)
+                ));
+            }
             for r in &status.unassigned {
                 lines.push(format!(
                     "unassigned\t{}\t{}\t{}\towner {}\tfirst seen {}",
@@ -209,7 +216,11 @@ async fn provider(command: ProviderCommand, output: Output) -> anyhow::Result<()
             print(
                 output,
                 lines.join("\n"),
-                json!({"problems": status.problems, "unassigned": status.unassigned}),
+                json!({
+                    "problems": status.problems,
+                    "unassigned": status.unassigned,
+                    "background_work": status.background_work,
+                }),
             );
         }
     }

@@ -10,6 +10,8 @@ pub struct ProviderStatus {
     pub provider: &'static str,
     pub problems: Vec<ProviderProblemRow>,
     pub unassigned: Vec<ConnectionRequestRow>,
+    /// Which instance does the background work, and until when it holds it unrenewed.
+    pub background_work: Option<crate::store::LeaseRow>,
 }
 
 impl Services {
@@ -20,6 +22,10 @@ impl Services {
             provider: self.provider_name(),
             problems: self.store.provider_problems().await?,
             unassigned: self.store.unassigned_requests(200).await?,
+            background_work: self
+                .store
+                .lease(crate::reconciler::RECONCILER_LEASE)
+                .await?,
         })
     }
 

@@ -38,6 +38,7 @@ mod aws_accounts;
 mod data_plane;
 mod error;
 pub(crate) mod feed;
+mod leases;
 mod network;
 mod provider;
 mod schema;
@@ -54,6 +55,7 @@ pub use aws_accounts::AllowedAccountRow;
 pub use data_plane::{EvidenceRow, ProxyHeartbeatRow, UpstreamRow};
 pub use error::StoreError;
 pub use feed::ChangeEvent;
+pub use leases::LeaseRow;
 pub use network::{
     AssignOutcome, AssignRequest, AssignmentRow, RemoveOutcome, RestrictOutcome, RestrictionRow,
     SettingsChange, SettingsOutcome, Settlement, UnrestrictOutcome,

@@ -15,6 +15,7 @@ mod console_setup;
 mod durability;
 mod front_door;
 mod http;
+mod instances;
 mod proxy;
 mod store;
 mod trials;

@@ -222,7 +222,43 @@ async fn unassigned_requests_are_bounded(db: TestDb) {
     assert!(kept.iter().any(|r| r.region_id == "aws-us-east-2"));
 }
 
+async fn a_lease_has_one_holder_until_it_lapses(db: TestDb) {
+    let store = db.store().await;
+    // Racing for a free lease: exactly one of many wins.
+    let mut racers = tokio::task::JoinSet::new();
+    for n in 0..16 {
+        let store = store.clone();
+        racers.spawn(async move {
+            store
+                .try_lease("work", &format!("instance-{n}"), 1_000, 5_000)
+                .await
+                .unwrap()
+        });
+    }
+    let winners = racers.join_all().await.into_iter().filter(|w| *w).count();
+    assert_eq!(winners, 1);
+    let holder = store.lease("work").await.unwrap().unwrap().holder;
+    // The holder renews; nobody else gets it before it lapses…
+    assert!(store
+        .try_lease("work", &holder, 4_000, 5_000)
+        .await
+        .unwrap());
+    assert!(!store.try_lease("work", "late", 8_999, 5_000).await.unwrap());
+    // …and once it has, the next one takes it.
+    assert!(store.try_lease("work", "late", 9_000, 5_000).await.unwrap());
+    assert!(!store
+        .try_lease("work", &holder, 9_001, 5_000)
+        .await
+        .unwrap());
+    // Released by its holder only.
+    store.release_lease("work", &holder).await.unwrap();
+    assert_eq!(store.lease("work").await.unwrap().unwrap().holder, "late");
+    store.release_lease("work", "late").await.unwrap();
+    assert!(store.lease("work").await.unwrap().is_none());
+}
+
 on_both_backends!(
+    a_lease_has_one_holder_until_it_lapses,
     unassigned_requests_are_bounded,
     every_change_is_a_versioned_event,
     migrations_are_idempotent,

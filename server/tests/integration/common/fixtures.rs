@@ -6,7 +6,7 @@
 use app::domain::{Label, OrgId, Plan, RegionId, Role, VpcEndpointId};
 use enclave::{
     services::{Caller, KeyOwner, Services},
-    store::{ProjectRow, Settlement},
+    store::{ProjectRow, Settlement, Store},
 };
 
 use super::TestApp;
@@ -22,22 +22,29 @@ pub struct Person {
     pub api_key: String,
 }
 
-/// Builds fixtures on one running app, acting as the operator.
-pub struct Given<'a> {
-    app: &'a TestApp,
+/// Builds fixtures through one set of services (a running app's, or — for tests whose
+/// servers are binaries — services over the test's store), acting as the operator.
+pub struct Given {
+    services: Services,
+    store: Store,
     operator: Caller,
 }
 
-pub fn given(app: &TestApp) -> Given<'_> {
+pub fn given(app: &TestApp) -> Given {
+    given_on(app.services.clone(), app.store.clone())
+}
+
+pub fn given_on(services: Services, store: Store) -> Given {
     Given {
-        app,
+        services,
+        store,
         operator: Caller::operator_cli(),
     }
 }
 
-impl Given<'_> {
+impl Given {
     fn services(&self) -> &Services {
-        &self.app.services
+        &self.services
     }
 
     pub async fn org(&self, name: &str, plan: Plan) -> OrgId {
@@ -143,8 +150,7 @@ impl Given<'_> {
             .await
             .unwrap();
         if accepted {
-            self.app
-                .store
+            self.store
                 .settle_assignment(
                     id,
                     &Settlement {

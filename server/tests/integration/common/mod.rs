@@ -15,7 +15,7 @@ use enclave::{
 use sqlx::{Connection, PgConnection};
 
 pub mod fixtures;
-pub use fixtures::{given, PASSWORD};
+pub use fixtures::{given, given_on, PASSWORD};
 
 /// One test's private database, removed when dropped.
 pub struct TestDb {
