@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::{
     domain::{
         ApiKeysView, AwsAccountId, Done, Flash, IpAllowEntry, Label, OrgId, OrgPageView,
-        OrgSummary, ProjectId, ProjectPageView, RegionId, SetupStep, SystemStatus, VpcEndpointId,
+        OrgSummary, ProjectId, ProjectPageView, RegionId, SetupStep, StatusReport, VpcEndpointId,
     },
     session::SessionUser,
 };
@@ -117,8 +117,9 @@ pub enum ConsoleChange {
 
 #[async_trait::async_trait]
 pub trait ConsoleBackend: Send + Sync + 'static {
-    /// A snapshot of the control plane for the overview page.
-    async fn system_status(&self) -> Result<SystemStatus, BackendError>;
+    /// The control plane's state for the overview page: whether it answers, and for an
+    /// operator's session the internals.
+    async fn status_report(&self, session: Option<&str>) -> Result<StatusReport, BackendError>;
 
     /// Signs a person in from `client` (the address failed attempts are counted against),
     /// replacing the browser's `previous` session if it had one.

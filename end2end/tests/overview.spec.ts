@@ -1,5 +1,6 @@
 // The overview page renders real data from the store, with or without JavaScript.
 import { test, expect } from "./fixtures";
+import { DEMO_PASSWORD, signIn } from "./world";
 
 test("overview shows the control plane status read from the database", async ({ page }) => {
   const response = await page.goto("/");
@@ -10,10 +11,20 @@ test("overview shows the control plane status read from the database", async ({ 
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(
     "Private networking for your Postgres projects",
   );
+  await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
+  // A stranger learns only that the control plane answers…
+  await expect(page.getByTestId("reachable")).toHaveText(
+    "The control plane and its database are answering.",
+  );
+  await expect(page.getByTestId("database")).toHaveCount(0);
+  await expect(page.getByTestId("schema")).toHaveCount(0);
+
+  // …an operator sees the internals.
+  await signIn(page, "operator@enclave.example", DEMO_PASSWORD);
+  await page.goto("/");
   await expect(page.getByTestId("database")).toHaveText("SQLite (embedded)");
   await expect(page.getByTestId("schema")).toContainText(/^\d+ — /);
   await expect(page.getByTestId("organizations")).toHaveText(/^\d+$/);
-  await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
 });
 
 test.describe("unknown addresses", () => {

@@ -39,10 +39,13 @@ export function freshOrg(): World {
   return { org, project, admin, member, key };
 }
 
-export async function signIn(page: Page, email: string) {
+/** The password `--demo` gives its accounts (the operator among them). */
+export const DEMO_PASSWORD = "enclave-demo-password";
+
+export async function signIn(page: Page, email: string, password = PASSWORD) {
   await page.goto("/sign-in");
   await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByTestId("signed-in-as")).toHaveText(email);
 }

@@ -65,7 +65,7 @@ pub struct ServeConfig {
     pub migrate: bool,
 
     /// Seed an empty database with demo organizations, people and projects, and print how
-    /// to sign in. Never touches a database that already has organizations.
+    /// to sign in. Never touches a database that already has users or organizations.
     #[arg(long)]
     pub demo: bool,
 

@@ -1,6 +1,6 @@
 //! Demo data for `enclave serve --demo`: an empty database gets two organizations, people in
 //! every role and a few projects, so the console can be tried at once. A database that
-//! already has organizations is never touched.
+//! already has users or organizations is never touched.
 
 use app::domain::{OrgId, Plan, RegionId, Role};
 
@@ -39,9 +39,13 @@ pub const ACCOUNTS: [DemoAccount; 5] = [
     },
 ];
 
-/// Seeds an empty database; answers whether it did.
+/// Seeds an empty database; answers whether it did. A database with any user or any
+/// organization is left alone: the demo accounts have a published password (one of them an
+/// operator), so adding them to a real deployment would open it to anyone.
 pub async fn seed(services: &Services) -> anyhow::Result<bool> {
-    if services.store().system_status().await?.organizations > 0 {
+    if services.store().system_status().await?.organizations > 0
+        || services.store().user_count().await? > 0
+    {
         return Ok(false);
     }
     let op = Caller::operator_cli();

@@ -313,6 +313,27 @@ impl From<AwsAccountId> for String {
 #[serde(try_from = "String", into = "String")]
 pub struct Label(String);
 
+/// The first character in `text` that is invisible or changes the direction text is shown
+/// in: zero-width spaces and joiners, direction marks, embeddings, overrides and isolates
+/// (`U+202E` turns "exe.txt" into what looks like "txt.exe"), the word joiner and invisible
+/// operators, the byte-order mark, the soft hyphen. In a name people read, they make it look
+/// like something it is not.
+pub fn deceptive_char(text: &str) -> Option<char> {
+    text.chars().find(|c| {
+        matches!(
+            *c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+    })
+}
+
 impl Label {
     pub const MAX_CHARS: usize = 64;
 
@@ -322,6 +343,16 @@ impl Label {
             return Err(FieldError::new(
                 "label",
                 "must not contain control characters such as tabs or line breaks.",
+            ));
+        }
+        if let Some(c) = deceptive_char(value) {
+            return Err(FieldError::new(
+                "label",
+                format!(
+                    "contains the invisible or text-direction character U+{:04X}, which would make \
+                     the label read differently from what it is; type it without that character.",
+                    c as u32
+                ),
             ));
         }
         let count = value.chars().count();
@@ -349,6 +380,29 @@ impl TryFrom<String> for Label {
 impl From<Label> for String {
     fn from(value: Label) -> String {
         value.0
+    }
+}
+
+#[cfg(test)]
+mod deceptive_tests {
+    use super::*;
+
+    #[test]
+    fn labels_refuse_invisible_and_direction_characters() {
+        for bad in [
+            "prod\u{202E}gpj",
+            "a\u{200B}b",
+            "\u{2066}x\u{2069}",
+            "x\u{FEFF}",
+            "a\u{200D}b",
+        ] {
+            let err = Label::parse(bad).unwrap_err();
+            assert!(err.to_string().contains("U+"), "{bad:?}: {err}");
+        }
+        // Ordinary text in any script is fine, including right-to-left scripts themselves.
+        for good in ["prod vpc", "Zürich", "שלום", "مرحبا", "東京"] {
+            assert!(Label::parse(good).is_ok(), "{good}");
+        }
     }
 }
 

@@ -24,11 +24,13 @@ pub use activity::{
     ACTIVITY_PAGE, ACTIVITY_PAGE_MAX,
 };
 pub use error_code::{ConsoleError, ErrorCode, ErrorKind, SIGN_IN_FIRST};
-pub use ids::{AwsAccountId, FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId};
+pub use ids::{
+    deceptive_char, AwsAccountId, FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId,
+};
 pub use ip_allow::{AllowedIpRule, IpAllowEntry, MAX_ALLOWED_IPS};
 pub use region::{Region, RegionCatalog};
 pub use setup::{AwsDetails, SetupPageView, SetupStep};
-pub use status::{DatabaseBackend, SystemStatus};
+pub use status::{DatabaseBackend, StatusReport, SystemStatus};
 pub use tenancy::{
     private_networking_entitled, EndpointState, Plan, Role, RolloutState, SettingState, Trial,
     TrialState, API_KEY_MAX_EXPIRY_DAYS,

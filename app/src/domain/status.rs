@@ -20,7 +20,18 @@ impl DatabaseBackend {
     }
 }
 
-/// A snapshot of the control plane, read from the store.
+/// What the overview page reports. Anyone learns that the control plane and its database
+/// answer; only operators see the internals ([`SystemStatus`]: engine, schema, counts,
+/// version), which would otherwise tell a stranger what to attack.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusReport {
+    /// The database answered this request.
+    pub database_reachable: bool,
+    /// The internals, for operators only.
+    pub detail: Option<SystemStatus>,
+}
+
+/// A snapshot of the control plane, read from the store (operators only).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SystemStatus {
     pub database: DatabaseBackend,

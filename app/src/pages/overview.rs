@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::domain::SystemStatus;
+use crate::domain::{StatusReport, SystemStatus};
 use crate::server_fns::get_system_status;
 
 #[component]
@@ -39,7 +39,20 @@ pub fn OverviewPage() -> impl IntoView {
                         status
                             .get()
                             .map(|result| match result {
-                                Ok(s) => view! { <StatusTable status=s/> }.into_any(),
+                                Ok(StatusReport { detail: Some(s), .. }) => {
+                                    view! { <StatusTable status=s/> }.into_any()
+                                }
+                                Ok(StatusReport { detail: None, .. }) => {
+                                    view! {
+                                        <p data-testid="reachable">
+                                            "The control plane and its database are answering."
+                                        </p>
+                                        <p class="muted">
+                                            "Operators see the database, schema version and counts here."
+                                        </p>
+                                    }
+                                        .into_any()
+                                }
                                 Err(e) => {
                                     view! {
                                         <p class="error">

@@ -14,7 +14,7 @@ pub use crate::domain::SIGN_IN_FIRST;
 use crate::{
     domain::{
         ApiKeysView, ConsoleError, ErrorCode, OrgPageView, OrgSummary, ProjectPageView,
-        SystemStatus,
+        StatusReport,
     },
     session::SessionView,
 };
@@ -47,8 +47,11 @@ impl FromServerFnError for ConsoleError {
 /// Reads a fresh snapshot of the control plane. A GET: it changes nothing, so it needs no
 /// CSRF token.
 #[server(prefix = "/fn", endpoint = "system_status", input = GetUrl)]
-pub async fn get_system_status() -> Result<SystemStatus, ConsoleError> {
-    crate::backend::backend()?.system_status().await
+pub async fn get_system_status() -> Result<StatusReport, ConsoleError> {
+    let session = request_cookie(crate::session::SESSION_COOKIE);
+    crate::backend::backend()?
+        .status_report(session.as_deref())
+        .await
 }
 
 /// Who is signed in, and the CSRF token this page's forms must carry.

@@ -55,7 +55,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("{}", crate::demo::sign_in_help(app.local_addr()));
                 } else {
                     println!(
-                        "--demo: the database already has organizations; no demo data was added. \
+                        "--demo: the database already has users or organizations; no demo data was added. \
                          Demo accounts (if this database was seeded before) use the password \"{}\".",
                         crate::demo::DEMO_PASSWORD
                     );

@@ -66,6 +66,17 @@ fn non_empty_name(field: &str, value: &str) -> Result<String, ServiceError> {
             format!("Invalid {field}: enter 1 to 100 printable characters."),
         ));
     }
+    if let Some(c) = app::domain::deceptive_char(name) {
+        return Err(ServiceError::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "Invalid {field}: it contains the invisible or text-direction character U+{:04X}, \
+                 which would make it read differently from what it is; type it without that \
+                 character.",
+                c as u32
+            ),
+        ));
+    }
     Ok(name.to_string())
 }
 
@@ -98,21 +109,26 @@ impl Services {
     ) -> Result<OrganizationRow, ServiceError> {
         require_operator(caller)?;
         let name = non_empty_name("name", name)?;
-        let id = names::org_id();
-        let audit = self
-            .audit(caller, "organization.create", &id)
-            .org(&id)
-            .after(json!({"name": name, "plan": plan}));
-        self.store
-            .insert_organization(
-                &NewOrganization {
-                    id: &id,
-                    name: &name,
-                    plan: plan.as_str(),
-                },
-                &audit,
-            )
-            .await?;
+        // Ids are random; on the rare collision, draw again (never a 500 for bad luck).
+        let mut attempt = 0;
+        let id = loop {
+            attempt += 1;
+            let id = names::org_id();
+            let audit = self
+                .audit(caller, "organization.create", &id)
+                .org(&id)
+                .after(json!({"name": name, "plan": plan}));
+            let org = NewOrganization {
+                id: &id,
+                name: &name,
+                plan: plan.as_str(),
+            };
+            match self.store.insert_organization(&org, &audit).await {
+                Ok(()) => break id,
+                Err(StoreError::UniqueViolation { .. }) if attempt < 5 => continue,
+                Err(e) => return Err(e.into()),
+            }
+        };
         self.store
             .organization(&id)
             .await?
@@ -544,5 +560,66 @@ impl Services {
             }
             _ => Ok(Vec::new()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use app::domain::{OrgId, Plan, RegionId};
+
+    use super::names;
+    use crate::services::{Caller, ServiceConfig, Services};
+
+    async fn services() -> (Services, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!("enclave-unit-{}.db", uuid::Uuid::new_v4()));
+        let store = crate::store::Store::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let catalog =
+            app::domain::RegionCatalog::from_json(crate::config::BUILT_IN_REGIONS).unwrap();
+        let services = Services::new(
+            store,
+            catalog,
+            ServiceConfig::default(),
+            crate::services::Clock::system(),
+        );
+        (services, path)
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_id_that_is_taken_is_drawn_again() {
+        let (services, path) = services().await;
+        let op = Caller::operator_cli();
+        names::force_next_ids(&["org-calm-lake-11111111"]);
+        let first = services
+            .create_organization(&op, "First", Plan::Scale)
+            .await
+            .unwrap();
+        assert_eq!(first.id, "org-calm-lake-11111111");
+        // The next draw collides with it; the organization is made under a fresh id.
+        names::force_next_ids(&["org-calm-lake-11111111"]);
+        let second = services
+            .create_organization(&op, "Second", Plan::Scale)
+            .await
+            .unwrap();
+        assert_ne!(second.id, first.id);
+        // Projects too.
+        let org = OrgId::parse(&first.id).unwrap();
+        let region = RegionId::parse("aws-us-east-2").unwrap();
+        names::force_next_ids(&["quiet-lake-22222222"]);
+        let p1 = services
+            .create_project(&op, &org, "one", &region)
+            .await
+            .unwrap();
+        names::force_next_ids(&["quiet-lake-22222222"]);
+        let p2 = services
+            .create_project(&op, &org, "two", &region)
+            .await
+            .unwrap();
+        assert_eq!(p1.id, "quiet-lake-22222222");
+        assert_ne!(p2.id, p1.id);
+        services.store().close().await;
+        let _ = std::fs::remove_file(path);
     }
 }

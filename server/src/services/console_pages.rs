@@ -6,7 +6,7 @@ use app::domain::{format_time, Done, EndpointState, ErrorCode, Flash, LastConnec
 use app::domain::{
     ActivityView, ApiKeyView, ApiKeysView, EndpointSummary, OperatorTrialsView, OrgId, OrgPageView,
     OrgSummary, ProjectEndpointView, ProjectPageView, ProjectSummary, ProviderProblemView,
-    ProviderStatusView, RegionId, Role, SetupPageView, SetupStep, SystemStatus, TrialReviewView,
+    ProviderStatusView, RegionId, Role, SetupPageView, SetupStep, StatusReport, TrialReviewView,
     UnassignedRequestView,
 };
 use app::session::SessionUser;
@@ -32,11 +32,28 @@ use super::{
 };
 #[async_trait::async_trait]
 impl ConsoleBackend for Services {
-    async fn system_status(&self) -> Result<SystemStatus, BackendError> {
-        self.store
-            .system_status()
-            .await
-            .map_err(|e| ServiceError::internal("reading system status failed", e).into())
+    async fn status_report(&self, session: Option<&str>) -> Result<StatusReport, BackendError> {
+        let operator = match session {
+            Some(token) => matches!(
+                self.session_principal(token).await?,
+                Some(Principal::User {
+                    is_operator: true,
+                    ..
+                })
+            ),
+            None => false,
+        };
+        let reading = |e| ServiceError::internal("reading system status failed", e);
+        let detail = if operator {
+            Some(self.store.system_status().await.map_err(reading)?)
+        } else {
+            self.store.ping().await.map_err(reading)?;
+            None
+        };
+        Ok(StatusReport {
+            database_reachable: true,
+            detail,
+        })
     }
 
     async fn org_activity(

@@ -29,11 +29,36 @@ fn digits(n: u32) -> String {
 }
 
 pub fn org_id() -> String {
-    format!("org-{}-{}", words(), digits(8))
+    forced().unwrap_or_else(|| format!("org-{}-{}", words(), digits(8)))
 }
 
 pub fn project_id() -> String {
-    format!("{}-{}", words(), digits(8))
+    forced().unwrap_or_else(|| format!("{}-{}", words(), digits(8)))
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Ids the next draws return, so tests can make a collision happen.
+    static FORCED: std::cell::RefCell<std::collections::VecDeque<String>> =
+        Default::default();
+}
+
+/// The next forced id (tests only; always `None` in the product).
+fn forced() -> Option<String> {
+    #[cfg(test)]
+    {
+        FORCED.with(|f| f.borrow_mut().pop_front())
+    }
+    #[cfg(not(test))]
+    {
+        None
+    }
+}
+
+/// Makes the next org or project ids drawn on this thread be `ids` (tests only).
+#[cfg(test)]
+pub fn force_next_ids(ids: &[&str]) {
+    FORCED.with(|f| f.borrow_mut().extend(ids.iter().map(|s| s.to_string())));
 }
 
 /// `ep-<words>-<6 digits>.<cloud region>.<cloud>.<domain>`.

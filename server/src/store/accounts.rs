@@ -172,6 +172,13 @@ impl Store {
         Ok(())
     }
 
+    /// How many people have accounts.
+    pub async fn user_count(&self) -> Result<i64, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await
+        })?)
+    }
+
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
         Ok(on_pool!(self, pool => {
             sqlx::query_as::<_, UserRow>(

@@ -714,6 +714,14 @@ async fn bad_input_names_the_field_and_the_fix(db: TestDb) {
     assert!(w.endpoint_ids(&a).await.is_empty());
     let unknown_path = w.get(&w.admin_a, "/nothing/here").await;
     assert_error(&unknown_path, 404, "not_found", "openapi.json");
+    // A path segment that cannot be decoded is refused in the same JSON shape (not axum's
+    // plain text), with the request id.
+    let undecodable = w.get(&w.admin_a, "/projects/%FF%FE").await;
+    assert_error(&undecodable, 400, "invalid_input", "could not be read");
+    assert_eq!(
+        undecodable.body["request_id"],
+        undecodable.request_id.as_str()
+    );
 }
 
 async fn without_the_feature_changes_are_refused(db: TestDb) {
@@ -901,6 +909,10 @@ async fn the_data_plane_gets_access_decisions(db: TestDb) {
     );
     let (_, unassigned) = ask(q(E1), Some("dp-secret-token")).await;
     assert_eq!(unassigned["reason"], "vpc_endpoint_not_assigned");
+    // An empty endpoint id is not "public": the call fails closed.
+    let (status, empty) = ask(q(""), Some("dp-secret-token")).await;
+    assert_eq!(status, 400, "{empty}");
+    assert!(empty.get("allow").is_none(), "{empty}");
     assert_eq!(
         w.assign(&w.admin_a, &a, "aws-us-east-2", E1).await.status,
         200

@@ -523,7 +523,31 @@ async fn operators_see_provider_health_from_the_cli(db: TestDb) {
     assert_eq!(status["unassigned"][0]["owner_account"], "444455556666");
 }
 
+async fn demo_data_goes_only_into_a_database_without_users(db: TestDb) {
+    let app = spawn_app(&db).await;
+    // Someone's real deployment: one person, no organization yet.
+    common::given(&app).person("admin@real.example").await;
+    assert!(!enclave::demo::seed(&app.services).await.unwrap());
+    assert!(app
+        .store
+        .user_by_email("operator@enclave.example")
+        .await
+        .unwrap()
+        .is_none());
+    // A fresh database gets the demo.
+    let fresh = TestDb::sqlite().await;
+    let fresh = spawn_app(&fresh).await;
+    assert!(enclave::demo::seed(&fresh.services).await.unwrap());
+    assert!(fresh
+        .store
+        .user_by_email("operator@enclave.example")
+        .await
+        .unwrap()
+        .is_some());
+}
+
 on_both_backends!(
+    demo_data_goes_only_into_a_database_without_users,
     operators_see_provider_health_from_the_cli,
     operators_manage_allowed_aws_accounts,
     an_operator_sets_up_an_organization_from_a_script,

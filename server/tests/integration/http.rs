@@ -96,19 +96,29 @@ async fn overview_page_renders_store_data(db: TestDb) {
 
 async fn server_function_returns_fresh_status(db: TestDb) {
     let app = spawn_app(&db).await;
-    let call = || async {
-        // A read: a GET, which needs no CSRF token.
-        let res = app
-            .client
-            .get(app.url("/fn/system_status"))
-            .header("accept", "application/json")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        res.json::<serde_json::Value>().await.unwrap()
+    let operator = common::given(&app).operator("op@enclave.test").await;
+    let operator = common::given(&app).session(&operator).await;
+    let call = |session: Option<String>| {
+        let app = &app;
+        async move {
+            // A read: a GET, which needs no CSRF token.
+            let request = app
+                .client
+                .get(app.url("/fn/system_status"))
+                .header("accept", "application/json");
+            let request = match session {
+                Some(s) => request.header("cookie", format!("enclave_session={s}")),
+                None => request,
+            };
+            let res = request.send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.json::<serde_json::Value>().await.unwrap()
+        }
     };
-    assert_eq!(call().await["organizations"], 0);
+    assert_eq!(
+        call(Some(operator.clone())).await["detail"]["organizations"],
+        0
+    );
     app.store
         .insert_organization(
             &NewOrganization {
@@ -120,7 +130,19 @@ async fn server_function_returns_fresh_status(db: TestDb) {
         )
         .await
         .unwrap();
-    assert_eq!(call().await["organizations"], 1);
+    assert_eq!(
+        call(Some(operator.clone())).await["detail"]["organizations"],
+        1
+    );
+    // Anyone else learns only that it answers: no engine, schema, counts or version.
+    let anonymous = call(None).await;
+    assert_eq!(
+        anonymous,
+        serde_json::json!({"database_reachable": true, "detail": null})
+    );
+    let person = common::given(&app).person("ada@acme.test").await;
+    let person = common::given(&app).session(&person).await;
+    assert_eq!(call(Some(person)).await, anonymous);
 }
 
 async fn unknown_pages_are_404(db: TestDb) {

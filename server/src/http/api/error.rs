@@ -87,7 +87,23 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Re-renders error bodies with the request's id (set by the request-id layer outside).
+/// The code an error answer made outside the handlers (axum's own path and query
+/// rejections, which are plain text) gets, by its status.
+fn code_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => "invalid_input",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal_error",
+        _ => "invalid_input",
+    }
+}
+
+/// Re-renders error bodies with the request's id (set by the request-id layer outside), and
+/// puts any error answer that is not yet in the API's JSON shape (axum's rejection of a path
+/// segment or query string that cannot be decoded, say) into it, keeping its words.
 pub async fn add_request_id(request: Request, next: Next) -> Response {
     let request_id = request
         .headers()
@@ -95,6 +111,38 @@ pub async fn add_request_id(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let mut response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if (status.is_client_error() || status.is_server_error())
+        && !is_json
+        && response.extensions().get::<ErrorBody>().is_none()
+    {
+        let (parts, body) = response.into_parts();
+        let text = axum::body::to_bytes(body, 4096)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+            .unwrap_or_default();
+        let message = if text.is_empty() {
+            format!(
+                "The request could not be handled ({}).",
+                status.canonical_reason().unwrap_or("error")
+            )
+        } else {
+            format!("The request's path or query could not be read: {text}")
+        };
+        let mut shaped = ApiError::new(status, code_for(status), message).into_response();
+        // Keep what the original answer said about itself (e.g. `Allow`), but as JSON.
+        for (name, value) in parts.headers.iter() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                shaped.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        response = shaped;
+    }
     if let Some(mut body) = response.extensions_mut().remove::<ErrorBody>() {
         body.request_id = request_id;
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
