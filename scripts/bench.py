@@ -8,6 +8,9 @@
   encoding and its bytes on the wire, and their total against the 250 KB goal;
 - the server's time to render a project's Network Security page (full SSR response, signed
   in as the demo admin), over repeated requests on one keep-alive connection;
+- on a 10,000-organization data set (`enclave scale-seed`): p50/p99 of the REST list and
+  detail routes and of the organization and Network Security pages' server render, and REST
+  read throughput against a bare axum handler in the same binary, with its ratio;
 - new Postgres connections per second through `enclave proxy` (startup, access decision,
   relay to the local Postgres on 127.0.0.1:5432, trust auth) and straight to that Postgres,
   in the same run, with their ratio; then pgbench through the proxy and direct: `-C` (a new
@@ -19,6 +22,7 @@ Usage: bench.py <enclave binary> <site root>
 """
 import gzip
 import http.client
+import json
 import socket
 import struct
 import os
@@ -279,6 +283,124 @@ def first_load(port, path):
     )
 
 
+def wait_ready(port):
+    for _ in range(300):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c.request("GET", "/readyz")
+            if c.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server on {port} never became ready")
+
+
+def load(binary, workdir, lines, **options):
+    """`enclave bench-load` over `lines` (URL, then tab-separated headers); its JSON report."""
+    targets = os.path.join(workdir, "targets.txt")
+    with open(targets, "w") as f:
+        f.write("\n".join("\t".join(line) for line in lines) + "\n")
+    args = [binary, "bench-load", "--targets", targets]
+    for key, value in options.items():
+        args += [f"--{key.replace('_', '-')}", str(value)]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def scale_bench(binary, workdir, site_root, organizations=10_000):
+    """The scale figures: a 10,000-organization data set (10 projects and 10 endpoints each),
+    p50/p99 of the REST list and detail routes and of the server render of the organization
+    and Network Security pages (goal p99 < 10 ms), and REST read throughput against a bare
+    axum handler in the same binary (goal >= 0.5x)."""
+    port, bare_port = 3193, 3194
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite://{workdir}/scale.db",
+        ENCLAVE_LOG="warn",
+        LEPTOS_SITE_ROOT=site_root,
+        ENCLAVE_ADDR=f"127.0.0.1:{port}",
+    )
+    subprocess.run([binary, "migrate"], env=env, check=True, capture_output=True)
+    out = subprocess.run(
+        [binary, "scale-seed", "--organizations", str(organizations), "--samples", "20"],
+        env=env, check=True, capture_output=True, text=True,
+    ).stdout
+    report = json.loads(out)
+    print(
+        f"scale data set (SQLite): {report['organizations']} organizations, {report['projects']} "
+        f"projects, {report['endpoints']} endpoints, built in {report['seconds']:.1f} s"
+    )
+    server = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL)
+    bare = subprocess.Popen(
+        [binary, "bench-bare", "--addr", f"127.0.0.1:{bare_port}"], env=env, stdout=subprocess.DEVNULL
+    )
+    try:
+        wait_ready(port)
+        wait_for_port(bare_port)
+        base = f"http://127.0.0.1:{port}"
+        samples = report["samples"]
+        bearer = lambda s: f"Authorization: Bearer {s['api_key']}"
+        rest = {
+            "REST list: GET /organizations/{org}/vpc/vpc_endpoints": [
+                (f"{base}/api/v2/organizations/{s['org_id']}/vpc/vpc_endpoints", bearer(s)) for s in samples
+            ],
+            "REST list: GET /projects?org_id={org}": [
+                (f"{base}/api/v2/projects?org_id={s['org_id']}", bearer(s)) for s in samples
+            ],
+            "REST detail: GET /projects/{id}": [
+                (f"{base}/api/v2/projects/{s['project_id']}", bearer(s)) for s in samples
+            ],
+            "REST detail: GET /organizations/{org}/vpc/region/{r}/vpc_endpoints/{id}": [
+                (
+                    f"{base}/api/v2/organizations/{s['org_id']}/vpc/region/{s['region_id']}"
+                    f"/vpc_endpoints/{s['vpc_endpoint_id']}",
+                    bearer(s),
+                )
+                for s in samples
+            ],
+        }
+        sessions = []
+        for s in samples:
+            client = Client(port)
+            client.request("GET", "/sign-in")
+            status, _ = client.request(
+                "POST",
+                "/fn/sign_in",
+                {"email": s["email"], "password": report["password"], "csrf_token": client.cookies["enclave_csrf"]},
+            )
+            assert status in (302, 303), f"sign-in answered {status}"
+            sessions.append((s, f"Cookie: enclave_session={client.cookies['enclave_session']}"))
+        pages = {
+            "SSR: organization page /orgs/{org}": [
+                (f"{base}/orgs/{s['org_id']}", cookie, "Accept: text/html") for s, cookie in sessions
+            ],
+            "SSR: Network Security page /projects/{id}": [
+                (f"{base}/projects/{s['project_id']}", cookie, "Accept: text/html") for s, cookie in sessions
+            ],
+        }
+        for name, lines in {**rest, **pages}.items():
+            r = load(binary, workdir, lines, requests=400, concurrency=1)
+            assert r["failures"] == 0, f"{name}: {r}"
+            print(
+                f"{name}: p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms "
+                f"(goal p99 < 10 ms: {'met' if r['p99_ms'] < 10 else 'NOT met'}; {r['requests']} requests)"
+            )
+        detail = rest["REST detail: GET /projects/{id}"]
+        api = load(binary, workdir, detail, seconds=5, concurrency=16)
+        raw = load(binary, workdir, [(f"http://127.0.0.1:{bare_port}/bare",)], seconds=5, concurrency=16)
+        ratio = api["per_second"] / raw["per_second"]
+        print(
+            f"REST read throughput (GET /projects/{{id}}, 16 connections, 5 s): {api['per_second']:.0f}/s "
+            f"vs bare axum handler {raw['per_second']:.0f}/s: {ratio:.2f}x (goal >= 0.5x: "
+            f"{'met' if ratio >= 0.5 else 'NOT met'})"
+        )
+    finally:
+        for process in (server, bare):
+            process.terminate()
+            process.wait()
+
+
 def main():
     binary, site_root = sys.argv[1], sys.argv[2]
     raw, gz = wasm_sizes(site_root)
@@ -341,6 +463,7 @@ def main():
         server.terminate()
         server.wait()
     try:
+        scale_bench(binary, workdir, site_root)
         proxy_bench(binary, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

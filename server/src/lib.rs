@@ -3,6 +3,7 @@
 //! tests drive directly.
 
 pub mod aws;
+pub mod bench_tools;
 pub mod cli;
 pub mod config;
 pub mod data_plane_api;
@@ -11,6 +12,7 @@ pub mod feed;
 pub mod http;
 pub mod proxy;
 pub mod reconciler;
+pub mod scale;
 pub mod services;
 pub mod startup;
 pub mod store;

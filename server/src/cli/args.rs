@@ -70,6 +70,31 @@ pub enum Command {
     /// The cloud provider as the running servers last saw it.
     #[command(subcommand)]
     Provider(ProviderCommand),
+    /// Fill an empty database with a synthetic data set for measuring scale (organizations,
+    /// each with an admin, projects and accepted endpoints); prints what it made as JSON.
+    #[command(name = "scale-seed")]
+    ScaleSeed {
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        organizations: u32,
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=1000))]
+        projects_per_org: u32,
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=1000))]
+        endpoints_per_org: u32,
+        /// Organizations that get an API key, for a benchmark to act as.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        samples: u32,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+    /// Benchmark tool: a bare axum handler at /bare (what `make bench` compares against).
+    #[command(name = "bench-bare", hide = true)]
+    BenchBare {
+        #[arg(long)]
+        addr: std::net::SocketAddr,
+    },
+    /// Benchmark tool: HTTP load with latency percentiles, printed as JSON.
+    #[command(name = "bench-load", hide = true)]
+    BenchLoad(crate::bench_tools::LoadArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -77,6 +77,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Proxy(config) => crate::proxy::run(config).await,
+        Command::BenchBare { addr } => crate::bench_tools::bare(addr).await,
+        Command::BenchLoad(args) => crate::bench_tools::load(args).await,
         operator => operator::run(operator, cli.output).await,
     }
 }

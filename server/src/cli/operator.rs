@@ -62,7 +62,33 @@ pub(super) async fn run(command: Command, output: Output) -> anyhow::Result<()> 
         Command::Project(command) => project(command, output).await,
         Command::ApiKey(command) => api_key(command, output).await,
         Command::Trial(command) => trial(command, output).await,
-        Command::Serve(_) | Command::Migrate(_) | Command::Proxy(_) => {
+        Command::ScaleSeed {
+            organizations,
+            projects_per_org,
+            endpoints_per_org,
+            samples,
+            context,
+        } => {
+            let services = operator_services(&context).await?;
+            let report = crate::scale::seed(
+                &services,
+                crate::scale::ScaleShape {
+                    organizations: organizations as usize,
+                    projects_per_org: projects_per_org as usize,
+                    endpoints_per_org: endpoints_per_org as usize,
+                    samples: samples as usize,
+                },
+            )
+            .await?;
+            // Always JSON: its reader is a script.
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
+        Command::Serve(_)
+        | Command::Migrate(_)
+        | Command::Proxy(_)
+        | Command::BenchBare { .. }
+        | Command::BenchLoad(_) => {
             unreachable!("handled by cli::run")
         }
     }

@@ -421,12 +421,21 @@ impl Services {
         org_id: &str,
         project_id: Option<&str>,
     ) -> Result<std::collections::HashMap<String, LastConnectionView>, ServiceError> {
-        let mut last = std::collections::HashMap::new();
-        for row in self
+        let evidence = self
             .store
             .allowed_evidence_of_org(org_id, project_id)
-            .await?
-        {
+            .await?;
+        Ok(last_connections_from(evidence))
+    }
+}
+
+/// Each endpoint's latest allowed connection, from evidence rows newest first.
+fn last_connections_from(
+    evidence: Vec<crate::store::EvidenceRow>,
+) -> std::collections::HashMap<String, LastConnectionView> {
+    {
+        let mut last = std::collections::HashMap::new();
+        for row in evidence {
             // Rows come newest first: the first per endpoint is its latest.
             last.entry(row.vpc_endpoint_id)
                 .or_insert(LastConnectionView {
@@ -434,7 +443,7 @@ impl Services {
                     client_network: row.client_network,
                 });
         }
-        Ok(last)
+        last
     }
 }
 
@@ -496,22 +505,35 @@ impl Services {
             .iter()
             .map(|p: &ProjectSummary| (p.id.as_str(), p.name.as_str()))
             .collect();
-        let last = self.last_connections(&org.id, None).await?;
+        // A fixed number of queries whatever the organization holds: its evidence and its
+        // restrictions are read once and shared out per endpoint.
+        let evidence = self
+            .store
+            .allowed_evidence_of_org(&org.id, None)
+            .await
+            .map_err(ServiceError::from)?;
+        let last = last_connections_from(evidence.clone());
+        let mut restricted: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for (endpoint, project) in self
+            .store
+            .restrictions_of_org(&org.id)
+            .await
+            .map_err(ServiceError::from)?
+        {
+            restricted.entry(endpoint).or_default().push(project);
+        }
         let mut endpoints = Vec::new();
         for a in self.list_org_endpoints(&caller, &org_id, None).await? {
-            // Endpoint limits keep this to a few queries per region.
-            let restricted_projects = self
-                .store
-                .projects_restricted_to(&a.vpc_endpoint_id)
-                .await
-                .map_err(ServiceError::from)?
+            let restricted_projects = restricted
+                .remove(&a.vpc_endpoint_id)
+                .unwrap_or_default()
                 .into_iter()
                 .map(|id| match project_names.get(id.as_str()) {
                     Some(name) => format!("{name} ({id})"),
                     None => id,
                 })
                 .collect();
-            let impact = self.removal_impact(&org.id, &a.vpc_endpoint_id).await?;
+            let impact = self.removal_impact_from(&evidence, &a.vpc_endpoint_id);
             endpoints.push(EndpointSummary {
                 remove_impact: impact.needs_acknowledgement().then(|| impact.summary()),
                 last_connection: last.get(&a.vpc_endpoint_id).cloned(),

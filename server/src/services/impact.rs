@@ -240,17 +240,25 @@ impl Services {
         org_id: &str,
         endpoint: &str,
     ) -> Result<Impact, ServiceError> {
+        let evidence = self.store.allowed_evidence_of_org(org_id, None).await?;
+        Ok(self.removal_impact_from(&evidence, endpoint))
+    }
+
+    /// [`Services::removal_impact`] from the organization's allowed evidence, read once by a
+    /// caller that judges several endpoints (the organization page).
+    pub fn removal_impact_from(
+        &self,
+        evidence: &[crate::store::EvidenceRow],
+        endpoint: &str,
+    ) -> Impact {
         let since = self.clock.now_ms() - IMPACT_WINDOW_MS;
-        let rows: Vec<_> = self
-            .store
-            .allowed_evidence_of_org(org_id, None)
-            .await?
-            .into_iter()
+        let rows: Vec<_> = evidence
+            .iter()
             .filter(|r| r.vpc_endpoint_id == endpoint && r.last_seen >= since)
             .collect();
         let mut impact = Impact::default();
         if rows.is_empty() {
-            return Ok(impact);
+            return impact;
         }
         let projects: std::collections::BTreeSet<&str> =
             rows.iter().map(|r| r.project_id.as_str()).collect();
@@ -261,7 +269,7 @@ impl Services {
             projects.len(),
             thousands(impact.refused_connections)
         ));
-        Ok(impact)
+        impact
     }
 
     /// Whether some accepted endpoint may reach the project under `route`'s policy.

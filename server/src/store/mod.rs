@@ -35,6 +35,7 @@ macro_rules! on_pool {
 mod accounts;
 mod audit;
 mod aws_accounts;
+mod bulk;
 mod data_plane;
 mod error;
 pub(crate) mod feed;
@@ -52,6 +53,7 @@ pub use accounts::{
 };
 pub use audit::{AuditActor, AuditEntry, AuditRow};
 pub use aws_accounts::AllowedAccountRow;
+pub use bulk::ScaleOrg;
 pub use data_plane::{EvidenceRow, ProxyHeartbeatRow, UpstreamRow};
 pub use error::StoreError;
 pub use feed::ChangeEvent;

@@ -222,6 +222,24 @@ impl Store {
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
+    /// Every restriction of the organization's projects, as (endpoint, project) pairs: the
+    /// organization page's one query for "which projects each endpoint admits to".
+    pub async fn restrictions_of_org(
+        &self,
+        org_id: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT r.vpc_endpoint_id, r.project_id FROM project_vpc_endpoint_restrictions r \
+                 JOIN projects p ON p.id = r.project_id WHERE p.org_id = $1 \
+                 ORDER BY r.project_id",
+            )
+            .bind(org_id)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
     pub async fn restrictions_of_project(
         &self,
         project_id: &str,

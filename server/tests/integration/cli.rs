@@ -9,7 +9,7 @@ use std::{
 };
 
 use common::{spawn_app, TestDb};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 struct Run {
     code: i32,
@@ -523,6 +523,87 @@ async fn operators_see_provider_health_from_the_cli(db: TestDb) {
     assert_eq!(status["unassigned"][0]["owner_account"], "444455556666");
 }
 
+async fn scale_seed_builds_a_data_set_the_api_serves(db: TestDb) {
+    migrated(&db);
+    let report = json(&enclave(
+        &db,
+        &[
+            "scale-seed",
+            "--organizations",
+            "30",
+            "--projects-per-org",
+            "3",
+            "--endpoints-per-org",
+            "2",
+            "--samples",
+            "3",
+        ],
+        None,
+    ));
+    assert_eq!(
+        (
+            &report["organizations"],
+            &report["projects"],
+            &report["endpoints"]
+        ),
+        (&json!(30), &json!(90), &json!(60))
+    );
+    let samples = report["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 3);
+    let app = spawn_app(&db).await;
+    for sample in samples {
+        let get = |path: String| {
+            let app = &app;
+            let key = sample["api_key"].as_str().unwrap().to_string();
+            async move {
+                let res = app
+                    .client
+                    .get(app.url(&format!("/api/v2{path}")))
+                    .bearer_auth(key)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 200, "{path}");
+                res.json::<Value>().await.unwrap()
+            }
+        };
+        let org = sample["org_id"].as_str().unwrap();
+        let endpoints = get(format!("/organizations/{org}/vpc/vpc_endpoints")).await;
+        let endpoints = endpoints["endpoints"].as_array().unwrap();
+        assert_eq!(endpoints.len(), 2);
+        assert!(endpoints.iter().all(|e| e["state"] == "accepted"));
+        let projects = get(format!("/projects?org_id={org}")).await;
+        assert_eq!(projects["projects"].as_array().unwrap().len(), 3);
+        let project = sample["project_id"].as_str().unwrap();
+        assert_eq!(
+            get(format!("/projects/{project}")).await["project"]["id"],
+            project
+        );
+        // Written as the product writes: each row has its audit entry.
+        let activity = get(format!("/organizations/{org}/activity")).await;
+        // The organization, its projects and endpoints, and the benchmark key made for it.
+        assert_eq!(
+            activity["activity"].as_array().unwrap().len(),
+            1 + 3 + 2 + 1,
+            "{activity}"
+        );
+    }
+    // The admins sign in with the published password.
+    let email = samples[0]["email"].as_str().unwrap();
+    app.services
+        .sign_in(email, report["password"].as_str().unwrap(), "test", None)
+        .await
+        .unwrap();
+    // Never into a database that has people in it.
+    let again = enclave(&db, &["scale-seed", "--organizations", "1"], None);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("only fills an empty database"),
+        "{}",
+        again.stderr
+    );
+}
+
 async fn demo_data_goes_only_into_a_database_without_users(db: TestDb) {
     let app = spawn_app(&db).await;
     // Someone's real deployment: one person, no organization yet.
@@ -547,6 +628,7 @@ async fn demo_data_goes_only_into_a_database_without_users(db: TestDb) {
 }
 
 on_both_backends!(
+    scale_seed_builds_a_data_set_the_api_serves,
     demo_data_goes_only_into_a_database_without_users,
     operators_see_provider_health_from_the_cli,
     operators_manage_allowed_aws_accounts,
