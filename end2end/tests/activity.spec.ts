@@ -21,6 +21,20 @@ test("the activity lists API changes with before and after, filters them and exp
     data: { project: { settings: { block_public_connections: true } } },
   });
   expect(blocked.status()).toBe(200);
+  // The provider (the simulator) accepts the endpoint a few seconds later: wait for it, so
+  // the endpoint's history is complete and the same on every run.
+  await expect
+    .poll(
+      async () => {
+        const listed = await request.get(`/api/v2/organizations/${w.org}/vpc/region/aws-us-east-2/vpc_endpoints`, {
+          headers: auth,
+        });
+        const body = await listed.json();
+        return body.endpoints.find((e: { vpc_endpoint_id: string }) => e.vpc_endpoint_id === endpoint)?.state;
+      },
+      { timeout: 20_000 },
+    )
+    .toBe("accepted");
 
   // A member reads it, reaching it from the organization's page.
   await signIn(page, w.member);
@@ -42,13 +56,15 @@ test("the activity lists API changes with before and after, filters them and exp
     await page.setViewportSize({ width: 1280, height: 720 });
   }
 
-  // Narrowed to the endpoint: only its assignment.
+  // Narrowed to the endpoint: its acceptance by the provider, then (older) its assignment.
   await page.getByLabel("VPC endpoint", { exact: true }).fill(endpoint);
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page).toHaveURL(new RegExp(`vpc_endpoint_id=${endpoint}`));
-  await expect(rows).toHaveCount(1);
-  await expect(rows.first()).toHaveAttribute("data-action", "vpc_endpoint.assign");
-  await expect(rows.first()).toContainText(`assign-${tag}`);
+  await expect(rows).toHaveCount(2);
+  await expect(rows.first()).toHaveAttribute("data-action", "vpc_endpoint.state");
+  await expect(rows.first()).toContainText("accepted");
+  await expect(rows.nth(1)).toHaveAttribute("data-action", "vpc_endpoint.assign");
+  await expect(rows.nth(1)).toContainText(`assign-${tag}`);
 
   // The CSV holds what the filter shows.
   const downloading = page.waitForEvent("download");
@@ -57,9 +73,10 @@ test("the activity lists API changes with before and after, filters them and exp
   expect(download.suggestedFilename()).toBe(`activity-${w.org}.csv`);
   const csv = readFileSync(await download.path(), "utf8").trim().split("\r\n");
   expect(csv[0]).toBe("id,time_utc,actor_kind,actor,action,target,project_id,before,after,request_id");
-  expect(csv).toHaveLength(2);
-  expect(csv[1]).toContain("vpc_endpoint.assign");
-  expect(csv[1]).toContain(`assign-${tag}`);
+  expect(csv).toHaveLength(3);
+  expect(csv[1]).toContain("vpc_endpoint.state");
+  expect(csv[2]).toContain("vpc_endpoint.assign");
+  expect(csv[2]).toContain(`assign-${tag}`);
 
   // A malformed filter is named, and nothing else is shown.
   await page.getByLabel("VPC endpoint", { exact: true }).fill("not-an-endpoint");
