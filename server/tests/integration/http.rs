@@ -75,7 +75,16 @@ async fn overview_page_renders_store_data(db: TestDb) {
         )
         .await
         .unwrap();
-    let res = app.client.get(app.url("/")).send().await.unwrap();
+    // An operator's page: the store's data, rendered in place.
+    let operator = common::given(&app).operator("op@enclave.test").await;
+    let operator = common::given(&app).session(&operator).await;
+    let res = app
+        .client
+        .get(app.url("/"))
+        .header("cookie", format!("enclave_session={operator}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-type"]
         .to_str()
@@ -92,6 +101,22 @@ async fn overview_page_renders_store_data(db: TestDb) {
     assert!(!html.contains("Reading status…"), "{html}");
     // The hydration script for the wasm bundle is referenced.
     assert!(html.contains("/pkg/enclave.js"), "{html}");
+    // A stranger's page says the control plane answers, and nothing about its insides.
+    let html = app
+        .client
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("The control plane and its database are answering."),
+        "{html}"
+    );
+    assert!(!html.contains(app.store.backend().display_name()), "{html}");
+    assert!(!html.contains(r#"data-testid="organizations""#), "{html}");
 }
 
 async fn server_function_returns_fresh_status(db: TestDb) {
