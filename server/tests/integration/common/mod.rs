@@ -247,6 +247,11 @@ pub fn serve_config(db: &TestDb, extra: &[&str]) -> ServeConfig {
         "--site-root",
         "target/site",
     ];
+    // Dozens of servers share the test machine's two cores; a runtime stalled by that load
+    // must not turn into the request timeout's 503 in tests that are not about it.
+    if !extra.contains(&"--request-timeout-ms") {
+        args.extend_from_slice(&["--request-timeout-ms", "120000"]);
+    }
     args.extend_from_slice(extra);
     Wrapper::try_parse_from(args)
         .expect("test serve flags")
