@@ -34,6 +34,17 @@ async fn closed_within(stream: &mut TcpStream, bound: Duration) -> Option<Vec<u8
     Some(seen)
 }
 
+/// Sends `bytes` on a new connection and reads what comes back until the server closes it
+/// (at most 20 s; `waiting` says what a server still holding the connection is doing wrong).
+async fn answer_to(base: &str, bytes: &[u8], waiting: &str) -> String {
+    let mut stream = TcpStream::connect(addr(base)).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    let answer = closed_within(&mut stream, Duration::from_secs(20))
+        .await
+        .expect(waiting);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
 async fn headers_trickled_too_slowly_close_the_connection(db: TestDb) {
     let app = spawn_app_with(&db, &["--header-read-timeout-ms", "300"], Clock::system()).await;
     let mut slow = TcpStream::connect(addr(&app.base)).await.unwrap();
@@ -98,24 +109,23 @@ async fn oversized_bodies_are_refused_in_the_callers_shape(db: TestDb) {
     let project = g.project(&org, "web", "aws-us-east-2").await.id;
     // Announced too large: refused before any of it is read, in the API's JSON shape.
     // (Only the head is sent: the answer must not wait for the body.)
-    let mut stream = TcpStream::connect(addr(&app.base)).await.unwrap();
     let head = format!(
         "PATCH /api/v2/projects/{project} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         600 * 1024
     );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let answer = closed_within(&mut stream, Duration::from_secs(20))
-        .await
-        .expect("the server waited for a body it will refuse");
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = answer_to(
+        &app.base,
+        head.as_bytes(),
+        "the server waited for a body it will refuse",
+    )
+    .await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("\"payload_too_large\""), "{answer}");
     assert!(answer.contains("512 KiB"), "{answer}");
     // Streamed without a length: cut off while read, and answered the same way. (Sent by
     // hand so the client has sent everything when the answer comes: the body is exactly the
     // limit, then one byte more.)
-    let mut stream = TcpStream::connect(addr(&app.base)).await.unwrap();
     let mut request = format!(
         "PATCH /api/v2/projects/{project} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
          Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n",
@@ -124,25 +134,26 @@ async fn oversized_bodies_are_refused_in_the_callers_shape(db: TestDb) {
     .into_bytes();
     request.extend(std::iter::repeat_n(b' ', 512 * 1024));
     request.extend_from_slice(b"\r\n1\r\n ");
-    stream.write_all(&request).await.unwrap();
-    let answer = closed_within(&mut stream, Duration::from_secs(20))
-        .await
-        .expect("the server neither answered nor closed");
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = answer_to(
+        &app.base,
+        &request,
+        "the server neither answered nor closed",
+    )
+    .await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("\"payload_too_large\""), "{answer}");
     // A console form too: plain words.
-    let mut stream = TcpStream::connect(addr(&app.base)).await.unwrap();
     let head = format!(
         "POST /fn/sign_in HTTP/1.1\r\nHost: x\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
         600 * 1024
     );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let answer = closed_within(&mut stream, Duration::from_secs(20))
-        .await
-        .expect("the server waited for a body it will refuse");
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = answer_to(
+        &app.base,
+        head.as_bytes(),
+        "the server waited for a body it will refuse",
+    )
+    .await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("larger than 512 KiB"), "{answer}");
     // Nothing changed.
