@@ -418,14 +418,7 @@ def main():
     )
     server = subprocess.Popen([binary, "serve", "--migrate", "--demo"], env=env, stdout=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                c.request("GET", "/readyz")
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
+        wait_ready(port)
         first_load(port, "/sign-in")
         client = Client(port)
         client.request("GET", "/sign-in")
