@@ -1,5 +1,7 @@
 //! Organizations, users, memberships, projects and API keys.
 
+use std::time::Instant;
+
 use app::domain::ErrorCode;
 use app::domain::{OrgId, Plan, RegionId, Role, API_KEY_MAX_EXPIRY_DAYS};
 use argon2::{password_hash::SaltString, Argon2, PasswordHasher};
@@ -436,9 +438,11 @@ impl Services {
             return Err(refused());
         }
         let now = self.clock.now_ms();
+        let at = self.store.read_stamp(Instant::now()).await?;
+        let hash = token_hash(token);
         let key = self
             .store
-            .api_key_by_hash(&token_hash(token))
+            .api_key_by_hash_as_of(at, &hash)
             .await?
             .ok_or_else(refused)?;
         if key.revoked_at.is_some() || key.expires_at.is_some_and(|t| t <= now) {
@@ -448,11 +452,15 @@ impl Services {
             .last_used_at
             .is_none_or(|t| now - t >= LAST_USED_RESOLUTION_MS)
         {
-            self.store.touch_api_key(&key.id, now).await?;
+            self.store.touch_api_key(&key.id, &hash, now).await?;
         }
         match (key.user_id, key.org_id) {
             (Some(user_id), _) => {
-                let user = self.store.user_by_id(&user_id).await?.ok_or_else(refused)?;
+                let user = self
+                    .store
+                    .user_by_id_as_of(at, &user_id)
+                    .await?
+                    .ok_or_else(refused)?;
                 Ok(Principal::User {
                     user_id: user.id,
                     email: user.email,

@@ -389,7 +389,6 @@ impl Services {
         Ok(self.reachable_privately(&project, &endpoints, &restrictions))
     }
 
-    /// The caller behind a console session cookie; a clear error when it is not live.
     /// The caller a live stream re-checks as: the session must still be live, but the look
     /// does not count as activity.
     pub async fn session_caller_quietly(&self, session: &str) -> Result<Caller, ServiceError> {
@@ -402,9 +401,12 @@ impl Services {
         }
     }
 
+    /// The caller behind a console session cookie, for one page or change (its reads may share
+    /// a database reading begun after this call); a clear error when the session is not live.
     pub async fn session_caller(&self, session: &str) -> Result<Caller, ServiceError> {
+        let started = std::time::Instant::now();
         match self.session_principal(session).await? {
-            Some(principal) => Ok(Caller::new(principal, None)),
+            Some(principal) => Ok(Caller::new(principal, None).in_request_started_at(started)),
             None => Err(ServiceError::new(
                 ErrorCode::Unauthenticated,
                 app::domain::SIGN_IN_FIRST,
@@ -678,7 +680,7 @@ impl Services {
             .take(20)
             .map(as_view)
             .collect();
-        let rollout = match self.rollout(&project.id).await? {
+        let rollout = match self.rollout(&caller, &project.id).await? {
             Rollout::Applied { proxies } => app::domain::RolloutView {
                 state: app::domain::RolloutState::Applied,
                 acknowledged: proxies as u32,

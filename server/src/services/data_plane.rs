@@ -187,13 +187,21 @@ impl Services {
     }
 
     /// Where the project's latest network change (settings or restrictions) stands.
-    pub async fn rollout(&self, project_id: &str) -> Result<Rollout, ServiceError> {
+    pub async fn rollout(
+        &self,
+        caller: &Caller,
+        project_id: &str,
+    ) -> Result<Rollout, ServiceError> {
         let since = self.clock.now_ms() - self.config.proxy_live_window_ms;
-        let proxies = self.store.live_proxies(since).await?;
+        let proxies = self.store.recent_live_proxies(since).await?;
         if proxies.is_empty() {
             return Ok(Rollout::NoDataPlane);
         }
-        let version = self.store.project_network_version(project_id).await?;
+        let at = self.store.read_stamp(caller.reads_since()).await?;
+        let version = self
+            .store
+            .project_network_version_as_of(at, project_id)
+            .await?;
         let acknowledged = proxies.iter().filter(|p| p.version >= version).count();
         Ok(if acknowledged == proxies.len() {
             Rollout::Applied {

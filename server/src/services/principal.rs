@@ -1,5 +1,7 @@
 //! Who is calling, and what they may see and change. Every service method starts here.
 
+use std::time::Instant;
+
 use app::domain::ErrorCode;
 use app::domain::{private_networking_entitled, Plan, Role, Trial};
 
@@ -35,6 +37,10 @@ pub enum Principal {
 pub struct Caller {
     pub principal: Principal,
     pub request_id: Option<String>,
+    /// When the HTTP request carrying this call arrived: its reads may share a database
+    /// reading begun after that (see `store::hot`). `None` (the CLI, the reconciler, a caller
+    /// kept across calls): every call reads as of its own start.
+    request_started: Option<Instant>,
 }
 
 impl Caller {
@@ -42,7 +48,19 @@ impl Caller {
         Self {
             principal,
             request_id,
+            request_started: None,
         }
+    }
+
+    /// This call serves one HTTP request that arrived at `at`.
+    pub fn in_request_started_at(mut self, at: Instant) -> Self {
+        self.request_started = Some(at);
+        self
+    }
+
+    /// The moment this call's reads must be fresh from: the request's arrival, or now.
+    pub(crate) fn reads_since(&self) -> Instant {
+        self.request_started.unwrap_or_else(Instant::now)
     }
 
     pub fn operator_cli() -> Self {
@@ -123,10 +141,11 @@ impl Services {
         caller: &Caller,
         org_id: &str,
     ) -> Result<(OrganizationRow, Role), ServiceError> {
+        let at = self.store.read_stamp(caller.reads_since()).await?;
         let role = match &caller.principal {
             Principal::User { user_id, .. } => self
                 .store
-                .membership_role(org_id, user_id)
+                .membership_role_as_of(at, org_id, user_id)
                 .await?
                 .and_then(|r| Role::parse(&r).ok()),
             Principal::OrgApiKey { org_id: own, .. } => (own == org_id).then_some(Role::Admin),
@@ -138,7 +157,7 @@ impl Services {
         };
         let org = self
             .store
-            .organization(org_id)
+            .organization_as_of(at, org_id)
             .await?
             .ok_or_else(|| org_not_found(org_id))?;
         Ok((org, role))
@@ -150,9 +169,10 @@ impl Services {
         caller: &Caller,
         project_id: &str,
     ) -> Result<(ProjectRow, OrganizationRow, Role), ServiceError> {
+        let at = self.store.read_stamp(caller.reads_since()).await?;
         let project = self
             .store
-            .project(project_id)
+            .project_as_of(at, project_id)
             .await?
             .ok_or_else(|| project_not_found(project_id))?;
         let (org, role) = self

@@ -443,7 +443,12 @@ impl Store {
     }
 
     /// Records that a key was used. Callers throttle this so reads do not turn into writes.
-    pub async fn touch_api_key(&self, id: &str, at_ms: i64) -> Result<(), StoreError> {
+    pub async fn touch_api_key(
+        &self,
+        id: &str,
+        token_hash: &str,
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1")
                 .bind(id)
@@ -452,6 +457,7 @@ impl Store {
                 .await
                 .map(|r| r.rows_affected())
         })?;
+        self.forget_api_key(token_hash).await;
         Ok(())
     }
 

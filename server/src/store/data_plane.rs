@@ -125,7 +125,11 @@ impl Store {
             .await
             .map(|_| ())
         })?;
-        Ok(before.map(|(v,)| v) != Some(row.version))
+        let moved = before.map(|(v,)| v) != Some(row.version);
+        if moved {
+            self.forget_live_proxies();
+        }
+        Ok(moved)
     }
 
     /// Proxies heard from at or after `since_ms`, by id.

@@ -90,6 +90,8 @@ impl Store {
 
     /// Tells this process's feed readers that something may have changed.
     pub fn wake(&self) {
+        self.hot.forget_head();
+        self.forget_live_proxies();
         self.signal.send_modify(|n| *n = n.wrapping_add(1));
     }
 

@@ -39,6 +39,7 @@ mod bulk;
 mod data_plane;
 mod error;
 pub(crate) mod feed;
+mod hot;
 mod leases;
 mod network;
 mod provider;
@@ -57,6 +58,7 @@ pub use bulk::ScaleOrg;
 pub use data_plane::{EvidenceRow, ProxyHeartbeatRow, UpstreamRow};
 pub use error::StoreError;
 pub use feed::ChangeEvent;
+pub use hot::ReadStamp;
 pub use leases::LeaseRow;
 pub use network::{
     AssignOutcome, AssignRequest, AssignmentRow, RemoveOutcome, RestrictOutcome, RestrictionRow,
@@ -79,6 +81,8 @@ pub struct Store {
     /// Bumped after every commit in this process (and, on PostgreSQL, on every other
     /// instance's commit): the change feed's readers wake on it.
     signal: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// The rows nearly every call reads, cached no staler than the database.
+    hot: std::sync::Arc<hot::HotReads>,
 }
 
 fn new_signal() -> std::sync::Arc<tokio::sync::watch::Sender<u64>> {
@@ -121,6 +125,7 @@ impl Store {
             return Ok(Self {
                 pool: Pool::Postgres(pool),
                 signal: new_signal(),
+                hot: std::sync::Arc::new(hot::HotReads::new()),
             });
         }
         if !database_url.starts_with("sqlite:") {
@@ -146,6 +151,7 @@ impl Store {
         Ok(Self {
             pool: Pool::Sqlite(pool),
             signal: new_signal(),
+            hot: std::sync::Arc::new(hot::HotReads::new()),
         })
     }
 

@@ -782,6 +782,65 @@ async fn revoked_and_expired_keys_are_refused(db: TestDb) {
     );
 }
 
+/// Each instance caches what nearly every call reads (the key, the project, its organization,
+/// its network version), yet a change committed by another instance — or, on SQLite, by
+/// another process on the same file, which sends no notification — is seen by the very next
+/// request here: the cache is checked against the feed head, read after the request arrived.
+async fn a_change_made_elsewhere_is_seen_by_the_next_request(db: TestDb) {
+    let w = world(&db).await;
+    let elsewhere = common::spawn_app(&db).await;
+    let op = Caller::operator_cli();
+    let key = w
+        .app
+        .services
+        .create_api_key(
+            &op,
+            &KeyOwner::Org(OrgId::parse(&w.org_a).unwrap()),
+            "cached",
+            None,
+        )
+        .await
+        .unwrap();
+    let path = format!("/projects/{}", w.project_a);
+    for _ in 0..3 {
+        let read = w.get(&key.token, &path).await;
+        assert_eq!(read.status, 200, "{}", read.body);
+        assert_eq!(
+            read.body["project"]["settings"]["block_public_connections"],
+            false
+        );
+    }
+
+    let patched = elsewhere
+        .client
+        .patch(elsewhere.url(&format!("/api/v2{path}")))
+        .bearer_auth(&w.admin_a)
+        .json(&json!({"project": {"settings": {"block_public_connections": true}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200, "{}", patched.text().await.unwrap());
+    let read = w.get(&key.token, &path).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(
+        read.body["project"]["settings"]["block_public_connections"], true,
+        "the other instance's change is seen at once: {}",
+        read.body
+    );
+
+    elsewhere
+        .services
+        .revoke_api_key(&op, &key.id)
+        .await
+        .unwrap();
+    assert_error(
+        &w.get(&key.token, &path).await,
+        401,
+        "unauthorized",
+        "expired or revoked",
+    );
+}
+
 // ---- reconciler, audit, access decision ----------------------------------------------------
 
 async fn the_simulator_accepts_and_rejects(db: TestDb) {
@@ -1220,6 +1279,7 @@ on_both_backends!(
     bad_input_names_the_field_and_the_fix,
     without_the_feature_changes_are_refused,
     revoked_and_expired_keys_are_refused,
+    a_change_made_elsewhere_is_seen_by_the_next_request,
     the_simulator_accepts_and_rejects,
     the_data_plane_gets_access_decisions,
 );

@@ -898,7 +898,12 @@ async fn applied_means_every_live_proxy_acknowledged(db: TestDb) {
     // it applies a version); the lagging one still holds the change at `applying`.
     let started = std::time::Instant::now();
     loop {
-        let rollout = w.app.services.rollout(w.project.as_str()).await.unwrap();
+        let rollout = w
+            .app
+            .services
+            .rollout(&Caller::system(), w.project.as_str())
+            .await
+            .unwrap();
         if rollout
             == (enclave::services::Rollout::Applying {
                 acknowledged: 1,
@@ -951,13 +956,19 @@ async fn without_a_data_plane_nothing_is_applied(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(
-        app.services.rollout(&project.id).await.unwrap(),
+        app.services
+            .rollout(&Caller::system(), &project.id)
+            .await
+            .unwrap(),
         enclave::services::Rollout::NoDataPlane
     );
     let (_, stats) = start_proxy(&app.base, "required", LOOPBACK, &[]).await;
     let started = std::time::Instant::now();
     while !matches!(
-        app.services.rollout(&project.id).await.unwrap(),
+        app.services
+            .rollout(&Caller::system(), &project.id)
+            .await
+            .unwrap(),
         enclave::services::Rollout::Applied { proxies: 1 }
     ) {
         assert!(started.elapsed() < Duration::from_secs(3), "never applied");

@@ -29,9 +29,12 @@ impl FromRequestParts<AppState> for ApiCaller {
             .get(X_REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let arrived = std::time::Instant::now();
         let token = bearer_token(&parts.headers).unwrap_or_default();
         let principal = state.services.authenticate_api_key(token).await?;
-        Ok(ApiCaller(Caller::new(principal, request_id)))
+        Ok(ApiCaller(
+            Caller::new(principal, request_id).in_request_started_at(arrived),
+        ))
     }
 }
 

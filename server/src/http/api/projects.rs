@@ -206,7 +206,7 @@ pub async fn get_project(
 ) -> Result<Json<ProjectResponse>, ApiError> {
     let project_id = ProjectId::parse(&project_id)?;
     let project = services.get_project(&caller, &project_id).await?;
-    let rollout = services.rollout(&project.id).await?;
+    let rollout = services.rollout(&caller, &project.id).await?;
     Ok(Json(ProjectResponse {
         project: Project::new(project, rollout.state()),
     }))
@@ -284,7 +284,7 @@ pub async fn update_project(
             .preview_settings_change(&caller, &project_id, &change)
             .await?;
         let project = services.get_project(&caller, &project_id).await?;
-        let rollout = services.rollout(&project.id).await?;
+        let rollout = services.rollout(&caller, &project.id).await?;
         return Ok(Json(ProjectUpdateResponse {
             project: Project::new(project, rollout.state()),
             operations: Vec::new(),
@@ -302,7 +302,7 @@ pub async fn update_project(
     let project = services
         .update_project_settings(&caller, &project_id, &change, Acknowledgement::NotAsked)
         .await?;
-    let rollout = services.rollout(&project.id).await?;
+    let rollout = services.rollout(&caller, &project.id).await?;
     Ok(Json(ProjectUpdateResponse {
         project: Project::new(project, rollout.state()),
         operations: Vec::new(),
@@ -373,7 +373,7 @@ pub async fn list_projects(
         .await?;
     let mut projects = Vec::with_capacity(page.projects.len());
     for project in page.projects {
-        let rollout = services.rollout(&project.id).await?;
+        let rollout = services.rollout(&caller, &project.id).await?;
         projects.push(Project::new(project, rollout.state()));
     }
     Ok(Json(ProjectsResponse {
