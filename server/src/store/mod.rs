@@ -145,6 +145,9 @@ impl Store {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // A file connection does not go stale the way a network one does; pinging its
+            // worker thread before every query would double the cost of each read.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
