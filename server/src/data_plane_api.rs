@@ -62,7 +62,7 @@ impl Route {
     ) -> AccessDecision {
         let endpoint = match vpc_endpoint_id {
             None => None,
-            Some(given) => match VpcEndpointId::parse(given) {
+            Some(given) => match VpcEndpointId::parse_any(given) {
                 Ok(id) => Some(id),
                 Err(_) => return AccessDecision::invalid_endpoint(given),
             },

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use app::domain::{EndpointState, Region, RegionId, VpcEndpointId};
+use app::domain::{Cloud, EndpointState, Region, RegionId, VpcEndpointId};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -166,9 +166,20 @@ impl Provider for Simulator {
             ..
         } = *request;
         if glob_matches(&self.reject_pattern, endpoint.as_str()) {
-            return Ok(Review::Reject {
-                reason: self.reject_reason.clone(),
-            });
+            // Each cloud words a refused connection its own way.
+            let reason = match endpoint.cloud() {
+                Cloud::Aws => self.reject_reason.clone(),
+                Cloud::Gcp => format!(
+                    "The Private Service Connect connection is REJECTED: the consumer project is \
+                     not on the service attachment's accept list. {}",
+                    self.reject_reason
+                ),
+                Cloud::Azure => format!(
+                    "The private endpoint connection is Rejected by the Private Link service. {}",
+                    self.reject_reason
+                ),
+            };
+            return Ok(Review::Reject { reason });
         }
         if age_ms < self.accept_delay_ms {
             return Ok(Review::Pending);
@@ -243,7 +254,7 @@ pub async fn reconcile_once(
     for removed in services.store().endpoints_to_disconnect(50).await? {
         let (Ok(region_id), Ok(endpoint)) = (
             RegionId::parse(&removed.region_id),
-            VpcEndpointId::parse(&removed.vpc_endpoint_id),
+            VpcEndpointId::parse_any(&removed.vpc_endpoint_id),
         ) else {
             services
                 .store()
@@ -338,7 +349,7 @@ async fn settle(
 ) -> Result<bool, ServiceError> {
     let (Ok(region_id), Ok(endpoint)) = (
         RegionId::parse(&assignment.region_id),
-        VpcEndpointId::parse(&assignment.vpc_endpoint_id),
+        VpcEndpointId::parse_any(&assignment.vpc_endpoint_id),
     ) else {
         return Ok(false);
     };

@@ -1,11 +1,13 @@
-//! The form that assigns a VPC endpoint to an organization, used on the organization page
+//! The form that assigns a private endpoint (an AWS VPC endpoint, a Google Cloud PSC
+//! connection, an Azure private endpoint) to an organization, used on the organization page
 //! and in the setup stepper. Once hydrated, the id is checked as it is typed with the parser
-//! the server uses; the server checks it again along with ownership, limit and history.
+//! the server uses for the region's cloud; the server checks it again along with ownership,
+//! limit and history.
 
 use leptos::prelude::*;
 
 use crate::components::change_form::{change_action, ChangeForm};
-use crate::domain::VpcEndpointId;
+use crate::domain::{Cloud, RegionId, VpcEndpointId};
 use crate::server_fns::changes::AssignEndpoint;
 
 /// Where the endpoint goes: a choice of regions, or one fixed region.
@@ -26,17 +28,39 @@ pub fn AssignEndpointForm(
     #[prop(into, default = "Assign a VPC endpoint".to_string())] heading: String,
 ) -> impl IntoView {
     let typed = RwSignal::new(String::new());
+    // The region's cloud says which identifier to expect (and how to name it).
+    let region = RwSignal::new(match &regions {
+        RegionChoice::Any(all) => all.first().cloned().unwrap_or_default(),
+        RegionChoice::Fixed(one) => one.clone(),
+    });
+    let cloud = move || {
+        RegionId::parse(&region.get())
+            .map(|r| r.cloud())
+            .unwrap_or(Cloud::Aws)
+    };
     let problem = move || {
         let value = typed.get();
         if value.trim().is_empty() {
             return None;
         }
-        VpcEndpointId::parse(&value).err().map(|e| e.message)
+        VpcEndpointId::parse_in(cloud(), &value)
+            .err()
+            .map(|e| e.message)
+    };
+    let id_name = move || match cloud() {
+        Cloud::Aws => "VPC endpoint id",
+        Cloud::Gcp => "PSC connection id",
+        Cloud::Azure => "Private endpoint LinkID",
+    };
+    let placeholder = move || match cloud() {
+        Cloud::Aws => "vpce-1234567890abcdef0",
+        Cloud::Gcp => "12345678901234567",
+        Cloud::Azure => "536870913",
     };
     let region_control = match regions {
         RegionChoice::Any(regions) => view! {
             <label for="assign-region">"Region"</label>
-            <select id="assign-region" name="region_id">
+            <select id="assign-region" name="region_id" on:change=move |ev| region.set(event_target_value(&ev))>
                 {regions.into_iter().map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view()}
             </select>
         }
@@ -54,13 +78,13 @@ pub fn AssignEndpointForm(
             <input type="hidden" name="org_id" value=org_id/>
             {return_to.map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
             {region_control}
-            <label for="assign-endpoint">"VPC endpoint id"</label>
+            <label for="assign-endpoint">{id_name}</label>
             <input
                 id="assign-endpoint"
                 name="vpc_endpoint_id"
                 type="text"
                 required
-                placeholder="vpce-1234567890abcdef0"
+                placeholder=placeholder
                 autocomplete="off"
                 spellcheck="false"
                 aria-describedby="assign-endpoint-help"
@@ -68,7 +92,7 @@ pub fn AssignEndpointForm(
                 on:input=move |ev| typed.set(event_target_value(&ev))
             />
             <p id="assign-endpoint-help" class="muted" aria-live="polite">
-                {move || problem().map(|p| view! { <span class="error">"VPC endpoint id " {p}</span> })}
+                {move || problem().map(|p| view! { <span class="error">{id_name()} " " {p}</span> })}
             </p>
             <label for="assign-label">"Label (optional)"</label>
             <input id="assign-label" name="label" type="text" maxlength="64"/>

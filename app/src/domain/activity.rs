@@ -45,7 +45,7 @@ impl ActivityFilter {
                 .map(|p| ProjectId::parse(&p))
                 .transpose()?,
             vpc_endpoint_id: present(vpc_endpoint_id)
-                .map(|e| VpcEndpointId::parse(&e))
+                .map(|e| VpcEndpointId::parse_any(&e))
                 .transpose()?,
             actor,
         })

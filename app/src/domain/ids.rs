@@ -124,6 +124,15 @@ impl RegionId {
         Ok(Self(value))
     }
 
+    /// The cloud the id names (`gcp` for `gcp-us-central1`).
+    pub fn cloud(&self) -> Cloud {
+        match self.0.split('-').next() {
+            Some("gcp") => Cloud::Gcp,
+            Some("azure") => Cloud::Azure,
+            _ => Cloud::Aws,
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -148,8 +157,16 @@ impl From<RegionId> for String {
     }
 }
 
-/// An AWS VPC endpoint id: `vpce-` and 17 (or, for older endpoints, 8) hexadecimal digits.
-/// Input is trimmed and lower-cased.
+/// A private endpoint, in whichever cloud it lives (the field keeps Neon's name):
+/// - AWS: the VPC endpoint id, `vpce-` and 17 (or, for older endpoints, 8) hexadecimal digits;
+/// - Google Cloud: the Private Service Connect connection id, an unsigned 64-bit number, kept
+///   as `psc-<number>`;
+/// - Azure: the private endpoint's Private Link LinkID, an unsigned 32-bit number, kept as
+///   `linkid-<number>`.
+///
+/// The prefixes keep the clouds apart (a GCP connection id and an Azure LinkID can be the same
+/// number) and are what the proxy derives from each cloud's PROXY protocol TLV. Input is
+/// trimmed and lower-cased; people may type the bare number where the cloud is known.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct VpcEndpointId(String);
@@ -201,8 +218,236 @@ impl VpcEndpointId {
         Ok(Self(value))
     }
 
+    /// The identifier of a private endpoint in a region of `cloud` (`aws`, `gcp`, `azure`),
+    /// with hints for what people paste by mistake in that cloud.
+    pub fn parse_in(cloud: Cloud, input: &str) -> Result<Self, FieldError> {
+        match cloud {
+            Cloud::Aws => {
+                let value = input.trim().to_ascii_lowercase();
+                if value.starts_with(PSC_PREFIX) || value.starts_with(LINK_ID_PREFIX) {
+                    return Err(FieldError::new(
+                        Self::FIELD,
+                        "this identifies a Google Cloud or Azure endpoint, but the region is an \
+                         AWS region; enter the VPC endpoint id (vpce-…) from VPC › Endpoints.",
+                    ));
+                }
+                Self::parse(input)
+            }
+            Cloud::Gcp => Self::parse_gcp(input),
+            Cloud::Azure => Self::parse_azure(input),
+        }
+    }
+
+    /// Any cloud's stored form (`vpce-…`, `psc-<n>`, `linkid-<n>`): what the data plane and
+    /// stored rows carry, where the cloud is not known beforehand.
+    pub fn parse_any(input: &str) -> Result<Self, FieldError> {
+        let value = input.trim().to_ascii_lowercase();
+        if value.starts_with(PSC_PREFIX) {
+            Self::parse_gcp(&value)
+        } else if value.starts_with(LINK_ID_PREFIX) {
+            Self::parse_azure(&value)
+        } else if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+            Err(FieldError::new(
+                Self::FIELD,
+                format!(
+                    "a bare number could be a Google Cloud or an Azure endpoint; write \
+                     {PSC_PREFIX}{value} for a PSC connection id or {LINK_ID_PREFIX}{value} for an \
+                     Azure LinkID."
+                ),
+            ))
+        } else {
+            Self::parse(&value)
+        }
+    }
+
+    fn parse_gcp(input: &str) -> Result<Self, FieldError> {
+        let value = input.trim();
+        let lower = value.to_ascii_lowercase();
+        let hint = |message: &str| Err(FieldError::new(Self::FIELD, message));
+        if value.is_empty() {
+            return hint(
+                "is required: enter your endpoint's PSC connection id, a number: gcloud compute \
+                 forwarding-rules describe RULE --region REGION --format='value(pscConnectionId)'.",
+            );
+        }
+        if lower.contains("/serviceattachments/") {
+            return hint(
+                "this is the service attachment you connect to; enter the PSC connection id of \
+                 the endpoint (forwarding rule) you created for it, a number.",
+            );
+        }
+        if lower.contains("forwardingrules/") {
+            return hint(
+                "this is a forwarding rule's path; enter its PSC connection id, a number: gcloud \
+                 compute forwarding-rules describe RULE --region REGION \
+                 --format='value(pscConnectionId)'.",
+            );
+        }
+        if lower.starts_with("vpce-") {
+            return hint(
+                "this is an AWS VPC endpoint id, but the region is a Google Cloud region; enter \
+                 the PSC connection id of your endpoint, a number.",
+            );
+        }
+        let digits = lower.strip_prefix(PSC_PREFIX).unwrap_or(&lower);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            let looks_like_a_name = lower.starts_with(|c: char| c.is_ascii_lowercase())
+                && lower
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            return hint(if looks_like_a_name {
+                "this looks like a forwarding rule's name; enter its PSC connection id, a number: \
+                 gcloud compute forwarding-rules describe RULE --region REGION \
+                 --format='value(pscConnectionId)'."
+            } else {
+                "must be a PSC connection id: digits only, e.g. 12345678901234567."
+            });
+        }
+        match digits.parse::<u64>() {
+            Ok(id) => Ok(Self(format!("{PSC_PREFIX}{id}"))),
+            Err(_) => hint(
+                "is larger than a PSC connection id can be (an unsigned 64-bit number, at most \
+                 18446744073709551615); check that you copied pscConnectionId.",
+            ),
+        }
+    }
+
+    fn parse_azure(input: &str) -> Result<Self, FieldError> {
+        let value = input.trim();
+        let lower = value.to_ascii_lowercase();
+        let hint = |message: String| Err(FieldError::new(Self::FIELD, message));
+        if value.is_empty() {
+            return hint(
+                "is required: enter your private endpoint's LinkID, a number shown with its \
+                 connection to the Enclave Private Link service."
+                    .into(),
+            );
+        }
+        if lower.starts_with("/subscriptions/") {
+            let kind = lower
+                .split("/providers/")
+                .nth(1)
+                .and_then(|rest| {
+                    let mut parts = rest.split('/');
+                    let namespace = parts.next()?;
+                    let kind = parts.next()?;
+                    Some(format!("{namespace}/{kind}"))
+                })
+                .unwrap_or_default();
+            return hint(if kind == "microsoft.network/privateendpoints" {
+                "this is the private endpoint's resource id; Enclave needs its LinkID, a number \
+                 shown with the endpoint's connection (the resource id is shown beside it)."
+                    .into()
+            } else if kind.is_empty() {
+                "this is a resource id, but not of a private endpoint; enter the private \
+                 endpoint's LinkID, a number."
+                    .into()
+            } else {
+                format!(
+                    "this is the resource id of a {kind} resource, not of a private endpoint \
+                     (Microsoft.Network/privateEndpoints); enter the private endpoint's LinkID, \
+                     a number."
+                )
+            });
+        }
+        if lower.ends_with(".azure.privatelinkservice") {
+            return hint(
+                "this is the Private Link service alias you connect to; enter the LinkID of the \
+                 private endpoint you created for it, a number."
+                    .into(),
+            );
+        }
+        if lower.starts_with("vpce-") {
+            return hint(
+                "this is an AWS VPC endpoint id, but the region is an Azure region; enter your \
+                 private endpoint's LinkID, a number."
+                    .into(),
+            );
+        }
+        let digits = lower.strip_prefix(LINK_ID_PREFIX).unwrap_or(&lower);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return hint("must be a LinkID: digits only, e.g. 536870913.".into());
+        }
+        match digits.parse::<u32>() {
+            Ok(id) => Ok(Self(format!("{LINK_ID_PREFIX}{id}"))),
+            Err(_) => hint(
+                "is larger than a LinkID can be (an unsigned 32-bit number, at most \
+                 4294967295); check that you copied the LinkID, not another number."
+                    .into(),
+            ),
+        }
+    }
+
+    /// The GCP connection id, in the form the proxy reads from its TLV.
+    pub fn gcp(connection_id: u64) -> Self {
+        Self(format!("{PSC_PREFIX}{connection_id}"))
+    }
+
+    /// The Azure LinkID, in the form the proxy reads from its TLV.
+    pub fn azure(link_id: u32) -> Self {
+        Self(format!("{LINK_ID_PREFIX}{link_id}"))
+    }
+
+    /// Which cloud the endpoint lives in.
+    pub fn cloud(&self) -> Cloud {
+        if self.0.starts_with(PSC_PREFIX) {
+            Cloud::Gcp
+        } else if self.0.starts_with(LINK_ID_PREFIX) {
+            Cloud::Azure
+        } else {
+            Cloud::Aws
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// How a GCP PSC connection id and an Azure LinkID are kept.
+pub const PSC_PREFIX: &str = "psc-";
+pub const LINK_ID_PREFIX: &str = "linkid-";
+
+/// The clouds private networking is offered in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cloud {
+    Aws,
+    Gcp,
+    Azure,
+}
+
+impl Cloud {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "aws" => Some(Self::Aws),
+            "gcp" => Some(Self::Gcp),
+            "azure" => Some(Self::Azure),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Aws => "aws",
+            Self::Gcp => "gcp",
+            Self::Azure => "azure",
+        }
+    }
+
+    /// The name people know it by.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Aws => "AWS",
+            Self::Gcp => "Google Cloud",
+            Self::Azure => "Azure",
+        }
+    }
+}
+
+impl fmt::Display for Cloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -215,7 +460,7 @@ impl fmt::Display for VpcEndpointId {
 impl TryFrom<String> for VpcEndpointId {
     type Error = FieldError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
+        Self::parse_any(&value)
     }
 }
 
@@ -468,6 +713,85 @@ mod tests {
             let err = VpcEndpointId::parse(input).unwrap_err();
             assert!(err.message.contains(expected), "{input}: {}", err.message);
         }
+    }
+
+    #[test]
+    fn gcp_connection_ids_parse_with_their_own_hints() {
+        let id = VpcEndpointId::parse_in(Cloud::Gcp, " 12345678901234567 ").unwrap();
+        assert_eq!(id.as_str(), "psc-12345678901234567");
+        assert_eq!(id.cloud(), Cloud::Gcp);
+        assert_eq!(
+            VpcEndpointId::parse_in(Cloud::Gcp, "PSC-18446744073709551615").unwrap(),
+            VpcEndpointId::gcp(u64::MAX)
+        );
+        assert_eq!(
+            VpcEndpointId::parse_any("psc-7").unwrap(),
+            VpcEndpointId::gcp(7)
+        );
+        let cases = [
+            ("", "is required"),
+            ("psc-endpoint-orders", "forwarding rule's name"),
+            (
+                "projects/acme/regions/us-central1/forwardingRules/psc-orders",
+                "forwarding rule's path",
+            ),
+            (
+                "projects/enclave/regions/us-central1/serviceAttachments/db-cell-1",
+                "service attachment you connect to",
+            ),
+            ("18446744073709551616", "larger than a PSC connection id"),
+            ("vpce-1234567890abcdef0", "AWS VPC endpoint id"),
+            ("12 34", "digits only"),
+        ];
+        for (input, expected) in cases {
+            let err = VpcEndpointId::parse_in(Cloud::Gcp, input).unwrap_err();
+            assert_eq!(err.field, "vpc_endpoint_id");
+            assert!(err.message.contains(expected), "{input}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn azure_link_ids_parse_with_their_own_hints() {
+        let id = VpcEndpointId::parse_in(Cloud::Azure, "536870913").unwrap();
+        assert_eq!(id.as_str(), "linkid-536870913");
+        assert_eq!(id.cloud(), Cloud::Azure);
+        assert_eq!(
+            VpcEndpointId::parse_any("LINKID-4294967295").unwrap(),
+            VpcEndpointId::azure(u32::MAX)
+        );
+        let pe = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe-orders";
+        let vnet = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet";
+        let cases = [
+            ("", "is required"),
+            (pe, "private endpoint's resource id"),
+            (vnet, "microsoft.network/virtualnetworks resource"),
+            (
+                "enclave-db.0a1b2c3d-aaaa-bbbb-cccc-0123456789ab.eastus2.azure.privatelinkservice",
+                "Private Link service alias",
+            ),
+            ("4294967296", "larger than a LinkID"),
+            ("vpce-1234567890abcdef0", "AWS VPC endpoint id"),
+            ("pe-orders", "digits only"),
+        ];
+        for (input, expected) in cases {
+            let err = VpcEndpointId::parse_in(Cloud::Azure, input).unwrap_err();
+            assert!(err.message.contains(expected), "{input}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn each_cloud_keeps_to_its_own_identifiers() {
+        // The same number is a different endpoint in each cloud.
+        assert_ne!(VpcEndpointId::gcp(42), VpcEndpointId::azure(42));
+        let err = VpcEndpointId::parse_in(Cloud::Aws, "psc-42").unwrap_err();
+        assert!(err.message.contains("AWS region"), "{}", err.message);
+        assert_eq!(
+            VpcEndpointId::parse_in(Cloud::Aws, "vpce-0a1b2c3d")
+                .unwrap()
+                .cloud(),
+            Cloud::Aws
+        );
+        assert!(VpcEndpointId::parse_any("42").is_err());
     }
 
     #[test]

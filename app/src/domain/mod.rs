@@ -25,7 +25,8 @@ pub use activity::{
 };
 pub use error_code::{ConsoleError, ErrorCode, ErrorKind, SIGN_IN_FIRST};
 pub use ids::{
-    deceptive_char, AwsAccountId, FieldError, Label, OrgId, ProjectId, RegionId, VpcEndpointId,
+    deceptive_char, AwsAccountId, Cloud, FieldError, Label, OrgId, ProjectId, RegionId,
+    VpcEndpointId, LINK_ID_PREFIX, PSC_PREFIX,
 };
 pub use ip_allow::{AllowedIpRule, IpAllowEntry, MAX_ALLOWED_IPS};
 pub use region::{Region, RegionCatalog};

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::RegionId;
+use super::{Cloud, RegionId};
 
 /// One region of the catalog.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +50,12 @@ impl RegionCatalog {
             if !seen.insert(region.id.as_str()) {
                 return Err(format!("region {} is listed twice", region.id));
             }
+            let Some(cloud) = Cloud::parse(&region.cloud) else {
+                return Err(format!(
+                    "region {}: cloud {:?} is not one of aws, gcp, azure",
+                    region.id, region.cloud
+                ));
+            };
             if !region
                 .id
                 .as_str()
@@ -76,6 +82,27 @@ impl RegionCatalog {
                     ));
                 }
             }
+            if let Some(bad) = region
+                .service_names
+                .iter()
+                .find(|name| !service_name_fits(cloud, region.cloud_region(), name))
+            {
+                return Err(match cloud {
+                    Cloud::Aws => unreachable!("checked above"),
+                    Cloud::Gcp => format!(
+                        "region {}: {bad} is not a service attachment URI of this region \
+                         (projects/PROJECT/regions/{}/serviceAttachments/NAME)",
+                        region.id,
+                        region.cloud_region()
+                    ),
+                    Cloud::Azure => format!(
+                        "region {}: {bad} is not a Private Link service alias \
+                         (NAME.GUID.{}.azure.privatelinkservice)",
+                        region.id,
+                        region.cloud_region()
+                    ),
+                });
+            }
             if region.private_networking && !(1..=3).contains(&region.service_names.len()) {
                 return Err(format!(
                     "region {} offers private networking, so it needs one to three service names",
@@ -88,6 +115,43 @@ impl RegionCatalog {
 
     pub fn get(&self, id: &RegionId) -> Option<&Region> {
         self.regions.iter().find(|r| &r.id == id)
+    }
+}
+
+/// Whether a catalog entry's service name has its cloud's shape: for Google Cloud a service
+/// attachment URI in the region (what `--target-service-attachment` takes), for Azure a
+/// Private Link service alias in the region (what `--manual-request` connects to). AWS names
+/// are checked above, where their message is.
+fn service_name_fits(cloud: Cloud, cloud_region: &str, name: &str) -> bool {
+    let name_part = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    match cloud {
+        Cloud::Aws => true,
+        Cloud::Gcp => {
+            let parts: Vec<&str> = name.split('/').collect();
+            matches!(
+                parts.as_slice(),
+                ["projects", project, "regions", region, "serviceAttachments", attachment]
+                    if name_part(project) && *region == cloud_region && name_part(attachment)
+            )
+        }
+        Cloud::Azure => {
+            let Some(rest) = name.strip_suffix(".azure.privatelinkservice") else {
+                return false;
+            };
+            let parts: Vec<&str> = rest.split('.').collect();
+            matches!(
+                parts.as_slice(),
+                [prefix, guid, region]
+                    if name_part(prefix)
+                        && guid.len() == 36
+                        && guid.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+                        && *region == cloud_region
+            )
+        }
     }
 }
 
@@ -118,11 +182,45 @@ mod tests {
         assert!(RegionCatalog::from_json(&twice)
             .unwrap_err()
             .contains("listed twice"));
+        let unknown_cloud = SAMPLE.replace(r#""cloud":"aws""#, r#""cloud":"oracle""#);
+        assert!(RegionCatalog::from_json(&unknown_cloud)
+            .unwrap_err()
+            .contains("not one of aws, gcp, azure"));
         let no_id = SAMPLE.replace("vpce-svc-1", "db-cell-1");
         let err = RegionCatalog::from_json(&no_id).unwrap_err();
         assert!(
             err.contains("com.amazonaws.vpce.us-east-2.db-cell-1") && err.contains("vpce-svc-"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn gcp_and_azure_regions_carry_their_clouds_service_names() {
+        let gcp = r#"{"regions":[{"id":"gcp-us-central1","cloud":"gcp","display_name":"Iowa",
+            "private_networking":true,
+            "service_names":["projects/enclave-prod/regions/us-central1/serviceAttachments/db-cell-1"]}]}"#;
+        let catalog = RegionCatalog::from_json(gcp).unwrap();
+        assert_eq!(catalog.regions[0].cloud_region(), "us-central1");
+        let elsewhere = gcp.replace("regions/us-central1/", "regions/europe-west3/");
+        let err = RegionCatalog::from_json(&elsewhere).unwrap_err();
+        assert!(err.contains("service attachment URI"), "{err}");
+        let bare = gcp.replace(
+            "projects/enclave-prod/regions/us-central1/serviceAttachments/",
+            "",
+        );
+        assert!(RegionCatalog::from_json(&bare).is_err());
+
+        let azure = r#"{"regions":[{"id":"azure-eastus2","cloud":"azure","display_name":"East US 2",
+            "private_networking":true,
+            "service_names":["enclave-db.0a1b2c3d-aaaa-bbbb-cccc-0123456789ab.eastus2.azure.privatelinkservice"]}]}"#;
+        assert!(RegionCatalog::from_json(azure).is_ok());
+        let elsewhere = azure.replace(".eastus2.", ".westeurope.");
+        let err = RegionCatalog::from_json(&elsewhere).unwrap_err();
+        assert!(err.contains("Private Link service alias"), "{err}");
+        let resource_id = azure.replace(
+            "enclave-db.0a1b2c3d-aaaa-bbbb-cccc-0123456789ab.eastus2.azure.privatelinkservice",
+            "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/privateLinkServices/db",
+        );
+        assert!(RegionCatalog::from_json(&resource_id).is_err());
     }
 }

@@ -186,7 +186,8 @@ pub async fn assign_endpoint(
         Ok(ConsoleChange::AssignEndpoint {
             org: OrgId::parse(&org_id)?,
             region: RegionId::parse(&region_id)?,
-            endpoint: VpcEndpointId::parse(&vpc_endpoint_id)?,
+            endpoint: RegionId::parse(&region_id)
+                .and_then(|r| VpcEndpointId::parse_in(r.cloud(), &vpc_endpoint_id))?,
             label: Label::parse(&label)?,
         })
     })();
@@ -208,7 +209,8 @@ pub async fn remove_endpoint(
         Ok(ConsoleChange::RemoveEndpoint {
             org: OrgId::parse(&org_id)?,
             region: RegionId::parse(&region_id)?,
-            endpoint: VpcEndpointId::parse(&vpc_endpoint_id)?,
+            endpoint: RegionId::parse(&region_id)
+                .and_then(|r| VpcEndpointId::parse_in(r.cloud(), &vpc_endpoint_id))?,
             acknowledge: ticked(&acknowledge),
         })
     })();
@@ -350,7 +352,7 @@ pub async fn restrict_project(
     let change = (|| -> Result<ConsoleChange, ConsoleError> {
         Ok(ConsoleChange::Restrict {
             project: ProjectId::parse(&project_id)?,
-            endpoint: VpcEndpointId::parse(&vpc_endpoint_id)?,
+            endpoint: VpcEndpointId::parse_any(&vpc_endpoint_id)?,
             acknowledge: ticked(&acknowledge),
         })
     })();
@@ -372,7 +374,7 @@ pub async fn unrestrict_project(
     let change = (|| -> Result<ConsoleChange, ConsoleError> {
         Ok(ConsoleChange::Unrestrict {
             project: ProjectId::parse(&project_id)?,
-            endpoint: VpcEndpointId::parse(&vpc_endpoint_id)?,
+            endpoint: VpcEndpointId::parse_any(&vpc_endpoint_id)?,
             confirm_open: ticked(&confirm_open),
             acknowledge: ticked(&acknowledge),
         })

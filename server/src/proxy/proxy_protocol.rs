@@ -1,11 +1,21 @@
-//! PROXY protocol version 2, as an AWS Network Load Balancer sends it in front of every
-//! connection: the client's address and, for PrivateLink traffic, the VPC endpoint id in a
-//! TLV (type `0xEA`, subtype `0x01`, UTF-8). Only the binary v2 form is accepted.
+//! PROXY protocol version 2, as each cloud's load balancer sends it in front of every
+//! connection: the client's address and, for private traffic, which endpoint it came through,
+//! in that cloud's TLV:
+//! - AWS PrivateLink: type `0xEA`, subtype `0x01`, the VPC endpoint id in UTF-8;
+//! - Google Cloud Private Service Connect: type `0xE0`, the PSC connection id as an 8-byte
+//!   big-endian number;
+//! - Azure Private Link: type `0xEE`, subtype `0x01`, the LinkID as a 4-byte little-endian
+//!   number.
+//!
+//! Each becomes the endpoint's stored form (`vpce-…`, `psc-<n>`, `linkid-<n>`), so the access
+//! decision is the same for all three. Only the binary v2 form is accepted.
 //!
 //! The parser never panics and never trusts a length: every read is bounds-checked, and a
 //! header longer than [`MAX_HEADER`] is refused before it is buffered.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use app::domain::{LINK_ID_PREFIX, PSC_PREFIX};
 
 /// The 12-byte signature every v2 header starts with.
 pub const SIGNATURE: [u8; 12] = [
@@ -18,6 +28,11 @@ pub const MAX_HEADER: usize = 1024;
 /// AWS's TLV type, and the subtype carrying the VPC endpoint id.
 pub const PP2_TYPE_AWS: u8 = 0xEA;
 pub const PP2_SUBTYPE_AWS_VPCE_ID: u8 = 0x01;
+/// Google Cloud's TLV type carrying the PSC connection id.
+pub const PP2_TYPE_GCP: u8 = 0xE0;
+/// Azure's TLV type, and the subtype carrying the private endpoint's LinkID.
+pub const PP2_TYPE_AZURE: u8 = 0xEE;
+pub const PP2_SUBTYPE_AZURE_LINK_ID: u8 = 0x01;
 
 /// What a complete header said.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,7 +42,8 @@ pub enum ProxyHeader {
     Proxy {
         /// The client's address (`None` for UNIX or unspecified families).
         source: Option<SocketAddr>,
-        /// The VPC endpoint the connection came through, for PrivateLink traffic.
+        /// The private endpoint the connection came through, in its stored form
+        /// (`vpce-…`, `psc-<n>`, `linkid-<n>`).
         vpc_endpoint_id: Option<String>,
     },
 }
@@ -47,8 +63,12 @@ pub enum ProxyError {
     ShortAddress,
     #[error("malformed TLV at offset {0}")]
     BadTlv(usize),
-    #[error("the VPC endpoint id TLV is not UTF-8")]
+    #[error("the VPC endpoint id TLV is not UTF-8, or not an AWS id")]
     BadEndpointId,
+    #[error("the {0} endpoint TLV has {1} bytes where the cloud sends {2}")]
+    BadEndpointLength(&'static str, usize, usize),
+    #[error("the header names two different private endpoints")]
+    ConflictingEndpoints,
 }
 
 /// The outcome of looking at the first bytes of a connection.
@@ -131,9 +151,10 @@ pub fn parse(buf: &[u8]) -> Result<Parse, ProxyError> {
     Ok(Parse::Complete { header, len: total })
 }
 
-/// Walks the TLVs and returns the AWS VPC endpoint id, if present.
+/// Walks the TLVs and returns the private endpoint they name, if any, in its stored form.
+/// Two TLVs naming different endpoints are refused: which one would be trusted?
 fn endpoint_tlv(mut tlvs: &[u8], mut offset: usize) -> Result<Option<String>, ProxyError> {
-    let mut found = None;
+    let mut found: Option<String> = None;
     while !tlvs.is_empty() {
         if tlvs.len() < 3 {
             return Err(ProxyError::BadTlv(offset));
@@ -141,9 +162,34 @@ fn endpoint_tlv(mut tlvs: &[u8], mut offset: usize) -> Result<Option<String>, Pr
         let kind = tlvs[0];
         let len = u16::from_be_bytes([tlvs[1], tlvs[2]]) as usize;
         let value = tlvs.get(3..3 + len).ok_or(ProxyError::BadTlv(offset))?;
-        if kind == PP2_TYPE_AWS && value.first() == Some(&PP2_SUBTYPE_AWS_VPCE_ID) {
-            let id = std::str::from_utf8(&value[1..]).map_err(|_| ProxyError::BadEndpointId)?;
-            found = Some(id.to_string());
+        let endpoint = match (kind, value.first()) {
+            (PP2_TYPE_AWS, Some(&PP2_SUBTYPE_AWS_VPCE_ID)) => {
+                let id = std::str::from_utf8(&value[1..]).map_err(|_| ProxyError::BadEndpointId)?;
+                // Another cloud's stored form in AWS's TLV would pass for that cloud's endpoint.
+                if id.starts_with(PSC_PREFIX) || id.starts_with(LINK_ID_PREFIX) {
+                    return Err(ProxyError::BadEndpointId);
+                }
+                Some(id.to_string())
+            }
+            (PP2_TYPE_GCP, _) => {
+                let bytes: [u8; 8] = value
+                    .try_into()
+                    .map_err(|_| ProxyError::BadEndpointLength("GCP", value.len(), 8))?;
+                Some(format!("{PSC_PREFIX}{}", u64::from_be_bytes(bytes)))
+            }
+            (PP2_TYPE_AZURE, Some(&PP2_SUBTYPE_AZURE_LINK_ID)) => {
+                let bytes: [u8; 4] = value[1..]
+                    .try_into()
+                    .map_err(|_| ProxyError::BadEndpointLength("Azure", value.len() - 1, 4))?;
+                Some(format!("{LINK_ID_PREFIX}{}", u32::from_le_bytes(bytes)))
+            }
+            _ => None,
+        };
+        if let Some(endpoint) = endpoint {
+            if found.as_ref().is_some_and(|f| *f != endpoint) {
+                return Err(ProxyError::ConflictingEndpoints);
+            }
+            found = Some(endpoint);
         }
         tlvs = &tlvs[3 + len..];
         offset += 3 + len;
@@ -151,7 +197,33 @@ fn endpoint_tlv(mut tlvs: &[u8], mut offset: usize) -> Result<Option<String>, Pr
     Ok(found)
 }
 
-/// Builds a v2 header (the tests play the load balancer with it).
+/// The TLV a load balancer of the endpoint's cloud sends for it.
+fn encode_endpoint(id: &str, body: &mut Vec<u8>) {
+    if let Some(n) = id
+        .strip_prefix(PSC_PREFIX)
+        .and_then(|n| n.parse::<u64>().ok())
+    {
+        body.push(PP2_TYPE_GCP);
+        body.extend_from_slice(&8u16.to_be_bytes());
+        body.extend_from_slice(&n.to_be_bytes());
+    } else if let Some(n) = id
+        .strip_prefix(LINK_ID_PREFIX)
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        body.push(PP2_TYPE_AZURE);
+        body.extend_from_slice(&5u16.to_be_bytes());
+        body.push(PP2_SUBTYPE_AZURE_LINK_ID);
+        body.extend_from_slice(&n.to_le_bytes());
+    } else {
+        body.push(PP2_TYPE_AWS);
+        body.extend_from_slice(&((id.len() + 1) as u16).to_be_bytes());
+        body.push(PP2_SUBTYPE_AWS_VPCE_ID);
+        body.extend_from_slice(id.as_bytes());
+    }
+}
+
+/// Builds a v2 header (the tests play each cloud's load balancer with it): the endpoint's
+/// stored form picks the TLV.
 pub fn encode(header: &ProxyHeader) -> Vec<u8> {
     let mut out = SIGNATURE.to_vec();
     match header {
@@ -181,10 +253,7 @@ pub fn encode(header: &ProxyHeader) -> Vec<u8> {
                 None => 0x00,
             };
             if let Some(id) = vpc_endpoint_id {
-                body.push(PP2_TYPE_AWS);
-                body.extend_from_slice(&((id.len() + 1) as u16).to_be_bytes());
-                body.push(PP2_SUBTYPE_AWS_VPCE_ID);
-                body.extend_from_slice(id.as_bytes());
+                encode_endpoint(id, &mut body);
             }
             out.extend_from_slice(&[0x21, family]);
             out.extend_from_slice(&(body.len() as u16).to_be_bytes());
@@ -212,6 +281,9 @@ mod tests {
             ProxyHeader::Local,
             proxied(None),
             proxied(Some("vpce-0123456789abcdef0")),
+            proxied(Some("psc-12345678901234567")),
+            proxied(Some("psc-0")),
+            proxied(Some("linkid-536870913")),
             ProxyHeader::Proxy {
                 source: Some("[2001:db8::1]:4000".parse().unwrap()),
                 vpc_endpoint_id: Some("vpce-12345678".into()),
@@ -263,7 +335,85 @@ mod tests {
         assert_eq!(parse(&short), Err(ProxyError::ShortAddress));
     }
 
+    /// A header with the given TLVs after an IPv4 address block.
+    fn with_tlvs(tlvs: &[u8]) -> Vec<u8> {
+        let mut bytes = SIGNATURE.to_vec();
+        bytes.extend_from_slice(&[0x21, 0x11]);
+        bytes.extend_from_slice(&((12 + tlvs.len()) as u16).to_be_bytes());
+        bytes.extend_from_slice(&[203, 0, 113, 7, 10, 0, 0, 1, 0xC7, 0x38, 0x15, 0x38]);
+        bytes.extend_from_slice(tlvs);
+        bytes
+    }
+
+    fn endpoint_of(bytes: &[u8]) -> Result<Option<String>, ProxyError> {
+        match parse(bytes)? {
+            Parse::Complete {
+                header:
+                    ProxyHeader::Proxy {
+                        vpc_endpoint_id, ..
+                    },
+                ..
+            } => Ok(vpc_endpoint_id),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_cloud_tlv_reads_as_the_cloud_sends_it() {
+        // GCP: 8 bytes, big-endian.
+        let gcp = with_tlvs(&[0xE0, 0, 8, 0, 0, 0, 0, 0, 0, 0x01, 0x02]);
+        assert_eq!(endpoint_of(&gcp).unwrap().as_deref(), Some("psc-258"));
+        // Azure: subtype 1, then 4 bytes, little-endian.
+        let azure = with_tlvs(&[0xEE, 0, 5, 0x01, 0x01, 0x00, 0x00, 0x20]);
+        assert_eq!(
+            endpoint_of(&azure).unwrap().as_deref(),
+            Some("linkid-536870913")
+        );
+        // Azure's other subtypes and unknown TLVs are skipped.
+        let other = with_tlvs(&[0xEE, 0, 2, 0x02, 0x07, 0x04, 0, 1, 9]);
+        assert_eq!(endpoint_of(&other).unwrap(), None);
+        // Wrong lengths are refused, not truncated or padded.
+        let short = with_tlvs(&[0xE0, 0, 4, 0, 0, 1, 2]);
+        assert_eq!(
+            endpoint_of(&short),
+            Err(ProxyError::BadEndpointLength("GCP", 4, 8))
+        );
+        let long = with_tlvs(&[0xEE, 0, 6, 0x01, 1, 2, 3, 4, 5]);
+        assert_eq!(
+            endpoint_of(&long),
+            Err(ProxyError::BadEndpointLength("Azure", 5, 4))
+        );
+        // Two clouds naming different endpoints: refused.
+        let both = with_tlvs(&[
+            0xE0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1, 0xEE, 0, 5, 0x01, 1, 0, 0, 0,
+        ]);
+        assert_eq!(endpoint_of(&both), Err(ProxyError::ConflictingEndpoints));
+        // Another cloud's stored form inside AWS's TLV does not pass for that cloud.
+        let mut aws = vec![0xEA, 0, 7, 0x01];
+        aws.extend_from_slice(b"psc-42");
+        assert_eq!(
+            endpoint_of(&with_tlvs(&aws)),
+            Err(ProxyError::BadEndpointId)
+        );
+    }
+
     proptest! {
+        #[test]
+        fn gcp_connection_ids_survive_the_round_trip(n in any::<u64>()) {
+            let header = proxied(Some(&format!("psc-{n}")));
+            let bytes = encode(&header);
+            prop_assert_eq!(&bytes[bytes.len() - 11..bytes.len() - 8], &[0xE0, 0, 8][..]);
+            prop_assert_eq!(parse(&bytes).unwrap(), Parse::Complete { header, len: bytes.len() });
+        }
+
+        #[test]
+        fn azure_link_ids_survive_the_round_trip(n in any::<u32>()) {
+            let header = proxied(Some(&format!("linkid-{n}")));
+            let bytes = encode(&header);
+            prop_assert_eq!(&bytes[bytes.len() - 8..bytes.len() - 4], &[0xEE, 0, 5, 1][..]);
+            prop_assert_eq!(parse(&bytes).unwrap(), Parse::Complete { header, len: bytes.len() });
+        }
+
         #[test]
         fn never_panics_on_any_input(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
             let _ = parse(&bytes);
@@ -282,6 +432,7 @@ mod tests {
 
         #[test]
         fn endpoint_ids_survive_the_round_trip(id in "[ -~]{0,200}") {
+            prop_assume!(!id.starts_with("psc-") && !id.starts_with("linkid-"));
             let header = proxied(Some(&id));
             let bytes = encode(&header);
             prop_assert_eq!(parse(&bytes).unwrap(), Parse::Complete { header, len: bytes.len() });

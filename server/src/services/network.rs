@@ -120,6 +120,19 @@ impl Services {
         Self::require_admin(&org, role)?;
         self.require_entitlement(&org)?;
         self.region(region_id)?;
+        if vpc_endpoint_id.cloud() != region_id.cloud() {
+            return Err(ServiceError::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "Invalid vpc_endpoint_id: {vpc_endpoint_id} is a {} endpoint, but region \
+                     {region_id} is in {}. Assign it in a region of its own cloud, or create \
+                     the endpoint in {}.",
+                    vpc_endpoint_id.cloud().display_name(),
+                    region_id.cloud().display_name(),
+                    region_id.cloud().display_name()
+                ),
+            ));
+        }
         let id = vpc_endpoint_id.as_str();
         let audit = self
             .audit(caller, "vpc_endpoint.assign", id)

@@ -10,6 +10,7 @@ mod activity;
 mod api;
 mod aws;
 mod cli;
+mod clouds;
 mod console_auth;
 mod console_setup;
 mod durability;

@@ -79,14 +79,31 @@ async fn exclusive_world(db: TestDb, extra: &[&str]) -> World {
 }
 
 async fn build_world(db: TestDb, mode: &str, trusted: &str, extra: &[&str]) -> World {
-    let app = spawn_app_with(&db, &["--data-plane-token", TOKEN], Clock::system()).await;
+    // Two accepted; the third stays `new`.
+    let endpoints = [(ALLOWED, true), (OTHER, true), (PENDING, false)];
+    build_world_in(db, mode, trusted, extra, &[], "aws-us-east-2", &endpoints).await
+}
+
+/// A world whose project is in `region`, with `endpoints` (id, accepted) assigned there;
+/// `app_flags` go to the control plane (a region catalog, say).
+async fn build_world_in(
+    db: TestDb,
+    mode: &str,
+    trusted: &str,
+    extra: &[&str],
+    app_flags: &[&str],
+    region: &str,
+    endpoints: &[(&str, bool)],
+) -> World {
+    let mut flags = vec!["--data-plane-token", TOKEN];
+    flags.extend_from_slice(app_flags);
+    let app = spawn_app_with(&db, &flags, Clock::system()).await;
     let given = common::given(&app);
     let org = given.org("Acme", Plan::Scale).await;
-    let project = given.project(&org, "web", "aws-us-east-2").await;
+    let project = given.project(&org, "web", region).await;
     let project_id = ProjectId::parse(&project.id).unwrap();
-    // Two accepted; the third stays `new`.
-    for (id, accepted) in [(ALLOWED, true), (OTHER, true), (PENDING, false)] {
-        given.endpoint(&org, "aws-us-east-2", id, accepted).await;
+    for (id, accepted) in endpoints {
+        given.endpoint(&org, region, id, *accepted).await;
     }
     let cli = Caller::operator_cli();
     let s = &app.services;
@@ -245,7 +262,7 @@ impl World {
             .restrict_project(
                 &Caller::operator_cli(),
                 &self.project,
-                &VpcEndpointId::parse(endpoint).unwrap(),
+                &VpcEndpointId::parse_any(endpoint).unwrap(),
                 &Label::default(),
                 enclave::services::Acknowledgement::NotAsked,
             )
@@ -427,6 +444,73 @@ async fn every_access_decision_reaches_the_client(db: TestDb) {
 
 /// Over `--max-connections` a client is told so; a client that says nothing is closed when
 /// the handshake time is up.
+/// Google Cloud and Azure load balancers name the endpoint in their own TLVs (0xE0, an 8-byte
+/// big-endian PSC connection id; 0xEE/0x01, a 4-byte little-endian LinkID; the test's header
+/// encoder picks the TLV from the id's form): the proxy reads each and decides exactly as
+/// for AWS.
+async fn a_clouds_endpoint_tlv_gets_the_same_decision(
+    db: TestDb,
+    region: &str,
+    [allowed_id, other_id, pending_id, twin]: [&str; 4],
+) {
+    let dir = std::env::temp_dir().join(format!("enclave-clouds-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let catalog = dir.join("regions.json");
+    std::fs::write(
+        &catalog,
+        r#"{"regions":[
+          {"id":"gcp-us-central1","cloud":"gcp","display_name":"Iowa","private_networking":true,
+           "service_names":["projects/enclave-prod/regions/us-central1/serviceAttachments/db-cell-1"]},
+          {"id":"azure-eastus2","cloud":"azure","display_name":"East US 2","private_networking":true,
+           "service_names":["enclave-db.0a1b2c3d-aaaa-bbbb-cccc-0123456789ab.eastus2.azure.privatelinkservice"]}
+        ]}"#,
+    )
+    .unwrap();
+    let endpoints = [(allowed_id, true), (other_id, true), (pending_id, false)];
+    let w = build_world_in(
+        db,
+        "required",
+        LOOPBACK,
+        &["--handshake-timeout-ms", "2000"],
+        &["--regions-file", catalog.to_str().unwrap()],
+        region,
+        &endpoints,
+    )
+    .await;
+    let allowed = |o: Outcome| {
+        if w.upstream.is_some() {
+            assert!(matches!(o, Outcome::Connected), "{region}: {o:?}");
+        } else {
+            refused(&o, "08001", "not reachable");
+        }
+    };
+    allowed(w.connect(Some(allowed_id)).await);
+    refused(&w.connect(Some(pending_id)).await, "28000", "");
+    w.restrict(allowed_id).await;
+    w.settings(Some(true), None).await;
+    w.settle().await;
+    allowed(w.connect(Some(allowed_id)).await);
+    refused(&w.connect(Some(other_id)).await, "28000", "");
+    refused(
+        &w.connect(None).await,
+        "28000",
+        "public internet are not allowed",
+    );
+    // The same number in the other cloud's TLV is another endpoint.
+    refused(&w.connect(Some(twin)).await, "28000", "");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+async fn google_cloud_psc_tlvs_get_the_same_decision(db: TestDb) {
+    let ids = ["psc-18446744073709551615", "psc-7", "psc-8", "linkid-7"];
+    a_clouds_endpoint_tlv_gets_the_same_decision(db, "gcp-us-central1", ids).await;
+}
+
+async fn azure_link_id_tlvs_get_the_same_decision(db: TestDb) {
+    let ids = ["linkid-536870913", "linkid-7", "linkid-8", "psc-536870913"];
+    a_clouds_endpoint_tlv_gets_the_same_decision(db, "azure-eastus2", ids).await;
+}
+
 async fn limits_and_timeouts(db: TestDb) {
     let w = world_with(
         db,
@@ -1661,6 +1745,8 @@ async fn changes_that_would_refuse_recent_traffic_need_an_acknowledgement(db: Te
 }
 
 on_both_backends!(
+    google_cloud_psc_tlvs_get_the_same_decision,
+    azure_link_id_tlvs_get_the_same_decision,
     changes_that_would_refuse_recent_traffic_need_an_acknowledgement,
     an_ip_allow_list_admits_only_listed_public_clients,
     report_only_blocking_records_what_it_would_refuse,

@@ -72,7 +72,7 @@ pub async fn access(
 ) -> Result<Json<AccessDecision>, ApiError> {
     let endpoint = query
         .get("vpc_endpoint_id")
-        .map(|v| VpcEndpointId::parse(v))
+        .map(|v| VpcEndpointId::parse_any(v))
         .transpose()?;
     let project_id = query
         .get("project_id")

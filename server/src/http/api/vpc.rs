@@ -145,11 +145,11 @@ pub async fn list_region_endpoints(
 fn endpoint_path(
     (org_id, region_id, endpoint): &(String, String, String),
 ) -> Result<(OrgId, RegionId, VpcEndpointId), ApiError> {
-    Ok((
-        OrgId::parse(org_id)?,
-        RegionId::parse(region_id)?,
-        VpcEndpointId::parse(endpoint)?,
-    ))
+    let org_id = OrgId::parse(org_id)?;
+    let region_id = RegionId::parse(region_id)?;
+    // The region says which cloud's identifier to expect.
+    let endpoint = VpcEndpointId::parse_in(region_id.cloud(), endpoint)?;
+    Ok((org_id, region_id, endpoint))
 }
 
 #[utoipa::path(
@@ -160,7 +160,7 @@ fn endpoint_path(
     params(
         ("org_id" = String, Path, description = "Organization id, e.g. org-bold-bonus-12345678", pattern = r"^[a-z0-9-]{1,60}$"),
         ("region_id" = String, Path, description = "Region id, e.g. aws-us-east-2", pattern = r"^(aws|gcp|azure)-[a-z0-9-]{1,34}$"),
-        ("vpc_endpoint_id" = String, Path, description = "VPC endpoint id, e.g. vpce-1234567890abcdef0", pattern = r"^vpce-([0-9a-f]{17}|[0-9a-f]{8})$")
+        ("vpc_endpoint_id" = String, Path, description = "VPC endpoint id, e.g. vpce-1234567890abcdef0. Enclave extension: in a gcp- region a Private Service Connect connection id (the number, or psc-<number>), in an azure- region a private endpoint's LinkID (the number, or linkid-<number>)", pattern = r"^(vpce-([0-9a-f]{17}|[0-9a-f]{8})|(psc-)?[0-9]{1,20}|(linkid-)?[0-9]{1,10})$")
     ),
     responses(
         (status = 200, description = "Success", body = VpcEndpointDetails),
@@ -203,7 +203,7 @@ pub async fn endpoint_details(
     params(
         ("org_id" = String, Path, description = "Organization id, e.g. org-bold-bonus-12345678", pattern = r"^[a-z0-9-]{1,60}$"),
         ("region_id" = String, Path, description = "Region id, e.g. aws-us-east-2", pattern = r"^(aws|gcp|azure)-[a-z0-9-]{1,34}$"),
-        ("vpc_endpoint_id" = String, Path, description = "VPC endpoint id, e.g. vpce-1234567890abcdef0", pattern = r"^vpce-([0-9a-f]{17}|[0-9a-f]{8})$")
+        ("vpc_endpoint_id" = String, Path, description = "VPC endpoint id, e.g. vpce-1234567890abcdef0. Enclave extension: in a gcp- region a Private Service Connect connection id (the number, or psc-<number>), in an azure- region a private endpoint's LinkID (the number, or linkid-<number>)", pattern = r"^(vpce-([0-9a-f]{17}|[0-9a-f]{8})|(psc-)?[0-9]{1,20}|(linkid-)?[0-9]{1,10})$")
     ),
     request_body(content = Option<VpcEndpointAssignment>, description = "Optional; an empty body means an empty label.", content_type = "application/json"),
     responses(
@@ -240,7 +240,7 @@ pub async fn assign_endpoint(
     params(
         ("org_id" = String, Path, description = "Organization id, e.g. org-bold-bonus-12345678", pattern = r"^[a-z0-9-]{1,60}$"),
         ("region_id" = String, Path, description = "Region id, e.g. aws-us-east-2", pattern = r"^(aws|gcp|azure)-[a-z0-9-]{1,34}$"),
-        ("vpc_endpoint_id" = String, Path, description = "VPC endpoint id, e.g. vpce-1234567890abcdef0", pattern = r"^vpce-([0-9a-f]{17}|[0-9a-f]{8})$")
+        ("vpc_endpoint_id" = String, Path, description = "VPC endpoint id, e.g. vpce-1234567890abcdef0. Enclave extension: in a gcp- region a Private Service Connect connection id (the number, or psc-<number>), in an azure- region a private endpoint's LinkID (the number, or linkid-<number>)", pattern = r"^(vpce-([0-9a-f]{17}|[0-9a-f]{8})|(psc-)?[0-9]{1,20}|(linkid-)?[0-9]{1,10})$")
     ),
     responses(
         (status = 200, description = "Success", body = Empty),
@@ -317,7 +317,7 @@ pub async fn list_project_restrictions(
     tag = "Private networking",
     params(
         ("project_id" = String, Path, description = "Project id, e.g. orange-credit-12345678", pattern = r"^[a-z0-9-]{1,60}$"),
-        ("vpc_endpoint_id" = String, Path, description = "VPC endpoint id, e.g. vpce-1234567890abcdef0", pattern = r"^vpce-([0-9a-f]{17}|[0-9a-f]{8})$")
+        ("vpc_endpoint_id" = String, Path, description = "VPC endpoint id, e.g. vpce-1234567890abcdef0. Enclave extension: psc-<number> for a Google Cloud PSC connection, linkid-<number> for an Azure private endpoint", pattern = r"^(vpce-([0-9a-f]{17}|[0-9a-f]{8})|psc-[0-9]{1,20}|linkid-[0-9]{1,10})$")
     ),
     request_body(content = Option<VpcEndpointAssignment>, description = "Optional; an empty body means an empty label.", content_type = "application/json"),
     responses(
@@ -339,7 +339,7 @@ pub async fn restrict_project(
     JsonBody(body): JsonBody<VpcEndpointAssignment>,
 ) -> Result<Json<Value>, ApiError> {
     let project_id = ProjectId::parse(&project_id)?;
-    let endpoint = VpcEndpointId::parse(&endpoint)?;
+    let endpoint = VpcEndpointId::parse_any(&endpoint)?;
     let label = Label::parse(&body.label)?;
     services
         .restrict_project(
@@ -360,7 +360,7 @@ pub async fn restrict_project(
     tag = "Private networking",
     params(
         ("project_id" = String, Path, description = "Project id, e.g. orange-credit-12345678", pattern = r"^[a-z0-9-]{1,60}$"),
-        ("vpc_endpoint_id" = String, Path, description = "VPC endpoint id, e.g. vpce-1234567890abcdef0", pattern = r"^vpce-([0-9a-f]{17}|[0-9a-f]{8})$")
+        ("vpc_endpoint_id" = String, Path, description = "VPC endpoint id, e.g. vpce-1234567890abcdef0. Enclave extension: psc-<number> for a Google Cloud PSC connection, linkid-<number> for an Azure private endpoint", pattern = r"^(vpce-([0-9a-f]{17}|[0-9a-f]{8})|psc-[0-9]{1,20}|linkid-[0-9]{1,10})$")
     ),
     responses(
         (status = 200, description = "Success", body = Empty),
@@ -380,7 +380,7 @@ pub async fn unrestrict_project(
     Path((project_id, endpoint)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let project_id = ProjectId::parse(&project_id)?;
-    let endpoint = VpcEndpointId::parse(&endpoint)?;
+    let endpoint = VpcEndpointId::parse_any(&endpoint)?;
     services
         // Neon's API lifts without asking, as Neon does.
         .unrestrict_project(

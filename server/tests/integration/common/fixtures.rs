@@ -144,7 +144,7 @@ impl Given {
                 &self.operator,
                 org,
                 &RegionId::parse(region).unwrap(),
-                &VpcEndpointId::parse(id).unwrap(),
+                &VpcEndpointId::parse_any(id).unwrap(),
                 &Label::default(),
             )
             .await
