@@ -425,7 +425,14 @@ impl Services {
             .store
             .project_network_version(project_id.as_str())
             .await?;
-        let (project, org, role) = self.project_access(caller, project_id.as_str()).await?;
+        let (_, org, role) = self.project_access(caller, project_id.as_str()).await?;
+        // The list is edited from a row read after `read_at`, never from a cached one: a row
+        // older than `read_at` would pass the store's check and lose another admin's entry.
+        let project = self
+            .store
+            .project(project_id.as_str())
+            .await?
+            .ok_or_else(|| super::principal::project_not_found(project_id.as_str()))?;
         let mut list = project.allowed_ips();
         match edit {
             AllowListEdit::Add(record) => {
