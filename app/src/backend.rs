@@ -93,6 +93,14 @@ pub enum ConsoleChange {
         subnet_ids: String,
         security_group_id: String,
     },
+    /// Step 2 on Google Cloud or Azure: the GCP project or Azure resource group, the network
+    /// and the subnet.
+    SaveConsumerNetwork {
+        project: ProjectId,
+        owner: String,
+        network: String,
+        subnet: String,
+    },
     /// Where the guided setup resumes (an admin moved to `step`).
     RecordSetupStep {
         project: ProjectId,

@@ -25,7 +25,9 @@ export function endpointId(prefix = ""): string {
 
 export type World = { org: string; project: string; admin: string; member: string; key: string };
 
-export function freshOrg(): World {
+/** A new organization on the Scale plan, with an admin, a member, a key and a project in
+ * `region` (a region of the built-in catalog). */
+export function freshOrg(region = "aws-us-east-2"): World {
   const tag = randomBytes(4).toString("hex");
   const org = enclave(["org", "create", "--name", `Setup ${tag}`, "--plan", "scale"]);
   const admin = `admin-${tag}@setup.test`;
@@ -34,7 +36,7 @@ export function freshOrg(): World {
   enclave(["user", "create", "--email", member], `${PASSWORD}\n`);
   enclave(["org", "add-member", "--org", org, "--email", admin, "--role", "admin"]);
   enclave(["org", "add-member", "--org", org, "--email", member, "--role", "member"]);
-  const project = enclave(["project", "create", "--org", org, "--name", "orders", "--region", "aws-us-east-2"]).split(" ")[0];
+  const project = enclave(["project", "create", "--org", org, "--name", "orders", "--region", region]).split(" ")[0];
   const key = enclave(["api-key", "create", "--user", admin, "--name", "setup-test"]);
   return { org, project, admin, member, key };
 }

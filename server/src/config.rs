@@ -229,14 +229,18 @@ mod tests {
     }
 
     #[test]
-    fn the_built_in_catalog_has_the_eight_aws_regions() {
+    fn the_built_in_catalog_has_eight_aws_regions_and_two_each_on_gcp_and_azure() {
         let catalog = parse(&[]).region_catalog().unwrap();
         let names: Vec<(&str, usize)> = catalog
             .regions
             .iter()
             .map(|r| (r.id.as_str(), r.service_names.len()))
             .collect();
-        assert_eq!(names.len(), 8);
+        assert_eq!(names.len(), 12);
+        let on = |cloud: &str| catalog.regions.iter().filter(|r| r.cloud == cloud).count();
+        assert_eq!((on("aws"), on("gcp"), on("azure")), (8, 2, 2));
+        assert!(names.contains(&("gcp-us-central1", 1)));
+        assert!(names.contains(&("azure-eastus2", 1)));
         assert!(names.contains(&("aws-us-east-1", 3)));
         assert!(names.contains(&("aws-us-east-2", 2)));
         assert!(names.contains(&("aws-sa-east-1", 1)));

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod account;
 pub mod activity;
+pub mod consumer_network;
 pub mod error_code;
 pub mod ids;
 pub mod ip_allow;
@@ -23,6 +24,7 @@ pub use activity::{
     activity_csv, ActivityEntry, ActivityFilter, ActivityPageView, ACTIVITY_EXPORT_MAX,
     ACTIVITY_PAGE, ACTIVITY_PAGE_MAX,
 };
+pub use consumer_network::ConsumerNetwork;
 pub use error_code::{ConsoleError, ErrorCode, ErrorKind, SIGN_IN_FIRST};
 pub use ids::{
     deceptive_char, AwsAccountId, Cloud, FieldError, Label, OrgId, ProjectId, RegionId,

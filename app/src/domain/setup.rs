@@ -57,6 +57,19 @@ impl SetupStep {
         }
     }
 
+    /// The title in a region of `cloud` (the steps that happen in the cloud name it).
+    pub fn title_in(self, cloud: super::Cloud) -> &'static str {
+        use super::Cloud;
+        match (self, cloud) {
+            (SetupStep::CreateEndpoint, Cloud::Gcp) => "Create the endpoint in Google Cloud",
+            (SetupStep::CreateEndpoint, Cloud::Azure) => "Create the private endpoint in Azure",
+            (SetupStep::EnablePrivateDns, Cloud::Gcp | Cloud::Azure) => {
+                "Add the private DNS zone and verify"
+            }
+            (step, _) => step.title(),
+        }
+    }
+
     pub fn previous(self) -> Option<Self> {
         Self::from_number(self.number() - 1)
     }
@@ -379,14 +392,19 @@ impl Automation<'_> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetupPageView {
     pub page: super::ProjectPageView,
-    /// The AWS region name (`us-east-2`).
-    pub aws_region: String,
+    /// The project's cloud (from its region): which commands and fields the steps show.
+    pub cloud: super::Cloud,
+    /// The region as its cloud names it (`us-east-2`, `us-central1`, `eastus2`).
+    pub cloud_region: String,
     /// The step saved for the project (where "Resume" leads).
     pub saved_step: i64,
     /// What was typed in step 2, as saved.
     pub vpc_id: String,
     pub subnet_ids: String,
     pub security_group_id: String,
+    /// What was typed in step 2 on Google Cloud or Azure, as saved.
+    #[serde(default)]
+    pub consumer_network: super::ConsumerNetwork,
     /// This console's address as the browser reached it (for the automation snippets).
     #[serde(default)]
     pub api_base: String,

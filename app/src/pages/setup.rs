@@ -13,16 +13,23 @@ use crate::components::copy::CopyBlock;
 use crate::components::endpoint_form::{AssignEndpointForm, RegionChoice};
 use crate::components::live::{fresh_data, FollowLive};
 use crate::components::ways::{Way, Ways};
+use crate::domain::consumer_network::{
+    azure_create_click_path, azure_create_commands, azure_create_terraform, azure_dns_click_path,
+    azure_dns_commands, azure_dns_terraform, gcp_create_click_path, gcp_create_commands,
+    gcp_create_terraform, gcp_dns_click_path, gcp_dns_commands, gcp_dns_terraform,
+};
 use crate::domain::setup::{
     create_endpoint_click_path, create_endpoint_commands, create_endpoint_terraform,
     enable_private_dns_command, nslookup_command, private_dns_click_path, private_dns_terraform,
     psql_command, security_group_rule_command, Automation,
 };
-use crate::domain::{AwsDetails, ProjectEndpointView, SetupPageView, SetupStep};
+use crate::domain::{
+    AwsDetails, Cloud, ConsumerNetwork, ProjectEndpointView, SetupPageView, SetupStep,
+};
 use crate::pages::project::{EndpointRows, PrivateBadge, PublicAccess, SignInFirst};
 use crate::server_fns::changes::{
-    AssignEndpoint, GoToSetupStep, RestrictProject, SaveAwsDetails, SetPublicAccess, SetReportOnly,
-    UnrestrictProject,
+    AssignEndpoint, GoToSetupStep, RestrictProject, SaveAwsDetails, SaveConsumerNetwork,
+    SetPublicAccess, SetReportOnly, UnrestrictProject,
 };
 use crate::server_fns::setup_page;
 
@@ -54,6 +61,7 @@ pub fn SetupPage() -> impl IntoView {
     provide_page_changes(reload.clone());
     change_action::<GoToSetupStep>();
     change_action::<SaveAwsDetails>();
+    change_action::<SaveConsumerNetwork>();
     change_action::<AssignEndpoint>();
     change_action::<RestrictProject>();
     change_action::<UnrestrictProject>();
@@ -94,7 +102,10 @@ fn SetupBody(
     step: SetupStep,
 ) -> impl IntoView {
     let SetupPageView {
-        page, aws_region, ..
+        page,
+        cloud,
+        cloud_region,
+        ..
     } = initial.clone();
     // Newer data re-renders what shows it; the forms with text fields (steps 2 and 3) only
     // when what they need changes, so a live update never takes away what is being typed.
@@ -112,11 +123,31 @@ fn SetupBody(
 
     let content = match step {
         SetupStep::RegionAndServiceNames => {
-            let aws_region = aws_region.clone();
+            let cloud_region = cloud_region.clone();
             (move || {
                 data.with(
-                    |v| view! { <StepRegion page=v.page.clone() aws_region=aws_region.clone()/> },
+                    |v| view! { <StepRegion page=v.page.clone() cloud cloud_region=cloud_region.clone()/> },
                 )
+            })
+            .into_any()
+        }
+        SetupStep::CreateEndpoint if cloud != Cloud::Aws => {
+            let form = Memo::new(move |_| {
+                data.with(|v| {
+                    (
+                        v.page.project.id.clone(),
+                        v.page.org.id.clone(),
+                        v.page.service_names.clone(),
+                        v.consumer_network.clone(),
+                    )
+                })
+            });
+            let cloud_region = cloud_region.clone();
+            (move || {
+                let (project_id, org_id, service_names, saved) = form.get();
+                view! {
+                    <StepCreateConsumer project_id org_id service_names cloud cloud_region=cloud_region.clone() is_admin saved/>
+                }
             })
             .into_any()
         }
@@ -133,7 +164,7 @@ fn SetupBody(
                     )
                 })
             });
-            let aws_region = aws_region.clone();
+            let aws_region = cloud_region.clone();
             (move || {
                 let (project_id, service_names, vpc_id, subnet_ids, security_group_id) = form.get();
                 view! {
@@ -151,7 +182,7 @@ fn SetupBody(
             });
             let here = here.clone();
             view! {
-                {move || data.with(|v| view! { <StepAssign page=v.page.clone() api_base=v.api_base.clone()/> })}
+                {move || data.with(|v| view! { <StepAssign page=v.page.clone() cloud api_base=v.api_base.clone()/> })}
                 {move || form.get().map(|(org_id, region)| view! {
                     <AssignEndpointForm
                         org_id
@@ -164,13 +195,13 @@ fn SetupBody(
             .into_any()
         }
         SetupStep::AwaitAcceptance => {
-            (move || data.with(|v| view! { <StepAwait page=v.page.clone()/> })).into_any()
+            (move || data.with(|v| view! { <StepAwait page=v.page.clone() cloud/> })).into_any()
         }
         SetupStep::EnablePrivateDns => {
-            let aws_region = aws_region.clone();
+            let cloud_region = cloud_region.clone();
             (move || {
                 data.with(
-                    |v| view! { <StepDns page=v.page.clone() aws_region=aws_region.clone()/> },
+                    |v| view! { <StepDns page=v.page.clone() cloud cloud_region=cloud_region.clone() network=v.consumer_network.clone()/> },
                 )
             })
             .into_any()
@@ -179,7 +210,7 @@ fn SetupBody(
             let here = here.clone();
             (move || data.with(|v| view! {
                 <StepRestrict page=v.page.clone() can_change=is_admin can_loosen=can_change here=here.clone()/>
-                <Automate page=v.page.clone() api_base=v.api_base.clone()/>
+                <Automate page=v.page.clone() cloud api_base=v.api_base.clone()/>
             }))
             .into_any()
         }
@@ -202,7 +233,7 @@ fn SetupBody(
                             <li class:current=current>
                                 <a href=format!("{base}/{}", s.number()) aria-current=current.then_some("step")>
                                     <span class="step-number">{s.number()}</span>
-                                    <span class="step-title">{s.title()}</span>
+                                    <span class="step-title">{s.title_in(cloud)}</span>
                                 </a>
                             </li>
                         }
@@ -224,15 +255,15 @@ fn SetupBody(
             <Outcome initial=page.flash.clone()/>
         </section>
         <section class="panel" aria-labelledby="step-heading">
-            <h2 id="step-heading">"Step " {step.number()} " of 6: " {step.title()}</h2>
+            <h2 id="step-heading">"Step " {step.number()} " of 6: " {step.title_in(cloud)}</h2>
             {content}
             <div class="row step-nav">
                 {step.previous().map(|p| view! {
-                    <StepButton project_id=page.project.id.clone() to=p record=is_admin>"Back: " {p.title()}</StepButton>
+                    <StepButton project_id=page.project.id.clone() to=p record=is_admin>"Back: " {p.title_in(cloud)}</StepButton>
                 })}
                 {match step.next() {
                     Some(n) => view! {
-                        <StepButton project_id=page.project.id.clone() to=n primary=true record=is_admin>"Next: " {n.title()}</StepButton>
+                        <StepButton project_id=page.project.id.clone() to=n primary=true record=is_admin>"Next: " {n.title_in(cloud)}</StepButton>
                     }.into_any(),
                     None => view! { <a class="button" href=project_url.clone()>"Finish: back to network security"</a> }.into_any(),
                 }}
@@ -242,21 +273,45 @@ fn SetupBody(
     .into_any()
 }
 
+/// What the region's service names are called, and what is created per name, in a cloud.
+fn service_words(cloud: Cloud) -> (&'static str, &'static str, &'static str) {
+    match cloud {
+        Cloud::Aws => ("service name", "VPC endpoint", "VPC"),
+        Cloud::Gcp => (
+            "service attachment",
+            "Private Service Connect endpoint",
+            "VPC network",
+        ),
+        Cloud::Azure => (
+            "Private Link service alias",
+            "private endpoint",
+            "virtual network",
+        ),
+    }
+}
+
 /// Step 1: the region, its endpoint service names and the availability-zone notes.
 #[component]
-fn StepRegion(page: crate::domain::ProjectPageView, aws_region: String) -> impl IntoView {
+fn StepRegion(
+    page: crate::domain::ProjectPageView,
+    cloud: Cloud,
+    cloud_region: String,
+) -> impl IntoView {
     let count = page.service_names.len();
+    let (service, endpoint, network) = service_words(cloud);
+    let plural = if count == 1 { "" } else { "s" };
     view! {
-        <p>
+        <p data-testid="setup-cloud">
             "The project runs in " <strong>{page.region_name.clone()}</strong> " (" <code>{page.project.region_id.clone()}</code>
-            ", AWS region " <code>{aws_region}</code> "). Your application's VPC must be in the same AWS region."
+            ", " {cloud.display_name()} " region " <code>{cloud_region}</code> "). Your application's " {network}
+            " must be in the same " {cloud.display_name()} " region."
         </p>
         <p>
-            {format!("Create {count} VPC endpoint{} in that VPC, one for each service name:", if count == 1 { "" } else { "s" })}
+            {format!("Create {count} {endpoint}{plural} in that {network}, one for each {service}:")}
         </p>
         <ol class="service-names">
             {page.service_names.iter().enumerate().map(|(i, name)| view! {
-                <li><CopyBlock label=format!("service name {}", i + 1) text=name.clone()/></li>
+                <li><CopyBlock label=format!("{service} {}", i + 1) text=name.clone()/></li>
             }).collect_view()}
         </ol>
         {(!page.availability_zone_notes.is_empty()).then(|| view! {
@@ -362,9 +417,131 @@ fn StepCreate(
     }
 }
 
+/// Step 2 on Google Cloud or Azure: where the endpoint goes (the GCP project or Azure
+/// resource group, the network, the subnet), and the gcloud / az commands, console
+/// click-path and Terraform filled in with it (as typed once hydrated; after "Save" without
+/// JavaScript).
+#[component]
+fn StepCreateConsumer(
+    project_id: String,
+    org_id: String,
+    service_names: Vec<String>,
+    cloud: Cloud,
+    cloud_region: String,
+    is_admin: bool,
+    saved: ConsumerNetwork,
+) -> impl IntoView {
+    let typed = [
+        RwSignal::new(saved.owner),
+        RwSignal::new(saved.network),
+        RwSignal::new(saved.subnet),
+    ];
+    let [owner, network, subnet] = typed;
+    let parsed = Memo::new(move |_| {
+        ConsumerNetwork::parse(cloud, &owner.get(), &network.get(), &subnet.get())
+    });
+    let started = move || typed.iter().any(|t| !t.get().trim().is_empty());
+    let details = Memo::new(move |_| {
+        parsed
+            .get()
+            .unwrap_or_else(|_| ConsumerNetwork::placeholder(cloud))
+    });
+    let save = change_action::<SaveConsumerNetwork>();
+    let fields = ConsumerNetwork::fields(cloud)
+        .into_iter()
+        .zip(typed)
+        .map(|(field, value)| {
+            let id = field.name.replace('_', "-");
+            let help = format!("{id}-help");
+            let name = field.name;
+            let problem = move || match parsed.get() {
+                Err(e) if e.field == name && started() => {
+                    Some(view! { <span class="error">{e.message}</span> })
+                }
+                _ => None,
+            };
+            view! {
+                <label for=id.clone()>{field.label}</label>
+                <input id=id name=name type="text" placeholder=field.placeholder autocomplete="off" spellcheck="false"
+                    value=value.get_untracked() on:input=move |ev| value.set(event_target_value(&ev))
+                    aria-describedby=help.clone() disabled=!is_admin/>
+                <p id=help class="muted" aria-live="polite">{problem}</p>
+            }
+        })
+        .collect_view();
+    let (heading, warning) = match cloud {
+        Cloud::Gcp => (
+            "Your VPC network",
+            "Create the DNS zone in step 5, once the endpoint is assigned and accepted: until then the host name would resolve to an endpoint Enclave does not let through.",
+        ),
+        _ => (
+            "Your virtual network",
+            "Leave private DNS zone integration off; step 5 adds the zone once the endpoint is assigned and approved.",
+        ),
+    };
+    let names = service_names;
+    let ways = match cloud {
+        Cloud::Gcp => vec![
+            Way::view("gcloud", view! {
+                <p>"Run these with the gcloud CLI, once per service attachment; the last command prints the endpoint's PSC connection id (a number), which step 3 asks for:"</p>
+                {names.iter().enumerate().map(|(i, name)| {
+                    let (names, region) = (names.clone(), cloud_region.clone());
+                    let text = Signal::derive(move || {
+                        gcp_create_commands(&region, &names, &details.get()).get(i).cloned().unwrap_or_default()
+                    });
+                    view! { <CopyBlock label=format!("gcloud commands for {name}") text/> }
+                }).collect_view()}
+            }.into_any()),
+            Way::text("Google Cloud console", "creating the endpoint", {
+                let (region, names) = (cloud_region.clone(), names.clone());
+                Signal::derive(move || gcp_create_click_path(&region, &names, &details.get()))
+            }),
+            Way::text("Terraform", "creating the endpoint", {
+                let (region, names) = (cloud_region.clone(), names.clone());
+                Signal::derive(move || gcp_create_terraform(&region, &names, &details.get()))
+            }),
+        ],
+        _ => vec![
+            Way::view("Azure CLI", view! {
+                <p>"Run this with the Azure CLI, once per alias. The connection waits as \"Pending\" until Enclave approves it; the last command prints the private endpoint's resource id. Azure reports the endpoint's LinkID (a number), which step 3 asks for, with the connection request to the Private Link service."</p>
+                {names.iter().enumerate().map(|(i, name)| {
+                    let (names, region, org) = (names.clone(), cloud_region.clone(), org_id.clone());
+                    let text = Signal::derive(move || {
+                        azure_create_commands(&region, &names, &details.get(), &org).get(i).cloned().unwrap_or_default()
+                    });
+                    view! { <CopyBlock label=format!("az commands for {name}") text/> }
+                }).collect_view()}
+            }.into_any()),
+            Way::text("Azure portal", "creating the private endpoint", {
+                let (region, names, org) = (cloud_region.clone(), names.clone(), org_id.clone());
+                Signal::derive(move || azure_create_click_path(&region, &names, &details.get(), &org))
+            }),
+            Way::text("Terraform", "creating the private endpoint", {
+                let (region, names, org) = (cloud_region.clone(), names.clone(), org_id.clone());
+                Signal::derive(move || azure_create_terraform(&region, &names, &details.get(), &org))
+            }),
+        ],
+    };
+    view! {
+        <p class="note warn" role="note"><strong>"Not DNS yet."</strong> " " {warning}</p>
+        <ChangeForm action=save attr:class="stack" attr:aria-labelledby="network-heading">
+            <h3 id="network-heading">{heading}</h3>
+            <input type="hidden" name="project_id" value=project_id/>
+            {fields}
+            {is_admin.then(|| view! { <button type="submit" class="button secondary">"Save and fill in the commands"</button> })}
+        </ChangeForm>
+        <Ways id="create" legend=if cloud == Cloud::Gcp { "Create the endpoint" } else { "Create the private endpoint" } ways/>
+    }
+}
+
 /// Endpoints in a simple, read-only table with their states (and, when rejected, why).
 #[component]
-fn EndpointStates(endpoints: Vec<ProjectEndpointView>) -> impl IntoView {
+fn EndpointStates(endpoints: Vec<ProjectEndpointView>, cloud: Cloud) -> impl IntoView {
+    let fix = match cloud {
+        Cloud::Aws => "To fix it: create a new endpoint in AWS from the organization's account in this region, assign the new id in step 3, and remove this one on the organization page.",
+        Cloud::Gcp => "To fix it: create a new endpoint in Google Cloud from a project the organization uses in this region, assign its PSC connection id in step 3, and remove this one on the organization page.",
+        Cloud::Azure => "To fix it: create a new private endpoint in Azure in this region, assign its LinkID in step 3, and remove this one on the organization page.",
+    };
     if endpoints.is_empty() {
         return view! { <p class="muted">"No endpoints are assigned in this region yet."</p> }
             .into_any();
@@ -388,9 +565,7 @@ fn EndpointStates(endpoints: Vec<ProjectEndpointView>) -> impl IntoView {
                                 <span class=format!("badge state-{}", e.state) data-testid=format!("state-{}", e.vpc_endpoint_id)>{e.state.as_str()}</span>
                                 {e.rejection_reason.clone().map(|r| view! {
                                     <p class="error">{r}</p>
-                                    <p class="muted">
-                                        "To fix it: create a new endpoint in AWS from the organization's account in this region, assign the new id in step 3, and remove this one on the organization page."
-                                    </p>
+                                    <p class="muted">{fix}</p>
                                 })}
                             </td>
                         </tr>
@@ -404,23 +579,31 @@ fn EndpointStates(endpoints: Vec<ProjectEndpointView>) -> impl IntoView {
 
 /// Step 3: the endpoint ids, assigned to the organization in the project's region.
 #[component]
-fn StepAssign(page: crate::domain::ProjectPageView, api_base: String) -> impl IntoView {
+fn StepAssign(
+    page: crate::domain::ProjectPageView,
+    cloud: Cloud,
+    api_base: String,
+) -> impl IntoView {
     let used = page.endpoints.len();
     let names = page.service_names.len();
     let endpoint = page
         .endpoints
         .last()
         .map(|e| e.vpc_endpoint_id.clone())
-        .unwrap_or_else(|| "<vpce-id>".into());
+        .unwrap_or_else(|| endpoint_placeholder(cloud).into());
     let (neonctl, curl) =
         Automation { base: &api_base }.assign(&page.org.id, &page.project.region_id, &endpoint);
     view! {
         <p>
-            {format!("Assign each endpoint you created ({names} in all, one per service name). ")}
-            "Enter the VPC endpoint id (" <code>"vpce-…"</code> "), not the VPC id (" <code>"vpc-…"</code> ")."
+            {format!("Assign each endpoint you created ({names} in all, one per {}). ", service_words(cloud).0)}
+            {match cloud {
+                Cloud::Aws => view! { "Enter the VPC endpoint id (" <code>"vpce-…"</code> "), not the VPC id (" <code>"vpc-…"</code> ")." }.into_any(),
+                Cloud::Gcp => view! { "Enter the endpoint's PSC connection id: the number " <code>"gcloud compute forwarding-rules describe … --format='value(pscConnectionId)'"</code> " prints, not the forwarding rule's name." }.into_any(),
+                Cloud::Azure => view! { "Enter the private endpoint's LinkID: a number, reported with the endpoint's connection to the Private Link service; not its resource id." }.into_any(),
+            }}
         </p>
         <p class="muted" data-testid="limit-usage">{format!("{used} of {} endpoints in {}", page.endpoint_limit, page.project.region_id)}</p>
-        <EndpointStates endpoints=page.endpoints.clone()/>
+        <EndpointStates endpoints=page.endpoints.clone() cloud/>
         <Ways id="assign-automation" legend="Assign from automation" ways=vec![
             Way::text("neonctl", "assigning an endpoint", neonctl),
             Way::text("curl", "assigning an endpoint", curl),
@@ -431,14 +614,14 @@ fn StepAssign(page: crate::domain::ProjectPageView, api_base: String) -> impl In
 /// Step 6 from automation: restricting the project to an endpoint, and blocking the public
 /// internet, with `neonctl` and `curl`.
 #[component]
-fn Automate(page: crate::domain::ProjectPageView, api_base: String) -> impl IntoView {
+fn Automate(page: crate::domain::ProjectPageView, cloud: Cloud, api_base: String) -> impl IntoView {
     let auto = Automation { base: &api_base };
     let endpoint = page
         .endpoints
         .iter()
         .find(|e| e.state == crate::domain::EndpointState::Accepted)
         .map(|e| e.vpc_endpoint_id.clone())
-        .unwrap_or_else(|| "<vpce-id>".into());
+        .unwrap_or_else(|| endpoint_placeholder(cloud).into());
     let (restrict_neonctl, restrict_curl) = auto.restrict(&page.project.id, &endpoint);
     let (block_neonctl, block_curl) = auto.block_public(&page.project.id);
     view! {
@@ -453,9 +636,18 @@ fn Automate(page: crate::domain::ProjectPageView, api_base: String) -> impl Into
     }
 }
 
+/// How an endpoint id is shown before there is one.
+fn endpoint_placeholder(cloud: Cloud) -> &'static str {
+    match cloud {
+        Cloud::Aws => "<vpce-id>",
+        Cloud::Gcp => "<psc-connection-id>",
+        Cloud::Azure => "<linkid>",
+    }
+}
+
 /// Step 4: each endpoint's state, live; rejected ones with the reason and the fix.
 #[component]
-fn StepAwait(page: crate::domain::ProjectPageView) -> impl IntoView {
+fn StepAwait(page: crate::domain::ProjectPageView, cloud: Cloud) -> impl IntoView {
     let total = page.endpoints.len();
     let accepted = page
         .endpoints
@@ -471,13 +663,20 @@ fn StepAwait(page: crate::domain::ProjectPageView) -> impl IntoView {
     };
     view! {
         <p data-testid="acceptance-summary">{summary}</p>
-        <EndpointStates endpoints=page.endpoints.clone()/>
+        <EndpointStates endpoints=page.endpoints.clone() cloud/>
     }
 }
 
 /// Step 5: private DNS for each accepted endpoint, then checks from inside the VPC.
 #[component]
-fn StepDns(page: crate::domain::ProjectPageView, aws_region: String) -> impl IntoView {
+fn StepDns(
+    page: crate::domain::ProjectPageView,
+    cloud: Cloud,
+    cloud_region: String,
+    /// Step 2's network on Google Cloud or Azure, as saved.
+    network: ConsumerNetwork,
+) -> impl IntoView {
+    let aws_region = cloud_region;
     let accepted: Vec<ProjectEndpointView> = page
         .endpoints
         .iter()
@@ -488,6 +687,30 @@ fn StepDns(page: crate::domain::ProjectPageView, aws_region: String) -> impl Int
     view! {
         {if accepted.is_empty() {
             view! { <p class="note warn">"No endpoint is accepted yet; come back once step 4 shows them accepted."</p> }.into_any()
+        } else if cloud != Cloud::Aws {
+            // The zone answers the project's host name with the endpoint's address inside
+            // the network; the saved network fills it in (placeholders until step 2 is saved).
+            let network = ConsumerNetwork::parse(cloud, &network.owner, &network.network, &network.subnet)
+                .unwrap_or_else(|_| ConsumerNetwork::placeholder(cloud));
+            let ways = if cloud == Cloud::Gcp {
+                vec![
+                    Way::text("gcloud", "the private DNS zone", gcp_dns_commands(&aws_region, &hostname, &network)),
+                    Way::text("Google Cloud console", "the private DNS zone", gcp_dns_click_path(&hostname, &network)),
+                    Way::text("Terraform", "the private DNS zone", gcp_dns_terraform(&hostname, &network)),
+                ]
+            } else {
+                vec![
+                    Way::text("Azure CLI", "the private DNS zone", azure_dns_commands(&hostname, &network)),
+                    Way::text("Azure portal", "the private DNS zone", azure_dns_click_path(&hostname, &network)),
+                    Way::text("Terraform", "the private DNS zone", azure_dns_terraform(&hostname, &network)),
+                ]
+            };
+            let legend = if cloud == Cloud::Gcp {
+                "Add a Cloud DNS private zone for the project's host name"
+            } else {
+                "Add a private DNS zone for the project's host name and link it"
+            };
+            view! { <Ways id="private-dns" legend ways/> }.into_any()
         } else {
             let ids: Vec<String> = accepted.iter().map(|e| e.vpc_endpoint_id.clone()).collect();
             let clicks = ids
@@ -507,7 +730,7 @@ fn StepDns(page: crate::domain::ProjectPageView, aws_region: String) -> impl Int
                 ]/>
             }.into_any()
         }}
-        <h3>"Verify from inside the VPC"</h3>
+        <h3>"Verify from inside the " {service_words(cloud).2}</h3>
         <p>"The project's host name should resolve to private addresses (10.x, 172.16–31.x or 192.168.x):"</p>
         <CopyBlock label="nslookup command" text=nslookup_command(&hostname)/>
         <p>"Then connect as usual; the connection string does not change:"</p>

@@ -403,6 +403,28 @@ pub async fn save_aws_details(
     apply(&format!("/projects/{project_id}/setup/2"), change).await
 }
 
+/// Saves step 2's network on Google Cloud or Azure: the GCP project or Azure resource group,
+/// the network and the subnet (the commands are filled in with them).
+#[server(prefix = "/fn", endpoint = "save_consumer_network")]
+pub async fn save_consumer_network(
+    csrf_token: String,
+    project_id: String,
+    #[server(default)] network_owner: String,
+    #[server(default)] network_name: String,
+    #[server(default)] subnet_name: String,
+) -> Result<Done, ConsoleError> {
+    let _ = csrf_token;
+    let change = (|| -> Result<ConsoleChange, ConsoleError> {
+        Ok(ConsoleChange::SaveConsumerNetwork {
+            project: ProjectId::parse(&project_id)?,
+            owner: network_owner.clone(),
+            network: network_name.clone(),
+            subnet: subnet_name.clone(),
+        })
+    })();
+    apply(&format!("/projects/{project_id}/setup/2"), change).await
+}
+
 /// Moves the guided setup to `step` (1–6) and records it as where the setup resumes: a
 /// POST, so reading a step never changes anything.
 #[server(prefix = "/fn", endpoint = "go_to_setup_step")]

@@ -293,6 +293,22 @@ impl Services {
                     "Saved. The commands below are filled in with your VPC, subnets and security group.",
                 )
             }
+            ConsoleChange::SaveConsumerNetwork {
+                project,
+                owner,
+                network,
+                subnet,
+            } => {
+                self.save_setup_consumer_network(
+                    &caller,
+                    project.as_str(),
+                    &owner,
+                    &network,
+                    &subnet,
+                )
+                .await?;
+                Done::said("Saved. The commands below are filled in with your network and subnet.")
+            }
             ConsoleChange::RecordSetupStep { project, step } => {
                 self.record_setup_step(&caller, project.as_str(), step)
                     .await?;

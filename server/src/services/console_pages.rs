@@ -193,17 +193,19 @@ impl ConsoleBackend for Services {
             return Err(network_project_not_found(project_id).into());
         };
         let progress = self.setup_progress(&caller, project_id).await?;
-        let aws_region = RegionId::parse(&page.project.region_id)
+        let cloud_region = RegionId::parse(&page.project.region_id)
             .ok()
             .and_then(|id| self.catalog.get(&id).map(|r| r.cloud_region().to_string()))
             .unwrap_or_else(|| page.project.region_id.clone());
         Ok(SetupPageView {
+            cloud: self.project_cloud(&page.project.region_id),
             page,
-            aws_region,
+            cloud_region,
             saved_step: progress.step,
             vpc_id: progress.vpc_id,
             subnet_ids: progress.subnet_ids,
             security_group_id: progress.security_group_id,
+            consumer_network: progress.consumer_network,
             api_base: String::new(),
         })
     }

@@ -2,13 +2,18 @@
 
 use super::{Pool, Store, StoreError};
 
-/// Where an admin left a project's guided setup, and what they entered about their AWS side.
+/// Where an admin left a project's guided setup, and what they entered about their cloud
+/// side: the VPC, subnets and security group on AWS; the GCP project or Azure resource group
+/// (`network_owner`), network and subnet on the other clouds.
 #[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct SetupProgressRow {
     pub step: i64,
     pub vpc_id: String,
     pub subnet_ids: String,
     pub security_group_id: String,
+    pub network_owner: String,
+    pub network_name: String,
+    pub subnet_name: String,
     pub updated_at: i64,
     pub updated_by: String,
 }
@@ -21,7 +26,8 @@ impl Store {
     ) -> Result<Option<SetupProgressRow>, StoreError> {
         Ok(on_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT step, vpc_id, subnet_ids, security_group_id, updated_at, updated_by \
+                "SELECT step, vpc_id, subnet_ids, security_group_id, network_owner, network_name, \
+                 subnet_name, updated_at, updated_by \
                  FROM project_setup_progress WHERE project_id = $1",
             )
             .bind(project_id)
@@ -30,7 +36,7 @@ impl Store {
         })?)
     }
 
-    /// Saves the step the admin is on; the AWS details stay as they were.
+    /// Saves the step the admin is on; the cloud details stay as they were.
     pub async fn save_setup_step(
         &self,
         project_id: &str,
@@ -77,6 +83,39 @@ impl Store {
             .bind(&progress.vpc_id)
             .bind(&progress.subnet_ids)
             .bind(&progress.security_group_id)
+            .bind(progress.updated_at)
+            .bind(&progress.updated_by)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Saves where a Google Cloud or Azure endpoint goes (already validated by the caller);
+    /// the AWS details stay as they were.
+    pub async fn save_setup_consumer_network(
+        &self,
+        project_id: &str,
+        progress: &SetupProgressRow,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO project_setup_progress \
+                 (project_id, step, network_owner, network_name, subnet_name, updated_at, updated_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (project_id) DO UPDATE SET step = excluded.step, \
+                 network_owner = excluded.network_owner, network_name = excluded.network_name, \
+                 subnet_name = excluded.subnet_name, \
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            )
+            .bind(project_id)
+            .bind(progress.step)
+            .bind(&progress.network_owner)
+            .bind(&progress.network_name)
+            .bind(&progress.subnet_name)
             .bind(progress.updated_at)
             .bind(&progress.updated_by)
             .execute(pool)

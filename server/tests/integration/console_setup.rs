@@ -302,6 +302,149 @@ async fn aws_details_are_checked_saved_and_filled_in(db: TestDb) {
     assert_eq!(progress.vpc_id, "vpc-0123456789abcdef0");
 }
 
+/// On Google Cloud and Azure, step 2 asks for that cloud's network: checked for the project's
+/// cloud, saved, and filled into that cloud's commands; the AWS form is refused there and the
+/// cloud form on an AWS project.
+async fn gcp_and_azure_networks_are_checked_saved_and_filled_in(db: TestDb) {
+    let w = world(db).await;
+    let given = common::given(&w.app);
+    let org = OrgId::parse(&w.org).unwrap();
+    let gcp = given.project(&org, "gcp-app", "gcp-us-central1").await.id;
+    let azure = given.project(&org, "azure-app", "azure-eastus2").await.id;
+    let save = "/fn/save_consumer_network";
+    let caller = w.app.services.session_caller(&w.admin).await.unwrap();
+    let saved = |project: String| {
+        let (services, caller) = (w.app.services.clone(), caller.clone());
+        async move {
+            services
+                .setup_progress(&caller, &project)
+                .await
+                .unwrap()
+                .consumer_network
+        }
+    };
+
+    // A project number where the project id belongs: refused with its hint, nothing saved.
+    let res = w
+        .post(
+            &w.admin,
+            save,
+            &[
+                ("project_id", &gcp),
+                ("network_owner", "123456789012"),
+                ("network_name", "app-network"),
+                ("subnet_name", "app-subnet"),
+            ],
+        )
+        .await;
+    let outcome = w.flash(&w.admin, &res);
+    assert!(
+        outcome.starts_with("error|") && outcome.contains("is a project number"),
+        "{outcome}"
+    );
+    assert_eq!(saved(gcp.clone()).await.owner, "");
+    // The AWS form on a GCP project, and the cloud form on an AWS project: refused.
+    let res = w
+        .post(
+            &w.admin,
+            "/fn/save_aws_details",
+            &[
+                ("project_id", &gcp),
+                ("vpc_id", "vpc-0123456789abcdef0"),
+                ("subnet_ids", "subnet-0123456789abcdef0"),
+            ],
+        )
+        .await;
+    assert!(w.flash(&w.admin, &res).contains("does not run on AWS"));
+    let res = w
+        .post(
+            &w.admin,
+            save,
+            &[
+                ("project_id", &w.project),
+                ("network_owner", "my-app-prod"),
+                ("network_name", "app-network"),
+                ("subnet_name", "app-subnet"),
+            ],
+        )
+        .await;
+    assert!(w.flash(&w.admin, &res).contains("runs on AWS"));
+
+    let res = w
+        .post(
+            &w.admin,
+            save,
+            &[
+                ("project_id", &gcp),
+                ("network_owner", "my-app-prod"),
+                ("network_name", "app-network"),
+                ("subnet_name", "app-subnet"),
+            ],
+        )
+        .await;
+    assert!(w.flash(&w.admin, &res).starts_with("ok|Saved"));
+    assert_eq!(saved(gcp.clone()).await.network, "app-network");
+    let html = w
+        .get(&w.admin, &format!("/projects/{gcp}/setup/2"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Create the endpoint in Google Cloud"),
+        "{html}"
+    );
+    assert!(html.contains("gcloud compute forwarding-rules create enclave-psc-1"));
+    assert!(html.contains("--project=my-app-prod --region=us-central1"));
+    assert!(html.contains("google_compute_forwarding_rule"));
+
+    // Members cannot change it.
+    let res = w
+        .post(
+            &w.member,
+            save,
+            &[
+                ("project_id", &azure),
+                ("network_owner", "app-rg"),
+                ("network_name", "app-vnet"),
+                ("subnet_name", "app-subnet"),
+            ],
+        )
+        .await;
+    assert!(w
+        .flash(&w.member, &res)
+        .starts_with("error|You are a member"));
+    assert_eq!(saved(azure.clone()).await.owner, "");
+    let res = w
+        .post(
+            &w.admin,
+            save,
+            &[
+                ("project_id", &azure),
+                ("network_owner", "app-rg"),
+                ("network_name", "app-vnet"),
+                ("subnet_name", "app-subnet"),
+            ],
+        )
+        .await;
+    assert!(w.flash(&w.admin, &res).starts_with("ok|Saved"));
+    let html = w
+        .get(&w.admin, &format!("/projects/{azure}/setup/2"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("az network private-endpoint create"),
+        "{html}"
+    );
+    assert!(html.contains("--vnet-name app-vnet"));
+    assert!(html.contains("--manual-request true"));
+    assert!(html.contains("azurerm_private_endpoint"));
+    // The GCP project's details are its own.
+    assert_eq!(saved(gcp).await.owner, "my-app-prod");
+}
+
 async fn stepper_forms_come_back_to_their_step_only(db: TestDb) {
     let w = world(db).await;
     let assign = "/fn/assign_endpoint";
@@ -615,6 +758,7 @@ on_both_backends!(
     console_changes_check_their_confirmations,
     setup_resumes_where_the_admin_left_off,
     aws_details_are_checked_saved_and_filled_in,
+    gcp_and_azure_networks_are_checked_saved_and_filled_in,
     stepper_forms_come_back_to_their_step_only,
     live_updates_follow_changes_for_those_who_may_see_them,
 );
