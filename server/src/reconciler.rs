@@ -26,7 +26,10 @@ pub enum Review {
     NotYet {
         reason: String,
     },
-    /// Accepted: on which of the region's service names, and the owner's account if known.
+    /// Accepted: on which of the region's service names, and who is on the other side if
+    /// known — on AWS the owner's account (which the organization must allow); on Google
+    /// Cloud the consumer's forwarding rule (`projects/P/regions/R/forwardingRules/F`); on
+    /// Azure the private endpoint's resource id. Shown beside the endpoint.
     Accept {
         service_name: String,
         owner_account: Option<String>,
@@ -407,7 +410,7 @@ async fn settle(
         Review::Accept {
             service_name,
             owner_account: Some(owner),
-        } if !allowed_owners.contains(&owner) => (
+        } if endpoint.cloud() == Cloud::Aws && !allowed_owners.contains(&owner) => (
             EndpointState::Rejected,
             Some(owner_not_allowed_reason(&owner, &assignment.org_id)),
             Some(service_name),

@@ -163,6 +163,7 @@ mod tests {
             rejection_reason: None,
             restricted: false,
             service_name: service.map(str::to_owned),
+            consumer: None,
         };
         let names = vec!["svc-a".to_string(), "svc-b".to_string()];
         let covered = |endpoints: Vec<super::ProjectEndpointView>| {
@@ -198,6 +199,10 @@ pub struct ProjectEndpointView {
     pub restricted: bool,
     /// The endpoint service name it connected to (known once accepted).
     pub service_name: Option<String>,
+    /// On Google Cloud the consumer's forwarding rule, on Azure the private endpoint's
+    /// resource id, when the cloud reported it.
+    #[serde(default)]
+    pub consumer: Option<String>,
     /// The latest connection a proxy let through this endpoint to this project.
     pub last_connection: Option<LastConnectionView>,
     /// What restricting to it (or, when restricted, lifting it) would refuse of the last

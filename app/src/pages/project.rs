@@ -633,7 +633,7 @@ pub fn EndpointRows(
                         let offered = if e.restricted { can_loosen || !last } else { can_loosen || restricted_count == 0 };
                         view! {
                             <tr>
-                                <td><code>{e.vpc_endpoint_id.clone()}</code></td>
+                                <td><code>{e.vpc_endpoint_id.clone()}</code><ConsumerOf endpoint=e.clone()/></td>
                                 <td>{e.label.clone()}</td>
                                 <td>
                                     <span class=format!("badge state-{}", e.state)>{e.state.as_str()}</span>
@@ -685,4 +685,23 @@ pub fn EndpointRows(
         </div>
     }
     .into_any()
+}
+
+/// Who is on the other side of a Google Cloud or Azure endpoint, when the cloud reported it:
+/// the consumer's forwarding rule (and its project) or the private endpoint's resource id.
+#[component]
+pub fn ConsumerOf(endpoint: ProjectEndpointView) -> impl IntoView {
+    let id = endpoint.vpc_endpoint_id;
+    endpoint.consumer.map(|consumer| {
+        let text = match consumer
+            .strip_prefix("projects/")
+            .and_then(|r| r.split('/').next())
+        {
+            Some(project) if consumer.contains("/forwardingRules/") => {
+                format!("forwarding rule {consumer} (project {project})")
+            }
+            _ => format!("private endpoint {consumer}"),
+        };
+        view! { <p class="muted consumer" data-testid=format!("consumer-{id}")>{text}</p> }
+    })
 }

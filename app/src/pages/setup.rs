@@ -26,7 +26,7 @@ use crate::domain::setup::{
 use crate::domain::{
     AwsDetails, Cloud, ConsumerNetwork, ProjectEndpointView, SetupPageView, SetupStep,
 };
-use crate::pages::project::{EndpointRows, PrivateBadge, PublicAccess, SignInFirst};
+use crate::pages::project::{ConsumerOf, EndpointRows, PrivateBadge, PublicAccess, SignInFirst};
 use crate::server_fns::changes::{
     AssignEndpoint, GoToSetupStep, RestrictProject, SaveAwsDetails, SaveConsumerNetwork,
     SetPublicAccess, SetReportOnly, UnrestrictProject,
@@ -559,7 +559,7 @@ fn EndpointStates(endpoints: Vec<ProjectEndpointView>, cloud: Cloud) -> impl Int
                 <tbody>
                     {endpoints.into_iter().map(|e| view! {
                         <tr>
-                            <td><code>{e.vpc_endpoint_id.clone()}</code></td>
+                            <td><code>{e.vpc_endpoint_id.clone()}</code><ConsumerOf endpoint=e.clone()/></td>
                             <td>{e.label.clone()}</td>
                             <td>
                                 <span class=format!("badge state-{}", e.state) data-testid=format!("state-{}", e.vpc_endpoint_id)>{e.state.as_str()}</span>

@@ -459,7 +459,8 @@ fn endpoint_views(
 ) -> Vec<ProjectEndpointView> {
     assignments
         .into_iter()
-        .map(|a| ProjectEndpointView {
+        .map(|a| (a.vpc_endpoint_id.starts_with("vpce-"), a))
+        .map(|(aws, a)| ProjectEndpointView {
             last_connection: last.get(&a.vpc_endpoint_id).cloned(),
             change_impact: None,
             restricted: restrictions.contains(&a.vpc_endpoint_id),
@@ -468,6 +469,8 @@ fn endpoint_views(
             state: state_of(&a.state),
             rejection_reason: a.state_reason,
             service_name: a.service_name,
+            // AWS's owner account is checked against the allowed accounts, not shown here.
+            consumer: a.owner_account.filter(|_| !aws),
         })
         .collect()
 }

@@ -7,7 +7,7 @@ use crate::common;
 use app::domain::{Plan, Role};
 use common::{spawn_app_with, TestApp, TestDb};
 use enclave::{
-    reconciler::{reconcile_once, Simulator},
+    reconciler::{reconcile_once, Provider, Review, ReviewRequest, Simulator},
     services::Clock,
 };
 use serde_json::{json, Value};
@@ -275,7 +275,102 @@ async fn azure_endpoints_are_assigned_accepted_and_enforced(db: TestDb) {
     a_cloud_works_end_to_end(&db, &AZURE).await;
 }
 
+/// A cloud that accepts every endpoint and says who is on the other side, as Google Cloud's
+/// service attachment and Azure's Private Link service do.
+struct ReportsConsumers;
+
+#[async_trait::async_trait]
+impl Provider for ReportsConsumers {
+    fn name(&self) -> &'static str {
+        "reports-consumers"
+    }
+
+    async fn review_endpoint(&self, request: &ReviewRequest<'_>) -> anyhow::Result<Review> {
+        let consumer = match request.endpoint.cloud() {
+            app::domain::Cloud::Gcp => {
+                "projects/my-app-prod/regions/us-central1/forwardingRules/enclave-psc-1"
+            }
+            app::domain::Cloud::Azure => {
+                "/subscriptions/0000/resourceGroups/app-rg/providers/Microsoft.Network/privateEndpoints/enclave-pe-1"
+            }
+            app::domain::Cloud::Aws => "999999999999",
+        };
+        Ok(Review::Accept {
+            service_name: request.region.service_names[0].clone(),
+            owner_account: Some(consumer.to_string()),
+        })
+    }
+
+    async fn sync_allowed_accounts(&self, _accounts: &[String]) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// What the cloud reports of the consumer is shown beside the endpoint; on Google Cloud and
+/// Azure it is not an AWS account the organization must allow.
+async fn the_consumer_a_cloud_reports_is_shown(db: TestDb) {
+    let dir = std::env::temp_dir().join(format!("enclave-clouds-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let catalog = dir.join("regions.json");
+    std::fs::write(&catalog, CATALOG).unwrap();
+    let app = spawn_app_with(
+        &db,
+        &["--regions-file", catalog.to_str().unwrap()],
+        Clock::system(),
+    )
+    .await;
+    let given = common::given(&app);
+    let org = given.org("Acme", Plan::Scale).await;
+    let admin = given.member(&org, "ada@acme.test", Role::Admin).await;
+    let session = given.session(&admin).await;
+    for (cloud, shown) in [
+        (
+            &GCP,
+            "forwarding rule projects/my-app-prod/regions/us-central1/forwardingRules/enclave-psc-1 (project my-app-prod)",
+        ),
+        (
+            &AZURE,
+            "private endpoint /subscriptions/0000/resourceGroups/app-rg/providers/Microsoft.Network/privateEndpoints/enclave-pe-1",
+        ),
+    ] {
+        let project = given.project(&org, cloud.region, cloud.region).await.id;
+        let (status, body) = call(
+            &app,
+            &admin.api_key,
+            reqwest::Method::POST,
+            &format!(
+                "/organizations/{org}/vpc/region/{}/vpc_endpoints/{}",
+                cloud.region, cloud.typed
+            ),
+            Some(json!({"label": "orders"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        reconcile_once(&app.services, &ReportsConsumers).await.unwrap();
+        let html = app
+            .client
+            .get(app.url(&format!("/projects/{project}/setup/4")))
+            .header("cookie", format!("enclave_session={session}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!(
+                "data-testid=\"state-{}\" class=\"badge state-accepted\"",
+                cloud.stored
+            )),
+            "{html}"
+        );
+        assert!(html.contains(shown), "{html}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 on_both_backends!(
     google_cloud_endpoints_are_assigned_accepted_and_enforced,
     azure_endpoints_are_assigned_accepted_and_enforced,
+    the_consumer_a_cloud_reports_is_shown,
 );
