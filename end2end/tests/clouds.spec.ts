@@ -3,6 +3,7 @@
 // (gcloud / az, the console's click-path, Terraform), assigns the cloud's endpoint id and
 // ends with that cloud's private DNS zone.
 import { randomInt } from "node:crypto";
+import AxeBuilder from "@axe-core/playwright";
 import type { Locator, Page } from "@playwright/test";
 import { test, expect, waitForHydration } from "./fixtures";
 import { freshOrg, signIn } from "./world";
@@ -17,6 +18,14 @@ async function tab(page: Page, group: string | RegExp, name: string): Promise<Lo
   const panel = ways.locator(`.way-panel[data-way="${name}"]`);
   await expect(panel).toBeVisible();
   return panel;
+}
+
+async function expectNoSeriousViolations(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const serious = results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(serious, `serious or critical accessibility violations on ${what}`).toEqual([]);
 }
 
 type CloudCase = {
@@ -136,6 +145,7 @@ for (const c of CASES) {
     for (const [way, text] of c.create.ways) {
       await expect(await tab(page, c.create.group, way)).toContainText(text);
     }
+    await expectNoSeriousViolations(page, `step 2 in ${c.region}`);
     // Saved: coming back shows what was entered.
     await page.goto(`/projects/${w.project}/setup/2`);
     await expect(page.getByLabel(c.owner[0], { exact: true })).toHaveValue(c.owner[1]);
@@ -157,6 +167,7 @@ for (const c of CASES) {
     for (const [way, text] of c.dns.ways) {
       await expect(await tab(page, c.dns.group, way)).toContainText(text);
     }
+    await expectNoSeriousViolations(page, `step 5 in ${c.region}`);
 
     // 6: automation restricts with the id as Enclave keeps it.
     await page.goto(`/projects/${w.project}/setup/6`);
