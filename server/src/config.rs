@@ -209,6 +209,11 @@ pub struct ReconcilerConfig {
         default_value = "The endpoint's AWS account is not allowed to connect to this endpoint service. Check that the endpoint was created in the organization's AWS account and region, then create a new endpoint."
     )]
     pub simulator_reject_reason: String,
+
+    /// Simulator: endpoint ids matching this pattern never make a connection request (empty:
+    /// none); they stay `new` with the cloud's explanation, asked about again with backoff.
+    #[arg(long, env = "ENCLAVE_SIMULATOR_MISSING_PATTERN", default_value = "")]
+    pub simulator_missing_pattern: String,
 }
 
 #[cfg(test)]

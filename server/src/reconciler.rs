@@ -119,6 +119,9 @@ pub struct Simulator {
     pub accept_delay_ms: i64,
     pub reject_pattern: String,
     pub reject_reason: String,
+    /// Ids matching this pattern (empty: none) have made no connection request: the cloud
+    /// reports nothing for them, and the endpoint waits with that cloud's explanation.
+    pub missing_pattern: String,
     /// The simulated services' allowed principals, as last synced.
     pub allowed_accounts: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
@@ -129,8 +132,46 @@ impl Simulator {
             accept_delay_ms: config.simulator_accept_delay_ms,
             reject_pattern: config.simulator_reject_pattern.to_ascii_lowercase(),
             reject_reason: config.simulator_reject_reason.clone(),
+            missing_pattern: config.simulator_missing_pattern.to_ascii_lowercase(),
             allowed_accounts: Default::default(),
         }
+    }
+}
+
+/// Why an assigned endpoint has no connection on the platform's side yet, in its cloud's
+/// words (the state each cloud reports for it) and with what to create.
+fn no_connection_yet(region: &Region, endpoint: &VpcEndpointId, covered: &[String]) -> String {
+    let service = region
+        .service_names
+        .iter()
+        .find(|name| !covered.contains(name))
+        .or_else(|| region.service_names.first())
+        .map(String::as_str)
+        .unwrap_or_default();
+    let number = endpoint
+        .as_str()
+        .split_once('-')
+        .map_or(endpoint.as_str(), |(_, n)| n);
+    let (id, cloud_region) = (region.id.as_str(), region.cloud_region());
+    match endpoint.cloud() {
+        Cloud::Aws => format!(
+            "No connection request from {endpoint} yet on the endpoint services of {} ({id}). \
+             Create it there with service name {service} (an interface endpoint in AWS region \
+             {cloud_region}); Enclave checks again automatically.",
+            region.display_name
+        ),
+        Cloud::Gcp => format!(
+            "The service attachment {service} has no Private Service Connect connection with id \
+             {number}: it was CLOSED (its forwarding rule deleted) or never made. Create the \
+             forwarding rule in {cloud_region} with --target-service-attachment={service} and \
+             assign the pscConnectionId it gets; Enclave checks again automatically."
+        ),
+        Cloud::Azure => format!(
+            "The Private Link service {service} has no private endpoint connection with LinkID \
+             {number}: it is Disconnected (its private endpoint deleted) or was never requested. \
+             Create the private endpoint in {cloud_region} with --private-connection-resource-id \
+             {service} --manual-request true; Enclave checks again automatically."
+        ),
     }
 }
 
@@ -183,6 +224,13 @@ impl Provider for Simulator {
                 ),
             };
             return Ok(Review::Reject { reason });
+        }
+        if !self.missing_pattern.is_empty()
+            && glob_matches(&self.missing_pattern, endpoint.as_str())
+        {
+            return Ok(Review::NotYet {
+                reason: no_connection_yet(region, endpoint, covered),
+            });
         }
         if age_ms < self.accept_delay_ms {
             return Ok(Review::Pending);

@@ -859,6 +859,7 @@ async fn the_simulator_accepts_and_rejects(db: TestDb) {
         accept_delay_ms: 3_000,
         reject_pattern: "vpce-0bad*".into(),
         reject_reason: "not allowed".into(),
+        missing_pattern: String::new(),
         allowed_accounts: Default::default(),
     };
     let state = |id: &'static str| {
@@ -982,6 +983,7 @@ async fn the_data_plane_gets_access_decisions(db: TestDb) {
         accept_delay_ms: 0,
         reject_pattern: "none".into(),
         reject_reason: String::new(),
+        missing_pattern: String::new(),
         allowed_accounts: Default::default(),
     };
     reconcile_once(&w.app.services, &simulator).await.unwrap();

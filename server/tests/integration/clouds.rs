@@ -29,6 +29,8 @@ struct Cloud {
     /// An endpoint the simulator refuses, and the cloud's wording of the refusal.
     refused: &'static str,
     refusal: &'static str,
+    /// How the cloud explains an endpoint that made no connection (id 55555).
+    missing: &'static str,
     /// A wrong paste and the hint it gets.
     mistake: &'static str,
     hint: &'static str,
@@ -40,6 +42,7 @@ const GCP: Cloud = Cloud {
     stored: "psc-12345678901234567",
     refused: "99999",
     refusal: "Private Service Connect connection is REJECTED",
+    missing: "no Private Service Connect connection with id 55555: it was CLOSED",
     mistake: "psc-orders-endpoint",
     hint: "forwarding rule's name",
 };
@@ -50,6 +53,7 @@ const AZURE: Cloud = Cloud {
     stored: "linkid-536870913",
     refused: "99999",
     refusal: "private endpoint connection is Rejected",
+    missing: "no private endpoint connection with LinkID 55555: it is Disconnected",
     mistake:
         "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe",
     hint: "private endpoint's resource id",
@@ -186,6 +190,15 @@ async fn a_cloud_works_end_to_end(db: &TestDb, cloud: &Cloud) {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+    let (status, body) = call(
+        &app,
+        &admin,
+        Method::POST,
+        &format!("{endpoints}/55555"),
+        Some(json!({"label": "never created"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
     let (_, listed) = call(&app, &admin, Method::GET, &endpoints, None).await;
     let ids: Vec<&str> = listed["endpoints"]
         .as_array()
@@ -200,6 +213,7 @@ async fn a_cloud_works_end_to_end(db: &TestDb, cloud: &Cloud) {
         accept_delay_ms: 0,
         reject_pattern: format!("*-{}", cloud.refused),
         reject_reason: "Ask the platform team.".into(),
+        missing_pattern: "*-55555".into(),
         allowed_accounts: Default::default(),
     };
     reconcile_once(&app.services, &simulator).await.unwrap();
@@ -222,6 +236,17 @@ async fn a_cloud_works_end_to_end(db: &TestDb, cloud: &Cloud) {
     .await;
     assert_eq!(refused["state"], "rejected", "{refused}");
     assert!(refused.to_string().contains(cloud.refusal), "{refused}");
+    // One that never made a connection waits, with the cloud's explanation.
+    let (_, waiting) = call(
+        &app,
+        &admin,
+        Method::GET,
+        &format!("{endpoints}/55555"),
+        None,
+    )
+    .await;
+    assert_eq!(waiting["state"], "new", "{waiting}");
+    assert!(waiting.to_string().contains(cloud.missing), "{waiting}");
 
     // Restrict to the accepted endpoint and block the public internet.
     let (status, body) = call(
