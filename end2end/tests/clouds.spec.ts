@@ -1,7 +1,8 @@
 // The guided setup on Google Cloud and Azure, with and without JavaScript: the stepper takes
 // the cloud from the project's region, asks for that cloud's network, fills in its commands
 // (gcloud / az, the console's click-path, Terraform), assigns the cloud's endpoint id and
-// ends with that cloud's private DNS zone.
+// ends with that cloud's private DNS zone. Axe checks the pages where the browser runs scripts
+// (it runs inside the page).
 import { randomInt } from "node:crypto";
 import AxeBuilder from "@axe-core/playwright";
 import type { Locator, Page } from "@playwright/test";
@@ -145,7 +146,7 @@ for (const c of CASES) {
     for (const [way, text] of c.create.ways) {
       await expect(await tab(page, c.create.group, way)).toContainText(text);
     }
-    await expectNoSeriousViolations(page, `step 2 in ${c.region}`);
+    if (js()) await expectNoSeriousViolations(page, `step 2 in ${c.region}`);
     // Saved: coming back shows what was entered.
     await page.goto(`/projects/${w.project}/setup/2`);
     await expect(page.getByLabel(c.owner[0], { exact: true })).toHaveValue(c.owner[1]);
@@ -167,7 +168,7 @@ for (const c of CASES) {
     for (const [way, text] of c.dns.ways) {
       await expect(await tab(page, c.dns.group, way)).toContainText(text);
     }
-    await expectNoSeriousViolations(page, `step 5 in ${c.region}`);
+    if (js()) await expectNoSeriousViolations(page, `step 5 in ${c.region}`);
 
     // 6: automation restricts with the id as Enclave keeps it.
     await page.goto(`/projects/${w.project}/setup/6`);
