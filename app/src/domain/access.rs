@@ -8,7 +8,18 @@ use serde::{Deserialize, Serialize};
 
 use std::net::IpAddr;
 
-use super::{AllowedIpRule, EndpointState};
+use super::{AllowedIpRule, EndpointState, LINK_ID_PREFIX, PSC_PREFIX};
+
+/// What the endpoint is called in its cloud, for messages a client reads.
+fn endpoint_noun(endpoint: &str) -> &'static str {
+    if endpoint.starts_with(PSC_PREFIX) {
+        "Private Service Connect endpoint"
+    } else if endpoint.starts_with(LINK_ID_PREFIX) {
+        "Private endpoint"
+    } else {
+        "VPC endpoint"
+    }
+}
 
 /// Why a connection is allowed or denied, as a stable code the data plane can count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,25 +203,26 @@ pub fn decide(input: &AccessInput<'_>) -> AccessDecision {
             ),
         );
     }
+    let noun = endpoint_noun(endpoint);
     match input.assignment {
         EndpointAssignment::NotAssigned => AccessDecision::new(
             AccessReason::VpcEndpointNotAssigned,
             format!(
-                "VPC endpoint {endpoint} is not assigned to the organization of project \
+                "{noun} {endpoint} is not assigned to the organization of project \
                  {project} in its region. Assign it in the console or with the API first."
             ),
         ),
         EndpointAssignment::Assigned(EndpointState::New) => AccessDecision::new(
             AccessReason::VpcEndpointNotAccepted,
             format!(
-                "VPC endpoint {endpoint} has not been accepted yet. Wait until its state is \
+                "{noun} {endpoint} has not been accepted yet. Wait until its state is \
                  accepted, then connect again."
             ),
         ),
         EndpointAssignment::Assigned(EndpointState::Rejected) => AccessDecision::new(
             AccessReason::VpcEndpointNotAccepted,
             format!(
-                "VPC endpoint {endpoint} was rejected. See its state in the console for the \
+                "{noun} {endpoint} was rejected. See its state in the console for the \
                  reason and how to fix it."
             ),
         ),
@@ -219,14 +231,14 @@ pub fn decide(input: &AccessInput<'_>) -> AccessDecision {
                 AccessDecision::new(
                     AccessReason::VpcEndpointNotInRestrictions,
                     format!(
-                        "Project {project} accepts connections only from its restricted VPC \
-                         endpoints, and {endpoint} is not one of them."
+                        "Project {project} accepts connections only from its restricted \
+                         endpoints, and {noun} {endpoint} is not one of them."
                     ),
                 )
             } else {
                 AccessDecision::new(
                     AccessReason::VpcEndpointAllowed,
-                    format!("Connection through VPC endpoint {endpoint} allowed."),
+                    format!("Connection through {noun} {endpoint} allowed."),
                 )
             }
         }

@@ -442,8 +442,6 @@ async fn every_access_decision_reaches_the_client(db: TestDb) {
     assert_eq!(summary.last_connection.as_ref(), Some(&last));
 }
 
-/// Over `--max-connections` a client is told so; a client that says nothing is closed when
-/// the handshake time is up.
 /// Google Cloud and Azure load balancers name the endpoint in their own TLVs (0xE0, an 8-byte
 /// big-endian PSC connection id; 0xEE/0x01, a 4-byte little-endian LinkID; the test's header
 /// encoder picks the TLV from the id's form): the proxy reads each and decides exactly as
@@ -452,6 +450,8 @@ async fn a_clouds_endpoint_tlv_gets_the_same_decision(
     db: TestDb,
     region: &str,
     [allowed_id, other_id, pending_id, twin]: [&str; 4],
+    // What the endpoint is called in this cloud and in the other one.
+    [noun, other_noun]: [&str; 2],
 ) {
     let dir = std::env::temp_dir().join(format!("enclave-clouds-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -485,32 +485,48 @@ async fn a_clouds_endpoint_tlv_gets_the_same_decision(
         }
     };
     allowed(w.connect(Some(allowed_id)).await);
-    refused(&w.connect(Some(pending_id)).await, "28000", "");
+    refused(
+        &w.connect(Some(pending_id)).await,
+        "28000",
+        &format!("{noun} {pending_id} has not been accepted yet"),
+    );
     w.restrict(allowed_id).await;
     w.settings(Some(true), None).await;
     w.settle().await;
     allowed(w.connect(Some(allowed_id)).await);
-    refused(&w.connect(Some(other_id)).await, "28000", "");
+    refused(
+        &w.connect(Some(other_id)).await,
+        "28000",
+        &format!("only from its restricted endpoints, and {noun} {other_id} is not one of them"),
+    );
     refused(
         &w.connect(None).await,
         "28000",
         "public internet are not allowed",
     );
     // The same number in the other cloud's TLV is another endpoint.
-    refused(&w.connect(Some(twin)).await, "28000", "");
+    refused(
+        &w.connect(Some(twin)).await,
+        "28000",
+        &format!("{other_noun} {twin} is not assigned to the organization"),
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
 async fn google_cloud_psc_tlvs_get_the_same_decision(db: TestDb) {
     let ids = ["psc-18446744073709551615", "psc-7", "psc-8", "linkid-7"];
-    a_clouds_endpoint_tlv_gets_the_same_decision(db, "gcp-us-central1", ids).await;
+    let nouns = ["Private Service Connect endpoint", "Private endpoint"];
+    a_clouds_endpoint_tlv_gets_the_same_decision(db, "gcp-us-central1", ids, nouns).await;
 }
 
 async fn azure_link_id_tlvs_get_the_same_decision(db: TestDb) {
     let ids = ["linkid-536870913", "linkid-7", "linkid-8", "psc-536870913"];
-    a_clouds_endpoint_tlv_gets_the_same_decision(db, "azure-eastus2", ids).await;
+    let nouns = ["Private endpoint", "Private Service Connect endpoint"];
+    a_clouds_endpoint_tlv_gets_the_same_decision(db, "azure-eastus2", ids, nouns).await;
 }
 
+/// Over `--max-connections` a client is told so; a client that says nothing is closed when
+/// the handshake time is up.
 async fn limits_and_timeouts(db: TestDb) {
     let w = world_with(
         db,
