@@ -89,3 +89,40 @@ test("neonctl assigns, restricts, blocks and removes through Enclave", () => {
   const orgs = neon("orgs", "list");
   expect(JSON.parse(orgs.stdout)).toEqual([expect.objectContaining({ id: org })]);
 });
+
+test("neonctl lists projects with a personal and an organization key, and renames one", () => {
+  const suffix = Date.now().toString(16).slice(-8);
+  const org = enclave("org", "create", "--name", `Neon projects ${suffix}`, "--plan", "scale");
+  const email = `neonctl-projects-${suffix}@example.test`;
+  enclave("user", "create", "--email", email, "--no-password");
+  enclave("org", "add-member", "--org", org, "--email", email, "--role", "admin");
+  const project = enclave("project", "create", "--org", org, "--name", "web", "--region", "aws-us-east-2").split(" ")[0];
+  const personal = enclave("api-key", "create", "--user", email, "--name", "neonctl");
+  const orgKey = enclave("api-key", "create", "--org", org, "--name", "ci");
+  const base = test.info().project.use.baseURL ?? "http://127.0.0.1:3100";
+  const neon = (key: string, ...args: string[]) => {
+    const run = spawnSync(
+      neonctlBin,
+      ["--api-host", `${base}/api/v2`, "--api-key", key, "--no-analytics", "--output", "json", ...args],
+      { encoding: "utf8", env: { ...process.env, CI: "1" } },
+    );
+    return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+  };
+
+  // A personal key: Neon's "org_id is required" (neonctl would offer to pick one outside CI).
+  const bare = neon(personal, "projects", "list");
+  expect(bare.code).not.toBe(0);
+  expect(bare.stderr).toContain("org_id is required");
+  const withOrg = neon(personal, "projects", "list", "--org-id", org);
+  expect(withOrg.code, withOrg.stderr).toBe(0);
+  expect(withOrg.stdout).toContain(project);
+  // An organization key lists its projects, then the (empty) shared ones.
+  const byOrgKey = neon(orgKey, "projects", "list");
+  expect(byOrgKey.code, byOrgKey.stderr).toBe(0);
+  expect(byOrgKey.stdout).toContain(project);
+
+  const renamed = neon(personal, "projects", "update", project, "--name", "storefront");
+  expect(renamed.code, renamed.stderr).toBe(0);
+  expect(JSON.parse(renamed.stdout)).toMatchObject({ id: project, name: "storefront" });
+  expect(JSON.parse(neon(orgKey, "projects", "get", project).stdout).name).toBe("storefront");
+});

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use app::domain::ErrorCode;
-use app::domain::{OrgId, Plan, RegionId, Role, API_KEY_MAX_EXPIRY_DAYS};
+use app::domain::{OrgId, Plan, ProjectId, RegionId, Role, API_KEY_MAX_EXPIRY_DAYS};
 use argon2::{password_hash::SaltString, Argon2, PasswordHasher};
 use rand::{distributions::Alphanumeric, Rng};
 use serde_json::json;
@@ -294,6 +294,37 @@ impl Services {
     }
 
     /// Creates a project in an organization (operators and org admins).
+    /// Checks a project name as `create_project` and `rename_project` take it (1 to 100
+    /// printable characters, none invisible), without changing anything.
+    pub fn check_project_name(field: &str, name: &str) -> Result<String, ServiceError> {
+        non_empty_name(field, name)
+    }
+
+    /// Renames a project (admins only); the same name again changes nothing.
+    pub async fn rename_project(
+        &self,
+        caller: &Caller,
+        project_id: &ProjectId,
+        name: &str,
+    ) -> Result<ProjectRow, ServiceError> {
+        let (project, org, role) = self.project_access(caller, project_id.as_str()).await?;
+        Self::require_admin(&org, role)?;
+        let name = non_empty_name("project.name", name)?;
+        if name == project.name {
+            return Ok(project);
+        }
+        let audit = self
+            .audit(caller, "project.rename", &project.id)
+            .org(&org.id)
+            .project(&project.id)
+            .before(json!({"name": project.name}))
+            .after(json!({"name": name}));
+        self.store
+            .rename_project(&project.id, &name, &audit)
+            .await?;
+        Ok(ProjectRow { name, ..project })
+    }
+
     pub async fn create_project(
         &self,
         caller: &Caller,

@@ -246,4 +246,24 @@ impl Store {
         })?;
         Ok(())
     }
+
+    /// Renames a project; its id, host name and settings stay.
+    pub async fn rename_project(
+        &self,
+        project_id: &str,
+        name: &str,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE projects SET name = $1 WHERE id = $2")
+                .bind(name)
+                .bind(project_id)
+                .execute(&mut *tx)
+                .await?;
+            insert_audit!(tx, audit)?;
+            self.commit(tx).await
+        })?;
+        Ok(())
+    }
 }

@@ -17,6 +17,7 @@ mod durability;
 mod front_door;
 mod http;
 mod instances;
+mod neon_routes;
 mod proxy;
 mod store;
 mod trials;

@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(aws_accounts::allow).delete(aws_accounts::disallow),
         )
         .route("/projects", get(projects::list_projects))
+        .route("/projects/shared", get(projects::list_shared_projects))
         .route(
             "/projects/{project_id}",
             get(projects::get_project).patch(projects::update_project),

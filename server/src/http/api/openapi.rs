@@ -50,6 +50,7 @@ impl Modify for BearerAuth {
         projects::get_project,
         projects::update_project,
         projects::list_projects,
+        projects::list_shared_projects,
         users::my_organizations,
     ),
     components(schemas(ErrorBody, Empty)),

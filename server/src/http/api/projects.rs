@@ -163,6 +163,10 @@ pub struct ProjectUpdateRequest {
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectUpdate {
+    /// A new name: 1 to 100 printable characters.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
     #[serde(default)]
     pub settings: Option<ProjectSettingsUpdate>,
 }
@@ -251,6 +255,14 @@ pub async fn update_project(
         }
     };
     let project_id = ProjectId::parse(&project_id)?;
+    // Both parts are checked before either is written: a bad name changes no setting.
+    let name = body
+        .project
+        .name
+        .as_deref()
+        .map(|n| Services::check_project_name("project.name", n))
+        .transpose()?;
+    let settings_sent = body.project.settings.is_some();
     let settings = body.project.settings.unwrap_or_default();
     if settings
         .allowed_ips
@@ -298,10 +310,18 @@ pub async fn update_project(
             }),
         }));
     }
-    // Applied as Neon applies it, without asking.
-    let project = services
-        .update_project_settings(&caller, &project_id, &change, Acknowledgement::NotAsked)
-        .await?;
+    // Applied as Neon applies it, without asking; then the name, if one was sent.
+    let mut project = match (settings_sent, &name) {
+        (false, Some(_)) => services.get_project(&caller, &project_id).await?,
+        _ => {
+            services
+                .update_project_settings(&caller, &project_id, &change, Acknowledgement::NotAsked)
+                .await?
+        }
+    };
+    if let Some(name) = name {
+        project = services.rename_project(&caller, &project_id, &name).await?;
+    }
     let rollout = services.rollout(&caller, &project.id).await?;
     Ok(Json(ProjectUpdateResponse {
         project: Project::new(project, rollout.state()),
@@ -351,10 +371,12 @@ pub async fn list_projects(
         (Some(id), _) => OrgId::parse(id)?,
         (None, Principal::OrgApiKey { org_id, .. }) => OrgId::parse(org_id)?,
         (None, _) => {
+            // Neon's words: neonctl recognises them and offers to pick an organization.
             return Err(ApiError::bad_request(
-                "Invalid org_id: it is required; list your organizations with \
-                 GET /api/v2/users/me/organizations.",
-            ))
+                "org_id is required: this key belongs to a person, who may be in several \
+                 organizations; list yours with GET /api/v2/users/me/organizations and pass \
+                 one as org_id.",
+            ));
         }
     };
     let limit = match query.get("limit") {
@@ -379,5 +401,45 @@ pub async fn list_projects(
     Ok(Json(ProjectsResponse {
         projects,
         pagination: page.next_cursor.map(|cursor| Pagination { cursor }),
+    }))
+}
+
+/// `GET /projects/shared`: projects shared with the caller outside their organizations.
+/// Enclave grants access only through organizations, so there are none; the route exists
+/// because Neon's tooling (`neonctl projects list`) asks for them after the owned ones.
+#[utoipa::path(
+    get,
+    path = "/projects/shared",
+    operation_id = "listSharedProjects",
+    tag = "Projects",
+    params(
+        ("limit" = Option<i64>, Query, description = "Page size, 1 to 400 (default 10)", minimum = 1, maximum = 400),
+        ("cursor" = Option<String>, Query, description = "The `pagination.cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "Success (always empty: access comes from organizations)", body = ProjectsResponse),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_shared_projects(
+    ApiCaller(_caller): ApiCaller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<ProjectsResponse>, ApiError> {
+    if let Some(raw) = query.get("limit") {
+        match raw.trim().parse::<i64>() {
+            Ok(1..=400) => {}
+            _ => {
+                return Err(ApiError::bad_request(
+                    "Invalid limit: choose a number from 1 to 400.",
+                ))
+            }
+        }
+    }
+    Ok(Json(ProjectsResponse {
+        projects: Vec::new(),
+        pagination: None,
     }))
 }
