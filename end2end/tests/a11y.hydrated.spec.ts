@@ -1,9 +1,9 @@
 // Accessibility: an axe-core scan of every page of the console (as an admin, a member and
 // someone signed out) finds no serious or critical violation of WCAG 2 A/AA rules. Runs with
 // and without JavaScript, so the server-rendered page and the hydrated one are both checked.
-import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
+import { expectNoSeriousViolations } from "./page_checks";
 
 const PASSWORD = "enclave-demo-password";
 
@@ -13,14 +13,6 @@ async function signIn(page: Page, email: string) {
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByTestId("signed-in-as")).toHaveText(email);
-}
-
-async function expectNoSeriousViolations(page: Page, what: string) {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  const serious = results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  expect(serious, `serious or critical accessibility violations on ${what}`).toEqual([]);
 }
 
 /** The address of the first link whose name matches, as the page renders it. */

@@ -4,30 +4,11 @@
 // ends with that cloud's private DNS zone. Axe checks the pages where the browser runs scripts
 // (it runs inside the page).
 import { randomInt } from "node:crypto";
-import AxeBuilder from "@axe-core/playwright";
-import type { Locator, Page } from "@playwright/test";
 import { test, expect, waitForHydration } from "./fixtures";
+import { expectNoSeriousViolations, tab } from "./page_checks";
 import { freshOrg, signIn } from "./world";
 
 const js = () => test.info().project.name === "js";
-
-/** Chooses a tab of a group of ways and answers its (now visible) panel. */
-async function tab(page: Page, group: string | RegExp, name: string): Promise<Locator> {
-  const ways = page.getByRole("group", { name: group });
-  await ways.locator("label", { hasText: new RegExp(`^${name}$`) }).click();
-  await expect(ways.getByRole("radio", { name, exact: true })).toBeChecked();
-  const panel = ways.locator(`.way-panel[data-way="${name}"]`);
-  await expect(panel).toBeVisible();
-  return panel;
-}
-
-async function expectNoSeriousViolations(page: Page, what: string) {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  const serious = results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  expect(serious, `serious or critical accessibility violations on ${what}`).toEqual([]);
-}
 
 type CloudCase = {
   region: string;

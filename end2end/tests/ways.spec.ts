@@ -1,19 +1,9 @@
 // Every way to do a step, with and without JavaScript: each tab of the stepper's AWS steps
 // (AWS CLI, AWS console click-path, Terraform) and of its Enclave steps (neonctl, curl) shows
 // the commands filled in with this organization's values.
-import type { Locator, Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
+import { tab } from "./page_checks";
 import { endpointId, freshOrg, signIn } from "./world";
-
-/** Chooses a tab of a group of ways and answers its (now visible) panel. */
-async function tab(page: Page, group: string, name: string): Promise<Locator> {
-  const ways = page.getByRole("group", { name: group });
-  await ways.locator("label", { hasText: new RegExp(`^${name}$`) }).click();
-  await expect(ways.getByRole("radio", { name, exact: true })).toBeChecked();
-  const panel = ways.locator(`.way-panel[data-way="${name}"]`);
-  await expect(panel).toBeVisible();
-  return panel;
-}
 
 test("each way of a step shows filled-in values", async ({ page, request }) => {
   const w = freshOrg();

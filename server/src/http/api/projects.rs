@@ -379,13 +379,7 @@ pub async fn list_projects(
             ));
         }
     };
-    let limit = match query.get("limit") {
-        None => 10,
-        Some(raw) => raw
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| ApiError::bad_request("Invalid limit: choose a number from 1 to 400."))?,
-    };
+    let limit = page_limit(&query)?;
     let cursor = query
         .get("cursor")
         .map(String::as_str)
@@ -402,6 +396,17 @@ pub async fn list_projects(
         projects,
         pagination: page.next_cursor.map(|cursor| Pagination { cursor }),
     }))
+}
+
+/// A list's `limit` as sent (10 when left out): a number from 1 to 400.
+fn page_limit(query: &HashMap<String, String>) -> Result<i64, ApiError> {
+    match query.get("limit").map(|raw| raw.trim().parse::<i64>()) {
+        None => Ok(10),
+        Some(Ok(limit @ 1..=400)) => Ok(limit),
+        Some(_) => Err(ApiError::bad_request(
+            "Invalid limit: choose a number from 1 to 400.",
+        )),
+    }
 }
 
 /// `GET /projects/shared`: projects shared with the caller outside their organizations.
@@ -428,16 +433,7 @@ pub async fn list_shared_projects(
     ApiCaller(_caller): ApiCaller,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<ProjectsResponse>, ApiError> {
-    if let Some(raw) = query.get("limit") {
-        match raw.trim().parse::<i64>() {
-            Ok(1..=400) => {}
-            _ => {
-                return Err(ApiError::bad_request(
-                    "Invalid limit: choose a number from 1 to 400.",
-                ))
-            }
-        }
-    }
+    page_limit(&query)?;
     Ok(Json(ProjectsResponse {
         projects: Vec::new(),
         pagination: None,
