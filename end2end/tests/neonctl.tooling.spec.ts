@@ -126,3 +126,57 @@ test("neonctl lists projects with a personal and an organization key, and rename
   expect(JSON.parse(renamed.stdout)).toMatchObject({ id: project, name: "storefront" });
   expect(JSON.parse(neon(orgKey, "projects", "get", project).stdout).name).toBe("storefront");
 });
+
+test("neonctl creates, lists and revokes personal and organization API keys", () => {
+  const suffix = Date.now().toString(16).slice(-8);
+  const org = enclave("org", "create", "--name", `Neon keys ${suffix}`, "--plan", "scale");
+  const email = `neonctl-keys-${suffix}@example.test`;
+  enclave("user", "create", "--email", email, "--no-password");
+  enclave("org", "add-member", "--org", org, "--email", email, "--role", "admin");
+  const project = enclave("project", "create", "--org", org, "--name", "web", "--region", "aws-us-east-2").split(" ")[0];
+  const personal = enclave("api-key", "create", "--user", email, "--name", "neonctl");
+  const base = test.info().project.use.baseURL ?? "http://127.0.0.1:3100";
+  const neon = (key: string, ...args: string[]) => {
+    const run = spawnSync(
+      neonctlBin,
+      ["--api-host", `${base}/api/v2`, "--api-key", key, "--no-analytics", "--output", "json", ...args],
+      { encoding: "utf8", env: { ...process.env, CI: "1" } },
+    );
+    return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+  };
+
+  // A personal key mints another; neonctl checks the answer (a key, no project scope).
+  const created = neon(personal, "api-keys", "create", "--name", "ci");
+  expect(created.code, created.stderr).toBe(0);
+  const key = JSON.parse(created.stdout);
+  expect(Number.isSafeInteger(key.id)).toBe(true);
+  expect(key).toMatchObject({ name: "ci" });
+  expect(key.key).toMatch(/^enclave_/);
+  const listed = neon(key.key, "api-keys", "list");
+  expect(listed.code, listed.stderr).toBe(0);
+  expect(JSON.parse(listed.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ id: key.id, name: "ci" })]));
+
+  // Organization keys, with the admin's personal key.
+  const orgCreated = neon(personal, "api-keys", "create", "--org-id", org, "--name", "deploy");
+  expect(orgCreated.code, orgCreated.stderr).toBe(0);
+  const orgKey = JSON.parse(orgCreated.stdout);
+  const orgListed = neon(personal, "api-keys", "list", "--org-id", org);
+  expect(JSON.parse(orgListed.stdout)).toEqual([expect.objectContaining({ id: orgKey.id, name: "deploy" })]);
+  // Enclave keys are never scoped to one project: refused, with the reason.
+  const scoped = neon(personal, "api-keys", "create", "--project-id", project, "--name", "one-project");
+  expect(scoped.code).not.toBe(0);
+  expect(scoped.stderr).toContain("not scoped to one project");
+
+  // Revoked by number; the wrong route explains itself.
+  const wrongRoute = neon(personal, "api-keys", "revoke", String(orgKey.id));
+  expect(wrongRoute.code).not.toBe(0);
+  expect(wrongRoute.stderr).toContain("--org-id");
+  const orgRevoked = neon(personal, "api-keys", "revoke", String(orgKey.id), "--org-id", org);
+  expect(orgRevoked.code, orgRevoked.stderr).toBe(0);
+  expect(JSON.parse(orgRevoked.stdout)).toMatchObject({ id: orgKey.id, revoked: true });
+  const revoked = neon(personal, "api-keys", "revoke", String(key.id));
+  expect(revoked.code, revoked.stderr).toBe(0);
+  expect(JSON.parse(revoked.stdout)).toMatchObject({ id: key.id, revoked: true });
+  const refused = neon(key.key, "api-keys", "list");
+  expect(refused.code).not.toBe(0);
+});

@@ -123,6 +123,23 @@ pub struct ControlPlaneConfig {
     /// Connection evidence and change-feed events are kept this many hours.
     #[arg(long, env = "ENCLAVE_EVIDENCE_RETENTION_HOURS", default_value_t = 168, value_parser = clap::value_parser!(i64).range(1..=8_760))]
     pub evidence_retention_hours: i64,
+
+    /// Let webhooks reach loopback, private, link-local and other non-public addresses, and
+    /// plain `http://` receivers. Off by default: a receiver URL could otherwise point the
+    /// server at itself, the cloud metadata service or the internal network. Turn it on only
+    /// for receivers on your own network (or tests).
+    #[arg(long, env = "ENCLAVE_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES")]
+    pub webhooks_allow_private_addresses: bool,
+
+    /// The first webhook retry comes this many milliseconds after a failed attempt; each
+    /// later one four times the previous wait, at most 4 hours.
+    #[arg(long, env = "ENCLAVE_WEBHOOK_RETRY_BASE_MS", default_value_t = 5_000, value_parser = clap::value_parser!(i64).range(10..=3_600_000))]
+    pub webhook_retry_base_ms: i64,
+
+    /// A delivery not accepted this many minutes after its event is given up and shown as
+    /// failed (it can still be sent again by hand).
+    #[arg(long, env = "ENCLAVE_WEBHOOK_GIVE_UP_MINUTES", default_value_t = 1_440, value_parser = clap::value_parser!(i64).range(1..=10_080))]
+    pub webhook_give_up_minutes: i64,
 }
 
 impl ControlPlaneConfig {

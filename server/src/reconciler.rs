@@ -547,10 +547,17 @@ pub async fn run(
                 }
             }
         }
+        if let Err(e) = services.send_trial_notices().await {
+            tracing::warn!(error = %e, "sending trial deadline notices failed; will retry");
+        }
         if last_prune.is_none_or(|t| t.elapsed() > Duration::from_secs(300)) {
             last_prune = Some(std::time::Instant::now());
             if let Err(e) = services.prune_data_plane().await {
                 tracing::warn!(error = %e, "pruning data-plane evidence failed; will retry");
+            }
+            let month_ago = services.clock().now_ms() - 30 * 86_400_000;
+            if let Err(e) = services.store().prune_webhook_deliveries(month_ago).await {
+                tracing::warn!(error = %e, "pruning old webhook deliveries failed; will retry");
             }
             if let Err(e) = services.prune_sign_ins().await {
                 tracing::warn!(error = %e, "pruning old sign-in failures and sessions failed; will retry");
@@ -600,10 +607,15 @@ impl Leadership {
     }
 
     async fn renew(&self, services: &Services) -> bool {
+        self.renew_named(services, RECONCILER_LEASE).await
+    }
+
+    /// Takes or keeps the lease called `name` (each kind of background work has its own).
+    pub async fn renew_named(&self, services: &Services, name: &str) -> bool {
         match services
             .store()
             .try_lease(
-                RECONCILER_LEASE,
+                name,
                 &self.instance,
                 Self::now_ms(),
                 self.ttl.as_millis() as i64,
@@ -620,11 +632,12 @@ impl Leadership {
     }
 
     async fn release(&self, services: &Services) {
-        if let Err(e) = services
-            .store()
-            .release_lease(RECONCILER_LEASE, &self.instance)
-            .await
-        {
+        self.release_named(services, RECONCILER_LEASE).await
+    }
+
+    /// Gives up the lease called `name` at once (it would lapse by itself).
+    pub async fn release_named(&self, services: &Services, name: &str) {
+        if let Err(e) = services.store().release_lease(name, &self.instance).await {
             tracing::warn!(error = %e, "releasing the background-work lease failed; it lapses by itself");
         }
     }

@@ -36,6 +36,9 @@ pub fn services(
         proxy_live_window_ms: config.proxy_live_window_ms,
         evidence_per_project: config.evidence_per_project,
         evidence_retention_ms: config.evidence_retention_hours * 3_600_000,
+        webhooks_allow_private: config.webhooks_allow_private_addresses,
+        webhook_retry_base_ms: config.webhook_retry_base_ms,
+        webhook_give_up_ms: config.webhook_give_up_minutes * 60_000,
     };
     Ok(Services::new(store, catalog, service_config, clock))
 }
@@ -217,6 +220,11 @@ impl Application {
     /// in-flight requests, stops the reconciler and closes the store.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let webhooks = tokio::spawn(crate::webhooks::run(
+            self.services.clone(),
+            self.leadership.clone(),
+            stop_rx.clone(),
+        ));
         let reconciler = tokio::spawn(reconciler::run(
             self.services.clone(),
             self.provider,
@@ -239,6 +247,7 @@ impl Application {
         .await;
         let _ = stop_tx.send(true);
         let _ = reconciler.await;
+        let _ = webhooks.await;
         if let Some(proxy) = proxy {
             proxy.abort();
         }

@@ -24,7 +24,9 @@ pub enum ErrorCode {
     ProjectNotFound,
     RegionNotSupported,
     TooManyAllowedIps,
+    TooManyApiKeys,
     TooManyAttempts,
+    TooManyWebhooks,
     TrialActive,
     TrialNotNeeded,
     TrialRequestNotFound,
@@ -41,11 +43,13 @@ pub enum ErrorCode {
     VpcEndpointNotFound,
     VpcEndpointRemoved,
     VpcEndpointRestrictsProjects,
+    WebhookDeliveryNotFound,
+    WebhookNotFound,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 34] = [
+    pub const ALL: [ErrorCode; 38] = [
         ErrorCode::AcknowledgementRequired,
         ErrorCode::ApiKeyRevoked,
         ErrorCode::AwsAccountNotFound,
@@ -63,7 +67,9 @@ impl ErrorCode {
         ErrorCode::ProjectNotFound,
         ErrorCode::RegionNotSupported,
         ErrorCode::TooManyAllowedIps,
+        ErrorCode::TooManyApiKeys,
         ErrorCode::TooManyAttempts,
+        ErrorCode::TooManyWebhooks,
         ErrorCode::TrialActive,
         ErrorCode::TrialNotNeeded,
         ErrorCode::TrialRequestNotFound,
@@ -80,6 +86,8 @@ impl ErrorCode {
         ErrorCode::VpcEndpointNotFound,
         ErrorCode::VpcEndpointRemoved,
         ErrorCode::VpcEndpointRestrictsProjects,
+        ErrorCode::WebhookDeliveryNotFound,
+        ErrorCode::WebhookNotFound,
     ];
 
     /// The code named by its wire name.
@@ -107,7 +115,9 @@ impl ErrorCode {
             ErrorCode::ProjectNotFound => "project_not_found",
             ErrorCode::RegionNotSupported => "region_not_supported",
             ErrorCode::TooManyAllowedIps => "too_many_allowed_ips",
+            ErrorCode::TooManyApiKeys => "too_many_api_keys",
             ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::TooManyWebhooks => "too_many_webhooks",
             ErrorCode::TrialActive => "trial_active",
             ErrorCode::TrialNotNeeded => "trial_not_needed",
             ErrorCode::TrialRequestNotFound => "trial_request_not_found",
@@ -124,6 +134,8 @@ impl ErrorCode {
             ErrorCode::VpcEndpointNotFound => "vpc_endpoint_not_found",
             ErrorCode::VpcEndpointRemoved => "vpc_endpoint_removed",
             ErrorCode::VpcEndpointRestrictsProjects => "vpc_endpoint_restricts_projects",
+            ErrorCode::WebhookDeliveryNotFound => "webhook_delivery_not_found",
+            ErrorCode::WebhookNotFound => "webhook_not_found",
         }
     }
 }
@@ -186,7 +198,9 @@ impl ErrorKind {
             ErrorCode::ProjectNotFound => ErrorKind::NotFound,
             ErrorCode::RegionNotSupported => ErrorKind::Unprocessable,
             ErrorCode::TooManyAllowedIps => ErrorKind::Unprocessable,
+            ErrorCode::TooManyApiKeys => ErrorKind::Unprocessable,
             ErrorCode::TooManyAttempts => ErrorKind::TooManyRequests,
+            ErrorCode::TooManyWebhooks => ErrorKind::Unprocessable,
             ErrorCode::TrialActive => ErrorKind::Conflict,
             ErrorCode::TrialNotNeeded => ErrorKind::Conflict,
             ErrorCode::TrialRequestNotFound => ErrorKind::NotFound,
@@ -203,6 +217,8 @@ impl ErrorKind {
             ErrorCode::VpcEndpointNotFound => ErrorKind::NotFound,
             ErrorCode::VpcEndpointRemoved => ErrorKind::Conflict,
             ErrorCode::VpcEndpointRestrictsProjects => ErrorKind::Conflict,
+            ErrorCode::WebhookDeliveryNotFound => ErrorKind::NotFound,
+            ErrorCode::WebhookNotFound => ErrorKind::NotFound,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod region;
 pub mod setup;
 pub mod status;
 pub mod tenancy;
+pub mod webhook;
 
 pub use access::{decide, AccessDecision, AccessInput, AccessReason, EndpointAssignment};
 pub use account::{
@@ -37,4 +38,8 @@ pub use status::{DatabaseBackend, StatusReport, SystemStatus};
 pub use tenancy::{
     private_networking_entitled, EndpointState, Plan, Role, RolloutState, SettingState, Trial,
     TrialState, API_KEY_MAX_EXPIRY_DAYS,
+};
+pub use webhook::{
+    parse_webhook_url, WebhookDeliveryView, WebhookEvent, WebhookView, WebhooksPageView,
+    DEFAULT_REFUSAL_THRESHOLD, MAX_WEBHOOKS_PER_ORG,
 };

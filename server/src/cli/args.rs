@@ -65,6 +65,9 @@ pub enum Command {
     /// Review private-networking trial requests.
     #[command(subcommand)]
     Trial(TrialCommand),
+    /// Manage an organization's webhook receivers and see their deliveries.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Run the data-plane proxy in front of Postgres (applies every access decision).
     Proxy(crate::proxy::ProxyConfig),
     /// The cloud provider as the running servers last saw it.
@@ -306,6 +309,61 @@ pub enum ApiKeyCommand {
     Revoke {
         #[arg(long)]
         id: String,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WebhookCommand {
+    /// Register a receiver and print its signing secret (the only time it is shown).
+    Create {
+        #[arg(long, value_parser = parse_org)]
+        org: OrgId,
+        /// The receiver's https:// address.
+        #[arg(long)]
+        url: String,
+        /// Comma-separated event types, e.g. `endpoint.accepted,trial.ending`.
+        #[arg(long, value_delimiter = ',')]
+        events: Vec<String>,
+        /// Refused connections per project per hour above which `refusals.above_threshold`
+        /// is sent (default 100).
+        #[arg(long)]
+        refusal_threshold: Option<i64>,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+    /// List an organization's receivers (never their secrets).
+    List {
+        #[arg(long, value_parser = parse_org)]
+        org: OrgId,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+    /// Remove a receiver (its pending deliveries go with it).
+    Delete {
+        #[arg(long, value_parser = parse_org)]
+        org: OrgId,
+        #[arg(long)]
+        id: String,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+    /// A receiver's latest deliveries and every attempt's answer.
+    Deliveries {
+        #[arg(long, value_parser = parse_org)]
+        org: OrgId,
+        #[arg(long)]
+        id: String,
+        #[command(flatten)]
+        context: OperatorContext,
+    },
+    /// Send a delivery again now.
+    Redeliver {
+        #[arg(long, value_parser = parse_org)]
+        org: OrgId,
+        #[arg(long)]
+        delivery: String,
         #[command(flatten)]
         context: OperatorContext,
     },

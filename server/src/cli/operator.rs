@@ -62,6 +62,7 @@ pub(super) async fn run(command: Command, output: Output) -> anyhow::Result<()> 
         Command::Project(command) => project(command, output).await,
         Command::ApiKey(command) => api_key(command, output).await,
         Command::Trial(command) => trial(command, output).await,
+        Command::Webhook(command) => webhook(command, output).await,
         Command::ScaleSeed {
             organizations,
             projects_per_org,
@@ -351,6 +352,108 @@ async fn project(command: ProjectCommand, output: Output) -> anyhow::Result<()> 
                 output,
                 format!("{project}'s {what} is {address}"),
                 json!({"project_id": project.as_str(), what: address.trim()}),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Webhooks: create, list, delete, deliveries, redeliver.
+async fn webhook(command: WebhookCommand, output: Output) -> anyhow::Result<()> {
+    let caller = Caller::operator_cli();
+    match command {
+        WebhookCommand::Create {
+            org,
+            url,
+            events,
+            refusal_threshold,
+            context,
+        } => {
+            let services = operator_services(&context).await?;
+            let created = services
+                .create_webhook(&caller, &org, &url, &events, refusal_threshold)
+                .await
+                .map_err(failed)?;
+            print(
+                output,
+                format!("{}\t{}", created.webhook.id, created.secret),
+                json!({"id": created.webhook.id, "url": created.webhook.url,
+                       "events": created.webhook.event_types(), "secret": created.secret}),
+            );
+        }
+        WebhookCommand::List { org, context } => {
+            let services = operator_services(&context).await?;
+            let hooks = services
+                .list_webhooks(&caller, &org)
+                .await
+                .map_err(failed)?;
+            let text = hooks
+                .iter()
+                .map(|w| format!("{}\t{}\t{}", w.id, w.url, w.event_types().join(",")))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(output, text, json!({ "webhooks": hooks }));
+        }
+        WebhookCommand::Delete { org, id, context } => {
+            let services = operator_services(&context).await?;
+            services
+                .delete_webhook(&caller, &org, &id)
+                .await
+                .map_err(failed)?;
+            print(
+                output,
+                format!("deleted {id}"),
+                json!({"id": id, "deleted": true}),
+            );
+        }
+        WebhookCommand::Deliveries { org, id, context } => {
+            let services = operator_services(&context).await?;
+            let (_, log) = services
+                .webhook_deliveries(&caller, &org, &id)
+                .await
+                .map_err(failed)?;
+            let text = log
+                .iter()
+                .map(|e| {
+                    let codes = e
+                        .attempts
+                        .iter()
+                        .map(|a| {
+                            a.status_code
+                                .map_or_else(|| "-".to_string(), |c| c.to_string())
+                        })
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    format!(
+                        "{}\t{}\t{}\tattempts {}\t{codes}",
+                        e.delivery.id,
+                        e.delivery.event_type,
+                        e.delivery.status,
+                        e.delivery.attempts
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let json_log: Vec<_> = log
+                .iter()
+                .map(|e| json!({"delivery": e.delivery, "attempts": e.attempts}))
+                .collect();
+            print(output, text, json!({ "deliveries": json_log }));
+        }
+        WebhookCommand::Redeliver {
+            org,
+            delivery,
+            context,
+        } => {
+            let services = operator_services(&context).await?;
+            let row = services
+                .redeliver_webhook(&caller, &org, &delivery)
+                .await
+                .map_err(failed)?;
+            print(
+                output,
+                format!("{} queued to be sent again", row.id),
+                json!({"id": row.id, "status": row.status}),
             );
         }
     }

@@ -13,8 +13,8 @@ use super::{
     names, principal::org_not_found, Caller, ErrorKind, Principal, ServiceError, Services,
 };
 use crate::store::{
-    ApiKeyRow, MemberOrganizationRow, NewApiKey, NewOrganization, NewProject, NewUser,
-    OrganizationRow, ProjectRow, StoreError, UserRow,
+    ApiKeyRow, InsertKeyOutcome, MemberOrganizationRow, NewApiKey, NewOrganization, NewProject,
+    NewUser, OrganizationRow, ProjectRow, StoreError, UserRow, LIVE_API_KEYS_PER_OWNER,
 };
 
 /// Every API key starts with this, so a leaked key is easy to recognise (and to scan for).
@@ -33,9 +33,19 @@ pub enum KeyOwner {
 #[derive(Clone, Debug)]
 pub struct CreatedApiKey {
     pub id: String,
+    /// The number Neon's API names the key by.
+    pub public_id: i64,
     pub name: String,
     pub token: String,
+    pub created_at_ms: i64,
+    /// The user who created it (none for the operator CLI or an organization key).
+    pub created_by: Option<String>,
+    pub expires_at_ms: Option<i64>,
 }
+
+/// Public key numbers are drawn from 1..=2^52: exact as JavaScript numbers (neonctl checks
+/// `Number.isSafeInteger`) and too many to guess.
+pub const API_KEY_PUBLIC_ID_MAX: i64 = 1 << 52;
 
 /// Last-use times are refreshed at most this often, so reads do not all become writes.
 const LAST_USED_RESOLUTION_MS: i64 = 60_000;
@@ -296,6 +306,11 @@ impl Services {
     /// Creates a project in an organization (operators and org admins).
     /// Checks a project name as `create_project` and `rename_project` take it (1 to 100
     /// printable characters, none invisible), without changing anything.
+    /// An API key's name as `field` (1–100 printable characters, nothing invisible).
+    pub fn check_key_name(field: &str, name: &str) -> Result<String, ServiceError> {
+        non_empty_name(field, name)
+    }
+
     pub fn check_project_name(field: &str, name: &str) -> Result<String, ServiceError> {
         non_empty_name(field, name)
     }
@@ -372,8 +387,11 @@ impl Services {
             .ok_or_else(|| ServiceError::internal("project vanished after insert", &id))
     }
 
-    /// Creates an API key. Personal keys: for oneself (or by an operator); organization keys:
-    /// by an admin of the organization (or an operator). The token is returned once.
+    /// Creates an API key. Personal keys: for oneself (signed in, or with one of one's own
+    /// keys), or by an operator; organization keys: by an admin of the organization or with
+    /// the organization's own key (or an operator). A key made with another key never
+    /// outlives it, so a leaked key cannot mint itself a longer life. Each owner holds at most
+    /// [`LIVE_API_KEYS_PER_OWNER`] live keys. The token is returned once.
     pub async fn create_api_key(
         &self,
         caller: &Caller,
@@ -386,17 +404,14 @@ impl Services {
             KeyOwner::User(user_id) => {
                 let allowed = match &caller.principal {
                     Principal::OperatorCli => true,
-                    Principal::User {
-                        user_id: own,
-                        via_api_key: None,
-                        ..
-                    } => own == user_id,
+                    Principal::User { user_id: own, .. } => own == user_id,
                     _ => false,
                 };
                 if !allowed {
                     return Err(ServiceError::new(
                         ErrorCode::PermissionDenied,
-                        "Personal API keys can only be created by their owner, signed in.",
+                        "Personal API keys can only be created by their owner (signed in or \
+                         with one of their own personal keys).",
                     ));
                 }
                 if self.store.user_by_id(user_id).await?.is_none() {
@@ -423,6 +438,9 @@ impl Services {
                 ),
             ));
         }
+        let expires_at_ms = self
+            .expiry_within_minting_key(caller, expires_at_ms)
+            .await?;
         let secret: String = rand::thread_rng()
             .sample_iter(&Alphanumeric)
             .take(40)
@@ -436,28 +454,108 @@ impl Services {
         };
         let mut audit = self
             .audit(caller, "api_key.create", &id)
-            .after(json!({"name": name, "user_id": user_id, "org_id": org_id}));
+            .after(json!({"name": name, "user_id": user_id, "org_id": org_id, "expires_at": expires_at_ms}));
         if let Some(org_id) = org_id {
             audit = audit.org(org_id);
         }
-        let key = NewApiKey {
-            id: &id,
-            token_hash: &token_hash(&token),
-            token_prefix: &token[..API_KEY_PREFIX.len() + 4],
-            name: &name,
-            user_id,
-            org_id,
-            created_by: created_by.as_deref(),
-            expires_at: expires_at_ms,
-            at_ms: audit.at_ms,
+        let hash = token_hash(&token);
+        let mut attempt = 0;
+        let public_id = loop {
+            attempt += 1;
+            let public_id = rand::thread_rng().gen_range(1..=API_KEY_PUBLIC_ID_MAX);
+            let key = NewApiKey {
+                id: &id,
+                public_id,
+                token_hash: &hash,
+                token_prefix: &token[..API_KEY_PREFIX.len() + 4],
+                name: &name,
+                user_id,
+                org_id,
+                created_by: created_by.as_deref(),
+                expires_at: expires_at_ms,
+                at_ms: audit.at_ms,
+            };
+            match self.store.insert_api_key(&key, &audit).await {
+                Ok(InsertKeyOutcome::Created) => break public_id,
+                Ok(InsertKeyOutcome::LimitReached) => {
+                    return Err(ServiceError::new(
+                        ErrorCode::TooManyApiKeys,
+                        format!(
+                            "This {} already has {LIVE_API_KEYS_PER_OWNER} live API keys, the \
+                             most it may hold. Revoke keys that are no longer used, then \
+                             create this one.",
+                            if org_id.is_some() {
+                                "organization"
+                            } else {
+                                "account"
+                            }
+                        ),
+                    ))
+                }
+                // Two random numbers out of 2^52 met: draw again.
+                Err(StoreError::UniqueViolation { .. }) if attempt < 5 => continue,
+                Err(e) => return Err(e.into()),
+            }
         };
-        self.store.insert_api_key(&key, &audit).await?;
-        Ok(CreatedApiKey { id, name, token })
+        Ok(CreatedApiKey {
+            id,
+            public_id,
+            name,
+            token,
+            created_at_ms: audit.at_ms,
+            created_by,
+            expires_at_ms,
+        })
+    }
+
+    /// The expiry a new key may have when the caller used a key: never later than that key's
+    /// own (a key without expiry lends none). Signed-in people and the CLI choose freely.
+    async fn expiry_within_minting_key(
+        &self,
+        caller: &Caller,
+        wanted: Option<i64>,
+    ) -> Result<Option<i64>, ServiceError> {
+        let minting_key = match &caller.principal {
+            Principal::User {
+                via_api_key: Some(key_id),
+                ..
+            } => key_id,
+            Principal::OrgApiKey { key_id, .. } => key_id,
+            _ => return Ok(wanted),
+        };
+        let Some(limit) = self
+            .store
+            .api_key_by_id(minting_key)
+            .await?
+            .and_then(|key| key.expires_at)
+        else {
+            return Ok(wanted);
+        };
+        match wanted {
+            None => Ok(Some(limit)),
+            Some(t) if t <= limit => Ok(Some(t)),
+            Some(_) => Err(ServiceError::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "Invalid expires_at: a key created with another API key cannot outlive it, \
+                     and the key you used expires at {}. Choose an earlier time, or create the \
+                     key signed in to the console.",
+                    chrono::DateTime::from_timestamp_millis(limit)
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                        .unwrap_or_default()
+                ),
+            )),
+        }
     }
 
     /// Resolves a bearer token to a principal. Unknown, revoked and expired keys get the same
-    /// answer, so the response reveals nothing about which keys exist.
-    pub async fn authenticate_api_key(&self, token: &str) -> Result<Principal, ServiceError> {
+    /// answer, so the response reveals nothing about which keys exist. `from_addr` is the
+    /// client's address, recorded (with the time, at most once a minute) as the key's last use.
+    pub async fn authenticate_api_key(
+        &self,
+        token: &str,
+        from_addr: Option<std::net::IpAddr>,
+    ) -> Result<Principal, ServiceError> {
         let refused = || {
             ServiceError::new(
                 ErrorCode::Unauthorized,
@@ -483,7 +581,8 @@ impl Services {
             .last_used_at
             .is_none_or(|t| now - t >= LAST_USED_RESOLUTION_MS)
         {
-            self.store.touch_api_key(&key.id, &hash, now).await?;
+            let from = from_addr.map(|a| a.to_string()).unwrap_or_default();
+            self.store.touch_api_key(&key.id, &hash, now, &from).await?;
         }
         match (key.user_id, key.org_id) {
             (Some(user_id), _) => {
@@ -555,23 +654,106 @@ impl Services {
             .api_key_by_id(key_id)
             .await?
             .ok_or_else(not_found)?;
+        self.revoke_key(caller, key, key_id).await.map(|_| ())
+    }
+
+    /// Revokes the key Neon's API names by `public_id`, which must belong to `owner` (a
+    /// personal key on the personal route, the organization's on its route); answers the key
+    /// as revoked. A key of another owner is "not found", as is one the caller may not manage.
+    pub async fn revoke_numbered_api_key(
+        &self,
+        caller: &Caller,
+        owner: &KeyOwner,
+        public_id: i64,
+    ) -> Result<ApiKeyRow, ServiceError> {
+        let not_found = || {
+            ServiceError::not_found(match owner {
+                KeyOwner::User(_) => format!(
+                    "No personal API key {public_id} of yours. If it is an organization's key, \
+                     revoke it with DELETE /organizations/{{org_id}}/api_keys/{public_id}."
+                ),
+                KeyOwner::Org(org) => format!(
+                    "Organization {org} has no API key {public_id}. If it is a personal key, \
+                     revoke it with DELETE /api_keys/{public_id}."
+                ),
+            })
+        };
+        let key = self
+            .store
+            .api_key_by_public_id(public_id)
+            .await?
+            .ok_or_else(not_found)?;
+        let belongs = match owner {
+            KeyOwner::User(user) => key.user_id.as_deref() == Some(user.as_str()),
+            KeyOwner::Org(org) => key.org_id.as_deref() == Some(org.as_str()),
+        };
+        if !belongs {
+            return Err(not_found());
+        }
+        self.revoke_key(caller, key, &public_id.to_string()).await
+    }
+
+    async fn revoke_key(
+        &self,
+        caller: &Caller,
+        key: ApiKeyRow,
+        named: &str,
+    ) -> Result<ApiKeyRow, ServiceError> {
         if !self
             .may_manage_keys(caller, key.user_id.as_deref(), key.org_id.as_deref())
             .await?
         {
-            return Err(not_found());
+            return Err(ServiceError::not_found(format!(
+                "API key {named} was not found."
+            )));
         }
-        let mut audit = self.audit(caller, "api_key.revoke", &key.id);
+        let mut audit = self
+            .audit(caller, "api_key.revoke", &key.id)
+            .before(json!({"name": key.name}));
         if let Some(org_id) = &key.org_id {
             audit = audit.org(org_id);
         }
         if !self.store.revoke_api_key(&key.id, &audit).await? {
             return Err(ServiceError::new(
                 ErrorCode::ApiKeyRevoked,
-                format!("API key {key_id} was already revoked."),
+                format!("API key {named} was already revoked."),
             ));
         }
-        Ok(())
+        Ok(ApiKeyRow {
+            revoked_at: Some(audit.at_ms),
+            ..key
+        })
+    }
+
+    /// Whose personal keys the caller manages through the personal-key routes: a person's
+    /// own. An organization key has none.
+    pub fn personal_key_owner(&self, caller: &Caller) -> Result<KeyOwner, ServiceError> {
+        match &caller.principal {
+            Principal::User { user_id, .. } => Ok(KeyOwner::User(user_id.clone())),
+            Principal::OrgApiKey { org_id, .. } => Err(ServiceError::new(
+                ErrorCode::PermissionDenied,
+                format!(
+                    "An organization API key has no personal keys. Manage organization keys \
+                     with /organizations/{org_id}/api_keys, or use a personal key."
+                ),
+            )),
+            _ => Err(ServiceError::new(
+                ErrorCode::PermissionDenied,
+                "Personal API keys belong to people; sign in or use a personal key.",
+            )),
+        }
+    }
+
+    /// People by id, for "created by" (one lookup per distinct id; an owner's keys have few
+    /// creators).
+    pub async fn users_by_ids(&self, ids: &[String]) -> Result<Vec<UserRow>, ServiceError> {
+        let mut rows = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(user) = self.store.user_by_id(id).await? {
+                rows.push(user);
+            }
+        }
+        Ok(rows)
     }
 
     /// The organizations the caller belongs to (an organization key sees its own).

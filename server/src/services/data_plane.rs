@@ -142,7 +142,29 @@ impl Services {
         };
         if self.store.record_heartbeat(&row).await? {
             self.store.announce_acknowledgement().await?;
+            self.announce_applied_settings().await?;
         }
+        Ok(())
+    }
+
+    /// Reports `settings.applied` (to webhooks, through the audit log) for the projects whose
+    /// settings changes every live proxy has now applied.
+    async fn announce_applied_settings(&self) -> Result<(), ServiceError> {
+        let since = self.clock.now_ms() - self.config.proxy_live_window_ms;
+        let proxies = self.store.live_proxies(since).await?;
+        let Some(acknowledged) = proxies.iter().map(|p| p.version).min() else {
+            return Ok(());
+        };
+        let caller = Caller::system();
+        let count = proxies.len();
+        self.store
+            .announce_applied_settings(acknowledged, |project_id, org_id, version| {
+                self.audit(&caller, "project.settings_applied", project_id)
+                    .org(org_id)
+                    .project(project_id)
+                    .after(serde_json::json!({"version": version, "proxies": count}))
+            })
+            .await?;
         Ok(())
     }
 
@@ -180,10 +202,34 @@ impl Services {
                 last_seen: i.last_seen_ms,
             })
             .collect();
-        Ok(self
+        let dropped = self
             .store
             .add_evidence(&rows, self.config.evidence_per_project)
-            .await?)
+            .await?;
+        // Refusals per project this hour, for `refusals.above_threshold`.
+        let mut refused: std::collections::BTreeMap<&str, i64> = Default::default();
+        for row in rows.iter().filter(|r| r.outcome == "refused") {
+            *refused.entry(row.project_id.as_str()).or_default() += row.count;
+        }
+        let now = self.clock.now_ms();
+        let hour = now - now.rem_euclid(3_600_000);
+        let caller = Caller::system();
+        for (project_id, count) in refused {
+            self.store
+                .record_refusals(project_id, hour, count, |org_id, before, after| {
+                    self.audit(&caller, "project.refusals", project_id)
+                        .org(org_id)
+                        .project(project_id)
+                        .after(serde_json::json!({
+                            "previous": before,
+                            "refused_this_hour": after,
+                            "hour_started_at": chrono::DateTime::from_timestamp_millis(hour)
+                                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                        }))
+                })
+                .await?;
+        }
+        Ok(dropped)
     }
 
     /// Where the project's latest network change (settings or restrictions) stands.

@@ -82,6 +82,8 @@ mod tests {
                 "invalid_days"
                 | "region_not_supported"
                 | "too_many_allowed_ips"
+                | "too_many_api_keys"
+                | "too_many_webhooks"
                 | "vpc_endpoint_not_assigned" => 422,
                 _ => 409,
             };

@@ -18,6 +18,7 @@ mod provider;
 mod sessions;
 mod setup;
 mod trials;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -41,6 +42,10 @@ pub use sessions::{
 };
 pub use setup::SetupProgress;
 pub use trials::{end_of_day_ms, TrialApplication, TrialStatus, DEFAULT_TRIAL_DAYS};
+pub use webhooks::{
+    webhook_address_allowed, CreatedWebhook, DeliveryLogEntry, DELIVERY_LOG_LIMIT,
+    TRIAL_ENDING_NOTICE_MS,
+};
 
 /// Settings the rules depend on.
 #[derive(Clone, Debug)]
@@ -59,6 +64,12 @@ pub struct ServiceConfig {
     pub evidence_per_project: i64,
     /// Evidence, silent proxies and feed events older than this are pruned.
     pub evidence_retention_ms: i64,
+    /// Webhooks may go to non-public addresses and plain http:// (operator's choice).
+    pub webhooks_allow_private: bool,
+    /// The first webhook retry's wait; each later one four times the previous (≤ 4 h).
+    pub webhook_retry_base_ms: i64,
+    /// A webhook delivery not accepted this long after its event is given up.
+    pub webhook_give_up_ms: i64,
 }
 
 impl Default for ServiceConfig {
@@ -71,6 +82,9 @@ impl Default for ServiceConfig {
             proxy_live_window_ms: 10_000,
             evidence_per_project: 500,
             evidence_retention_ms: 7 * 86_400_000,
+            webhooks_allow_private: false,
+            webhook_retry_base_ms: 5_000,
+            webhook_give_up_ms: 86_400_000,
         }
     }
 }
@@ -117,5 +131,10 @@ impl Services {
 
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// The settings the rules were configured with.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
     }
 }

@@ -102,6 +102,8 @@ impl ProjectRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ApiKeyRow {
     pub id: String,
+    /// The number Neon's API names the key by (`/api_keys/{key_id}`).
+    pub public_id: Option<i64>,
     pub token_prefix: String,
     pub name: String,
     pub user_id: Option<String>,
@@ -109,7 +111,25 @@ pub struct ApiKeyRow {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
+    /// The client address of the last use ('' before the first).
+    pub last_used_from_addr: String,
     pub revoked_at: Option<i64>,
+    /// The user who created the key (none for the operator CLI or an organization key).
+    pub created_by: Option<String>,
+}
+
+const API_KEY_COLUMNS: &str = "id, public_id, token_prefix, name, user_id, org_id, created_at, \
+     expires_at, last_used_at, last_used_from_addr, revoked_at, created_by";
+
+/// How many live (neither revoked nor expired) keys one user or one organization may hold.
+pub const LIVE_API_KEYS_PER_OWNER: i64 = 100;
+
+/// What inserting a key came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InsertKeyOutcome {
+    Created,
+    /// The owner already holds [`LIVE_API_KEYS_PER_OWNER`] live keys; nothing was written.
+    LimitReached,
 }
 
 pub struct NewUser<'a> {
@@ -122,6 +142,7 @@ pub struct NewUser<'a> {
 
 pub struct NewApiKey<'a> {
     pub id: &'a str,
+    pub public_id: i64,
     pub token_hash: &'a str,
     pub token_prefix: &'a str,
     pub name: &'a str,
@@ -371,18 +392,44 @@ impl Store {
         })?)
     }
 
+    /// Inserts a key unless its owner already holds [`LIVE_API_KEYS_PER_OWNER`] live keys,
+    /// counted under the owner's lock (the user's or the organization's row), so parallel
+    /// requests cannot pass the limit together.
     pub async fn insert_api_key(
         &self,
         key: &NewApiKey<'_>,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
+    ) -> Result<InsertKeyOutcome, StoreError> {
+        let outcome = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            let lock = match (key.user_id, key.org_id) {
+                (Some(user_id), _) => sqlx::query("UPDATE users SET email = email WHERE id = $1").bind(user_id),
+                (None, org_id) => sqlx::query(
+                    "UPDATE organizations SET write_version = write_version + 1 WHERE id = $1",
+                )
+                .bind(org_id),
+            };
+            lock.execute(&mut *tx).await?;
+            let (live,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM api_keys WHERE (user_id = $1 OR org_id = $2) \
+                 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)",
+            )
+            .bind(key.user_id)
+            .bind(key.org_id)
+            .bind(key.at_ms)
+            .fetch_one(&mut *tx)
+            .await?;
+            if live >= LIVE_API_KEYS_PER_OWNER {
+                tx.rollback().await?;
+                return Ok(InsertKeyOutcome::LimitReached);
+            }
             sqlx::query(
-                "INSERT INTO api_keys (id, token_hash, token_prefix, name, user_id, org_id, \
-                 created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO api_keys (id, public_id, token_hash, token_prefix, name, user_id, \
+                 org_id, created_by, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(key.id)
+            .bind(key.public_id)
             .bind(key.token_hash)
             .bind(key.token_prefix)
             .bind(key.name)
@@ -394,30 +441,44 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             insert_audit!(tx, audit)?;
-            self.commit(tx).await
+            self.commit(tx).await.map(|_| InsertKeyOutcome::Created)
         })?;
-        Ok(())
+        Ok(outcome)
     }
 
     pub async fn api_key_by_hash(&self, token_hash: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+        self.api_key_where("token_hash = $1", token_hash).await
+    }
+
+    pub async fn api_key_by_id(&self, id: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+        self.api_key_where("id = $1", id).await
+    }
+
+    /// The key Neon's API names by this number.
+    pub async fn api_key_by_public_id(
+        &self,
+        public_id: i64,
+    ) -> Result<Option<ApiKeyRow>, StoreError> {
         Ok(on_pool!(self, pool => {
-            sqlx::query_as::<_, ApiKeyRow>(
-                "SELECT id, token_prefix, name, user_id, org_id, created_at, expires_at, \
-                 last_used_at, revoked_at FROM api_keys WHERE token_hash = $1",
-            )
-            .bind(token_hash)
+            sqlx::query_as::<_, ApiKeyRow>(sqlx::AssertSqlSafe(format!(
+                "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE public_id = $1"
+            )))
+            .bind(public_id)
             .fetch_optional(pool)
             .await
         })?)
     }
 
-    pub async fn api_key_by_id(&self, id: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+    async fn api_key_where(
+        &self,
+        condition: &'static str,
+        value: &str,
+    ) -> Result<Option<ApiKeyRow>, StoreError> {
         Ok(on_pool!(self, pool => {
-            sqlx::query_as::<_, ApiKeyRow>(
-                "SELECT id, token_prefix, name, user_id, org_id, created_at, expires_at, \
-                 last_used_at, revoked_at FROM api_keys WHERE id = $1",
-            )
-            .bind(id)
+            sqlx::query_as::<_, ApiKeyRow>(sqlx::AssertSqlSafe(format!(
+                "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE {condition}"
+            )))
+            .bind(value)
             .fetch_optional(pool)
             .await
         })?)
@@ -430,11 +491,10 @@ impl Store {
         org_id: Option<&str>,
     ) -> Result<Vec<ApiKeyRow>, StoreError> {
         Ok(on_pool!(self, pool => {
-            sqlx::query_as::<_, ApiKeyRow>(
-                "SELECT id, token_prefix, name, user_id, org_id, created_at, expires_at, \
-                 last_used_at, revoked_at FROM api_keys \
-                 WHERE user_id = $1 OR org_id = $2 ORDER BY created_at DESC, id",
-            )
+            sqlx::query_as::<_, ApiKeyRow>(sqlx::AssertSqlSafe(format!(
+                "SELECT {API_KEY_COLUMNS} FROM api_keys \
+                 WHERE user_id = $1 OR org_id = $2 ORDER BY created_at DESC, id"
+            )))
             .bind(user_id)
             .bind(org_id)
             .fetch_all(pool)
@@ -448,11 +508,13 @@ impl Store {
         id: &str,
         token_hash: &str,
         at_ms: i64,
+        from_addr: &str,
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1")
+            sqlx::query("UPDATE api_keys SET last_used_at = $2, last_used_from_addr = $3 WHERE id = $1")
                 .bind(id)
                 .bind(at_ms)
+                .bind(from_addr)
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected())

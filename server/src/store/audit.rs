@@ -70,7 +70,11 @@ macro_rules! insert_audit {
         .await
         {
             Err(e) => Err(e),
-            Ok(_) => $crate::store::feed::append_event!($tx, entry),
+            Ok(_) => match $crate::store::feed::append_event!($tx, entry) {
+                Err(e) => Err(e),
+                Ok(version) => $crate::store::webhooks::enqueue_deliveries!($tx, entry, version)
+                    .map(|_| version),
+            },
         }
     }};
 }

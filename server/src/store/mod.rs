@@ -47,10 +47,11 @@ mod schema;
 mod sessions;
 mod setup;
 mod trials;
+pub(crate) mod webhooks;
 
 pub use accounts::{
-    AllowedIpRecord, ApiKeyRow, MemberOrganizationRow, NewApiKey, NewUser, OrganizationRow,
-    ProjectRow, UserRow,
+    AllowedIpRecord, ApiKeyRow, InsertKeyOutcome, MemberOrganizationRow, NewApiKey, NewUser,
+    OrganizationRow, ProjectRow, UserRow, LIVE_API_KEYS_PER_OWNER,
 };
 pub use audit::{AuditActor, AuditEntry, AuditRow};
 pub use aws_accounts::AllowedAccountRow;
@@ -70,7 +71,10 @@ pub use provider::{
 pub use schema::SchemaCheck;
 pub use sessions::SessionRow;
 pub use setup::SetupProgressRow;
-pub use trials::{TrialDecision, TrialRequestRow, TrialReviewRow};
+pub use trials::{TrialDecision, TrialNotice, TrialRequestRow, TrialReviewRow};
+pub use webhooks::{
+    Attempt, AttemptOutcome, AttemptRow, DeliveryRow, DueDelivery, InsertWebhookOutcome, WebhookRow,
+};
 
 use audit::insert_audit;
 

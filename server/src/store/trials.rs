@@ -40,7 +40,90 @@ pub enum TrialDecision<'a> {
     Decline { reason: &'a str },
 }
 
+/// Which deadline notice a trial is due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrialNotice {
+    /// It ends within the notice window.
+    Ending,
+    /// It has ended.
+    Ended,
+}
+
 impl Store {
+    /// Approved trials due a deadline notice at `now_ms`: those ending within `window_ms`
+    /// not yet told so, and those ended not yet told so (at most `limit`).
+    pub async fn trials_due_notice(
+        &self,
+        now_ms: i64,
+        window_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<(TrialRequestRow, TrialNotice)>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS}, CASE WHEN t.trial_ends_at <= $1 THEN 1 ELSE 0 END AS ended \
+             FROM trial_requests t WHERE t.status = 'approved' AND t.trial_ends_at IS NOT NULL \
+             AND ((t.trial_ends_at <= $1 AND t.ended_notice_at IS NULL) \
+               OR (t.trial_ends_at > $1 AND t.trial_ends_at <= $2 AND t.ending_notice_at IS NULL)) \
+             ORDER BY t.trial_ends_at LIMIT $3"
+        );
+        #[derive(sqlx::FromRow)]
+        struct Due {
+            #[sqlx(flatten)]
+            request: TrialRequestRow,
+            ended: i32,
+        }
+        let rows: Vec<Due> = on_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(now_ms)
+                .bind(now_ms + window_ms)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|d| {
+                let notice = if d.ended == 1 {
+                    TrialNotice::Ended
+                } else {
+                    TrialNotice::Ending
+                };
+                (d.request, notice)
+            })
+            .collect())
+    }
+
+    /// Marks a trial's notice sent and writes its audit entry (which carries it to the feed
+    /// and webhooks), once: answers false when another pass got there first. An ended trial
+    /// that was never told it was ending is not told so afterwards.
+    pub async fn mark_trial_notice(
+        &self,
+        id: &str,
+        notice: TrialNotice,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let sql = match notice {
+            TrialNotice::Ending => {
+                "UPDATE trial_requests SET ending_notice_at = $2 WHERE id = $1 AND ending_notice_at IS NULL"
+            }
+            TrialNotice::Ended => {
+                "UPDATE trial_requests SET ended_notice_at = $2, \
+                 ending_notice_at = COALESCE(ending_notice_at, $2) \
+                 WHERE id = $1 AND ended_notice_at IS NULL"
+            }
+        };
+        Ok(on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(sql)
+                .bind(id)
+                .bind(audit.at_ms)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            super::audit::finish!(self, tx, n == 1, audit);
+            n == 1
+        }))
+    }
+
     /// Stores a new pending request. Fails with a unique violation
     /// (`trial_requests_one_pending`) when the organization already has one.
     pub async fn insert_trial_request(

@@ -1041,11 +1041,30 @@ async fn the_openapi_document_describes_every_operation(db: TestDb) {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     let operations: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 17, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(operations, 28, "{:?}", paths.keys().collect::<Vec<_>>());
     assert_eq!(
         paths["/projects/shared"]["get"]["operationId"],
         "listSharedProjects"
     );
+    // The API-key operations under Neon's names (neonctl and the api-client call these).
+    for (path, method, id) in [
+        ("/api_keys", "get", "listApiKeys"),
+        ("/api_keys", "post", "createApiKey"),
+        ("/api_keys/{key_id}", "delete", "revokeApiKey"),
+        ("/organizations/{org_id}/api_keys", "get", "listOrgApiKeys"),
+        (
+            "/organizations/{org_id}/api_keys",
+            "post",
+            "createOrgApiKey",
+        ),
+        (
+            "/organizations/{org_id}/api_keys/{key_id}",
+            "delete",
+            "revokeOrgApiKey",
+        ),
+    ] {
+        assert_eq!(paths[path][method]["operationId"], id, "{path} {method}");
+    }
     let update = &paths["/projects/{project_id}"]["patch"]["requestBody"];
     assert!(
         update.to_string().contains("ProjectUpdateRequest"),

@@ -22,3 +22,4 @@ mod proxy;
 mod store;
 mod trials;
 mod upgrades;
+mod webhooks;

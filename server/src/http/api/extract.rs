@@ -31,7 +31,10 @@ impl FromRequestParts<AppState> for ApiCaller {
             .map(str::to_owned);
         let arrived = std::time::Instant::now();
         let token = bearer_token(&parts.headers).unwrap_or_default();
-        let principal = state.services.authenticate_api_key(token).await?;
+        let from = state
+            .front_door
+            .client_ip(&parts.headers, &parts.extensions);
+        let principal = state.services.authenticate_api_key(token, from).await?;
         Ok(ApiCaller(
             Caller::new(principal, request_id).in_request_started_at(arrived),
         ))

@@ -2,6 +2,7 @@
 //! and the data plane's internal endpoint. Handlers parse, call the service layer, shape.
 
 mod activity;
+mod api_keys;
 mod aws_accounts;
 mod error;
 mod extract;
@@ -10,6 +11,7 @@ pub mod openapi;
 mod projects;
 mod users;
 mod vpc;
+mod webhooks;
 
 use axum::{http::StatusCode, middleware, routing::get, Router};
 
@@ -43,6 +45,38 @@ pub fn router() -> Router<AppState> {
             get(aws_accounts::list),
         )
         .route("/organizations/{org_id}/activity", get(activity::list))
+        .route(
+            "/organizations/{org_id}/api_keys",
+            get(api_keys::list_org).post(api_keys::create_org),
+        )
+        .route(
+            "/organizations/{org_id}/api_keys/{key_id}",
+            axum::routing::delete(api_keys::revoke_org),
+        )
+        .route(
+            "/organizations/{org_id}/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/organizations/{org_id}/webhooks/{webhook_id}",
+            axum::routing::delete(webhooks::delete),
+        )
+        .route(
+            "/organizations/{org_id}/webhooks/{webhook_id}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/organizations/{org_id}/webhooks/deliveries/{delivery_id}/redeliver",
+            axum::routing::post(webhooks::redeliver),
+        )
+        .route(
+            "/api_keys",
+            get(api_keys::list_personal).post(api_keys::create_personal),
+        )
+        .route(
+            "/api_keys/{key_id}",
+            axum::routing::delete(api_keys::revoke_personal),
+        )
         .route(
             "/organizations/{org_id}/vpc/allowed_aws_accounts/{aws_account_id}",
             axum::routing::post(aws_accounts::allow).delete(aws_accounts::disallow),

@@ -6,7 +6,9 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{activity, aws_accounts, error::ErrorBody, projects, users, vpc, Empty};
+use super::{
+    activity, api_keys, aws_accounts, error::ErrorBody, projects, users, vpc, webhooks, Empty,
+};
 
 struct BearerAuth;
 
@@ -30,7 +32,7 @@ impl Modify for BearerAuth {
     info(
         title = "Enclave API",
         description = "Private networking for managed Postgres. Wire-compatible with the Neon API v2 \
-                       for VPC endpoints, project restrictions and project network settings.",
+                       for VPC endpoints, project restrictions, project network settings and API keys.",
         version = "2.0.0"
     ),
     servers((url = "/api/v2")),
@@ -52,6 +54,17 @@ impl Modify for BearerAuth {
         projects::list_projects,
         projects::list_shared_projects,
         users::my_organizations,
+        api_keys::list_personal,
+        api_keys::create_personal,
+        api_keys::revoke_personal,
+        api_keys::list_org,
+        api_keys::create_org,
+        api_keys::revoke_org,
+        webhooks::list,
+        webhooks::create,
+        webhooks::delete,
+        webhooks::deliveries,
+        webhooks::redeliver,
     ),
     components(schemas(ErrorBody, Empty)),
     modifiers(&BearerAuth)

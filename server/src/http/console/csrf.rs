@@ -82,9 +82,18 @@ impl FrontDoor {
     /// The client's address: from the configured header's last entry (the one the proxy
     /// itself added; earlier entries are whatever the client sent), else the socket's peer.
     fn client_address(&self, request: &Request) -> String {
+        self.client_ip(request.headers(), request.extensions())
+            .map_or_else(|| "unknown".into(), |ip| ip.to_string())
+    }
+
+    /// [`FrontDoor::client_address`] from a request's parts.
+    pub fn client_ip(
+        &self,
+        headers: &axum::http::HeaderMap,
+        extensions: &axum::http::Extensions,
+    ) -> Option<std::net::IpAddr> {
         let from_header = self.client_address_header.as_ref().and_then(|name| {
-            request
-                .headers()
+            headers
                 .get_all(name)
                 .iter()
                 .next_back()
@@ -92,14 +101,11 @@ impl FrontDoor {
                 .and_then(|v| v.rsplit(',').next())
                 .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
         });
-        from_header
-            .or_else(|| {
-                request
-                    .extensions()
-                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                    .map(|info| info.0.ip())
-            })
-            .map_or_else(|| "unknown".into(), |ip| ip.to_string())
+        from_header.or_else(|| {
+            extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip())
+        })
     }
 }
 

@@ -104,7 +104,7 @@ impl Given {
     pub async fn caller(&self, person: &Person) -> Caller {
         Caller::new(
             self.services()
-                .authenticate_api_key(&person.api_key)
+                .authenticate_api_key(&person.api_key, None)
                 .await
                 .unwrap(),
             None,

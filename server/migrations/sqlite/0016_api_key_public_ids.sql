@@ -1,0 +1,15 @@
+-- Neon's API names keys by number (`DELETE /api_keys/{key_id}` with an integer id, which
+-- neonctl checks is a safe JavaScript integer): each key gets a random public number in
+-- 1..2^52. SQLite cannot add a column with a computed default, so existing keys are numbered
+-- here and a trigger numbers keys an older binary inserts during a rolling upgrade.
+ALTER TABLE api_keys ADD COLUMN public_id INTEGER;
+UPDATE api_keys SET public_id = (random() & 4503599627370495) + 1;
+CREATE UNIQUE INDEX api_keys_public_id_key ON api_keys (public_id);
+CREATE TRIGGER api_keys_number_new_keys AFTER INSERT ON api_keys
+    WHEN NEW.public_id IS NULL
+BEGIN
+    UPDATE api_keys SET public_id = (random() & 4503599627370495) + 1 WHERE id = NEW.id;
+END;
+
+-- Where a key was last used from (the client address, as the front door determines it).
+ALTER TABLE api_keys ADD COLUMN last_used_from_addr TEXT NOT NULL DEFAULT '';
