@@ -121,6 +121,22 @@ pub enum ConsoleChange {
         id: String,
         reason: String,
     },
+    /// Registers a webhook receiver (its secret comes back once, as `Done::new_key`).
+    CreateWebhook {
+        org: OrgId,
+        url: String,
+        events: Vec<String>,
+        refusal_threshold: Option<i64>,
+    },
+    DeleteWebhook {
+        org: OrgId,
+        id: String,
+    },
+    /// "Send again".
+    RedeliverWebhook {
+        org: OrgId,
+        delivery: String,
+    },
 }
 
 #[async_trait::async_trait]
@@ -184,6 +200,13 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         &self,
         session: &str,
     ) -> Result<crate::domain::OperatorTrialsView, BackendError>;
+
+    /// An organization's webhook receivers and their recent deliveries (admins).
+    async fn webhooks_page(
+        &self,
+        session: &str,
+        org_id: &str,
+    ) -> Result<crate::domain::WebhooksPageView, BackendError>;
 
     /// Every organization, for platform operators; "not found" for everyone else.
     async fn operator_orgs(&self, session: &str) -> Result<Vec<OrgSummary>, BackendError>;

@@ -20,7 +20,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 /// The HTML document around the application, rendered on the server only.
@@ -87,14 +87,15 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::not_found::NotFound>
                     // Async SSR: the server waits for the page's data and sends complete HTML, so
                     // every page reads correctly before (or without) the wasm.
-                    <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
-                    <Route path=path!("sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
-                    <Route path=path!("api-keys") view=pages::api_keys::ApiKeysPage ssr=SsrMode::Async/>
-                    <Route path=path!("orgs/:org_id") view=pages::org::OrgPage ssr=SsrMode::Async/>
-                    <Route path=path!("orgs/:org_id/activity") view=pages::activity::ActivityPage ssr=SsrMode::Async/>
-                    <Route path=path!("projects/:project_id") view=pages::project::ProjectPage ssr=SsrMode::Async/>
-                    <Route path=path!("projects/:project_id/setup/:step") view=pages::setup::SetupPage ssr=SsrMode::Async/>
-                    <Route path=path!("operator") view=pages::operator::OperatorPage ssr=SsrMode::Async/>
+                    <Route path=path!("") view={Lazy::<pages::OverviewRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("sign-in") view={Lazy::<pages::SignInRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("api-keys") view={Lazy::<pages::ApiKeysRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("orgs/:org_id") view={Lazy::<pages::OrgRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("orgs/:org_id/activity") view={Lazy::<pages::ActivityRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("orgs/:org_id/webhooks") view={Lazy::<pages::WebhooksRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("projects/:project_id") view={Lazy::<pages::ProjectRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("projects/:project_id/setup/:step") view={Lazy::<pages::SetupRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("operator") view={Lazy::<pages::OperatorRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="site-footer">

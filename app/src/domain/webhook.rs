@@ -222,6 +222,8 @@ pub struct WebhooksPageView {
     pub new_secret: Option<(String, String)>,
     /// Whether plain http:// and private addresses are allowed (operator setting).
     pub allow_private: bool,
+    /// The outcome of the change that led here (a plain form post).
+    pub flash: Option<super::Flash>,
 }
 
 #[cfg(test)]

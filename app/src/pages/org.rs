@@ -131,6 +131,9 @@ fn OrgBody(initial: OrgPageView, fresh: RwSignal<Option<OrgPageView>>) -> impl I
                     <div><dt>"Admins"</dt><dd>{admin_list()}</dd></div>
                 </dl>
                 <p><a href=format!("/orgs/{}/activity", v.org.id) data-testid="org-activity">"Activity: every change, who made it, before and after"</a></p>
+                {(v.org.role == crate::domain::Role::Admin).then(|| view! {
+                    <p><a href=format!("/orgs/{}/webhooks", v.org.id) data-testid="org-webhooks">"Webhooks: tell your systems when endpoints, settings and trials change"</a></p>
+                })}
                 {(v.org.role != crate::domain::Role::Admin).then(|| view! {
                     <p class="note" data-testid="read-only-note">
                         "You can see everything here, but only the organization's admins can change it: "

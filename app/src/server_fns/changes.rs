@@ -125,7 +125,7 @@ async fn apply(
             new_key: Some(key), ..
         }) = &result
         {
-            super::hand_over_new_key(&key.id, &key.token);
+            super::hand_over_new_key(&key.id, &key.token, page);
         }
     } else {
         match &result {
@@ -539,4 +539,66 @@ mod tests {
         assert_eq!(setup_return("/projects/../x/setup/1", None), None);
         assert_eq!(setup_return("", None), None);
     }
+}
+
+/// Registers a webhook receiver: the URL, the ticked events (`events`, repeated), and the
+/// refusal threshold (empty: the default).
+#[server(prefix = "/fn", endpoint = "create_webhook")]
+pub async fn create_webhook(
+    csrf_token: String,
+    org_id: String,
+    #[server(default)] url: String,
+    #[server(default)] events: Vec<String>,
+    #[server(default)] refusal_threshold: String,
+) -> Result<Done, ConsoleError> {
+    let _ = csrf_token;
+    let page = format!("/orgs/{org_id}/webhooks");
+    let change = (|| -> Result<ConsoleChange, ConsoleError> {
+        let threshold = match refusal_threshold.trim() {
+            "" => None,
+            text => Some(text.parse::<i64>().map_err(|_| {
+                ConsoleError::new(
+                    ErrorCode::InvalidInput,
+                    "Invalid refusal_threshold: enter a whole number of refused connections per \
+                     hour (1 to 1,000,000), or leave it empty for 100.",
+                )
+            })?),
+        };
+        Ok(ConsoleChange::CreateWebhook {
+            org: OrgId::parse(&org_id)?,
+            url,
+            events,
+            refusal_threshold: threshold,
+        })
+    })();
+    apply(&page, change).await
+}
+
+#[server(prefix = "/fn", endpoint = "delete_webhook")]
+pub async fn delete_webhook(
+    csrf_token: String,
+    org_id: String,
+    #[server(default)] id: String,
+) -> Result<Done, ConsoleError> {
+    let _ = csrf_token;
+    let page = format!("/orgs/{org_id}/webhooks");
+    let change = OrgId::parse(&org_id)
+        .map(|org| ConsoleChange::DeleteWebhook { org, id })
+        .map_err(ConsoleError::from);
+    apply(&page, change).await
+}
+
+/// "Send again" for one delivery.
+#[server(prefix = "/fn", endpoint = "redeliver_webhook")]
+pub async fn redeliver_webhook(
+    csrf_token: String,
+    org_id: String,
+    #[server(default)] delivery: String,
+) -> Result<Done, ConsoleError> {
+    let _ = csrf_token;
+    let page = format!("/orgs/{org_id}/webhooks");
+    let change = OrgId::parse(&org_id)
+        .map(|org| ConsoleChange::RedeliverWebhook { org, delivery })
+        .map_err(ConsoleError::from);
+    apply(&page, change).await
 }

@@ -181,15 +181,16 @@ fn is_plain_form_post() -> bool {
         .unwrap_or(false)
 }
 
-/// A created key's secret for the page a plain form post is sent back to: a two-minute,
-/// HttpOnly cookie scoped to `/api-keys`, read (and cleared) once. Secrets never travel in an
-/// address.
+/// A created secret (an API key, a webhook's signing secret) for the page a plain form post
+/// is sent back to: a two-minute, HttpOnly cookie scoped to that page's path, read (and
+/// cleared) once by [`take_new_secret`]. Secrets never travel in an address.
 #[cfg(feature = "ssr")]
-fn hand_over_new_key(id: &str, token: &str) {
+fn hand_over_new_key(id: &str, token: &str, path: &str) {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         let secure = request_is_secure();
+        let path = path.split('?').next().unwrap_or("/");
         let cookie = format!(
-            "{}={id}.{token}; Path=/api-keys; HttpOnly; SameSite=Strict; Max-Age=120{}",
+            "{}={id}.{token}; Path={path}; HttpOnly; SameSite=Strict; Max-Age=120{}",
             crate::session::cookie_name(crate::session::NEW_KEY_COOKIE, secure),
             if secure { "; Secure" } else { "" }
         );
@@ -197,6 +198,29 @@ fn hand_over_new_key(id: &str, token: &str) {
             response.append_header(http::header::SET_COOKIE, value);
         }
     }
+}
+
+/// The secret [`hand_over_new_key`] left for this page (`path`), clearing it.
+#[cfg(feature = "ssr")]
+fn take_new_secret(path: &str) -> Option<crate::domain::NewKeyView> {
+    use crate::session::NEW_KEY_COOKIE;
+    let value = request_cookie(NEW_KEY_COOKIE)?;
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        let secure = request_is_secure();
+        let clear = format!(
+            "{}=; Path={path}; HttpOnly; SameSite=Strict; Max-Age=0{}",
+            crate::session::cookie_name(NEW_KEY_COOKIE, secure),
+            if secure { "; Secure" } else { "" }
+        );
+        if let Ok(clear) = http::HeaderValue::from_str(&clear) {
+            response.append_header(http::header::SET_COOKIE, clear);
+        }
+    }
+    let (id, token) = value.split_once('.')?;
+    Some(crate::domain::NewKeyView {
+        id: id.to_string(),
+        token: token.to_string(),
+    })
 }
 
 /// The outcome of the change that sent a plain form post back to this page (the `outcome`
@@ -227,30 +251,26 @@ pub async fn my_organizations() -> Result<Vec<OrgSummary>, ConsoleError> {
 /// the one-shot cookie that carried it here is cleared with this answer).
 #[server(prefix = "/fn", endpoint = "api_keys", input = GetUrl)]
 pub async fn api_keys_page() -> Result<ApiKeysView, ConsoleError> {
-    use crate::domain::NewKeyView;
-    use crate::session::NEW_KEY_COOKIE;
     let session = require_session()?;
     let mut view = crate::backend::backend()?.api_keys(&session).await?;
     view.flash = sealed_outcome(&session);
-    if let Some(value) = request_cookie(NEW_KEY_COOKIE) {
-        if let Some((id, token)) = value.split_once('.') {
-            view.new_key = Some(NewKeyView {
-                id: id.to_string(),
-                token: token.to_string(),
-            });
-        }
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            let secure = request_is_secure();
-            let clear = format!(
-                "{}=; Path=/api-keys; HttpOnly; SameSite=Strict; Max-Age=0{}",
-                crate::session::cookie_name(NEW_KEY_COOKIE, secure),
-                if secure { "; Secure" } else { "" }
-            );
-            if let Ok(clear) = http::HeaderValue::from_str(&clear) {
-                response.append_header(http::header::SET_COOKIE, clear);
-            }
-        }
-    }
+    view.new_key = take_new_secret("/api-keys");
+    Ok(view)
+}
+
+/// An organization's webhooks page, with a receiver's secret created a moment ago by a plain
+/// form post (shown once).
+#[server(prefix = "/fn", endpoint = "webhooks_page", input = GetUrl)]
+pub async fn webhooks_page(
+    org_id: String,
+) -> Result<crate::domain::WebhooksPageView, ConsoleError> {
+    let session = require_session()?;
+    let mut view = crate::backend::backend()?
+        .webhooks_page(&session, &org_id)
+        .await?;
+    view.flash = sealed_outcome(&session);
+    view.new_secret =
+        take_new_secret(&format!("/orgs/{}/webhooks", view.org_id)).map(|key| (key.id, key.token));
     Ok(view)
 }
 

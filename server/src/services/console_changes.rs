@@ -58,6 +58,34 @@ impl Services {
                     }),
                 }
             }
+            ConsoleChange::CreateWebhook {
+                org,
+                url,
+                events,
+                refusal_threshold,
+            } => {
+                let created = self
+                    .create_webhook(&caller, &org, &url, &events, refusal_threshold)
+                    .await?;
+                Done {
+                    message: format!(
+                        "Webhook to {} is added. Copy its signing secret now: it is shown only once.",
+                        created.webhook.url
+                    ),
+                    new_key: Some(NewKeyView {
+                        id: created.webhook.id,
+                        token: created.secret,
+                    }),
+                }
+            }
+            ConsoleChange::DeleteWebhook { org, id } => {
+                self.delete_webhook(&caller, &org, &id).await?;
+                Done::said("The webhook is removed, with its deliveries not yet sent.")
+            }
+            ConsoleChange::RedeliverWebhook { org, delivery } => {
+                self.redeliver_webhook(&caller, &org, &delivery).await?;
+                Done::said("The delivery is queued to be sent again now.")
+            }
             ConsoleChange::RevokeApiKey { id } => {
                 self.revoke_api_key(&caller, &id).await?;
                 Done::said("The key is revoked. Requests that use it are refused from now on.")

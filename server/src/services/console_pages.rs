@@ -210,6 +210,60 @@ impl ConsoleBackend for Services {
         })
     }
 
+    async fn webhooks_page(
+        &self,
+        session: &str,
+        org_id: &str,
+    ) -> Result<app::domain::WebhooksPageView, BackendError> {
+        use app::domain::{WebhookDeliveryView, WebhookView, WebhooksPageView};
+        let caller = self.session_caller(session).await?;
+        let org_id = OrgId::parse(org_id).map_err(ServiceError::from)?;
+        let (org, role) = self.org_access(&caller, org_id.as_str()).await?;
+        let mut page = WebhooksPageView {
+            org_id: org.id.clone(),
+            org_name: org.name.clone(),
+            is_admin: role == Role::Admin,
+            webhooks: Vec::new(),
+            new_secret: None,
+            allow_private: self.config().webhooks_allow_private,
+            flash: None,
+        };
+        if role != Role::Admin {
+            return Ok(page);
+        }
+        for webhook in self.list_webhooks(&caller, &org_id).await? {
+            let (_, log) = self
+                .webhook_deliveries(&caller, &org_id, &webhook.id)
+                .await?;
+            page.webhooks.push(WebhookView {
+                events: webhook.event_types(),
+                id: webhook.id,
+                url: webhook.url,
+                refusal_threshold: webhook.refusal_threshold,
+                created_at: format_time(webhook.created_at),
+                deliveries: log
+                    .into_iter()
+                    .take(20)
+                    .map(|entry| {
+                        let d = entry.delivery;
+                        WebhookDeliveryView {
+                            next_attempt_at: (d.status == "pending")
+                                .then(|| format_time(d.next_attempt_at)),
+                            id: d.id,
+                            event: d.event_type,
+                            status: d.status,
+                            created_at: format_time(d.created_at),
+                            attempts: i64::from(d.attempts),
+                            last_status_code: d.last_status_code.map(i64::from),
+                            last_error: d.last_error,
+                        }
+                    })
+                    .collect(),
+            });
+        }
+        Ok(page)
+    }
+
     async fn operator_trials(&self, session: &str) -> Result<OperatorTrialsView, BackendError> {
         let caller = self.session_caller(session).await?;
         let rows = self.list_trial_requests(&caller, None).await.map_err(|e| {

@@ -466,6 +466,11 @@ impl Store {
     ) -> Result<usize, StoreError> {
         Ok(on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            // Write first: on SQLite a transaction that reads and then writes cannot wait for
+            // another writer (it fails "database is locked"); one that writes first waits.
+            sqlx::query("UPDATE applied_watermark SET version = version WHERE id = 1")
+                .execute(&mut *tx)
+                .await?;
             let (from,): (i64,) = sqlx::query_as("SELECT version FROM applied_watermark WHERE id = 1")
                 .fetch_one(&mut *tx)
                 .await?;
@@ -516,26 +521,28 @@ impl Store {
     ) -> Result<bool, StoreError> {
         Ok(on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let org: Option<(String,)> = sqlx::query_as("SELECT org_id FROM projects WHERE id = $1")
-                .bind(project_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            match org {
-                None => {
-                    tx.rollback().await?;
-                    false
-                }
-                Some((org_id,)) => {
-                    let (after,): (i64,) = sqlx::query_as(
-                        "INSERT INTO refusal_hours (project_id, hour, refused) VALUES ($1, $2, $3) \
-                         ON CONFLICT (project_id, hour) DO UPDATE SET refused = refusal_hours.refused + $3 \
-                         RETURNING refused",
-                    )
+            // The count first (a write: see `announce_applied_settings`), only for a project
+            // that exists.
+            let counted: Option<(i64,)> = sqlx::query_as(
+                "INSERT INTO refusal_hours (project_id, hour, refused) \
+                 SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM projects WHERE id = $1) \
+                 ON CONFLICT (project_id, hour) DO UPDATE SET refused = refusal_hours.refused + $3 \
+                 RETURNING refused",
+            )
+            .bind(project_id)
+            .bind(hour_ms)
+            .bind(refused)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let org: Option<(String,)> = match counted {
+                None => None,
+                Some(_) => sqlx::query_as("SELECT org_id FROM projects WHERE id = $1")
                     .bind(project_id)
-                    .bind(hour_ms)
-                    .bind(refused)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    .fetch_optional(&mut *tx)
+                    .await?,
+            };
+            match (org, counted) {
+                (Some((org_id,)), Some((after,))) => {
                     sqlx::query("DELETE FROM refusal_hours WHERE project_id = $1 AND hour < $2")
                         .bind(project_id)
                         .bind(hour_ms - 86_400_000)
@@ -559,6 +566,10 @@ impl Store {
                         tx.commit().await?;
                     }
                     wanted > 0
+                }
+                _ => {
+                    tx.rollback().await?;
+                    false
                 }
             }
         }))
