@@ -39,10 +39,14 @@ import urllib.parse
 
 
 def wasm_sizes(site_root):
+    """The main bundle's size (raw, gzip -9), and how many wasm files there are in all (the
+    main bundle and, in a split build, the pages' chunks) with their raw total."""
     pkg = os.path.join(site_root, "pkg")
-    name = next(n for n in sorted(os.listdir(pkg)) if n.endswith(".wasm"))
-    raw = open(os.path.join(pkg, name), "rb").read()
-    return len(raw), len(gzip.compress(raw, compresslevel=9))
+    wasm = sorted(n for n in os.listdir(pkg) if n.endswith(".wasm"))
+    main = next(n for n in wasm if n.startswith("enclave."))
+    raw = open(os.path.join(pkg, main), "rb").read()
+    total = sum(os.path.getsize(os.path.join(pkg, n)) for n in wasm)
+    return len(raw), len(gzip.compress(raw, compresslevel=9)), len(wasm), total
 
 
 class Client:
@@ -423,8 +427,11 @@ def scale_bench(binary, workdir, site_root, organizations=10_000):
 
 def main():
     binary, site_root = sys.argv[1], sys.argv[2]
-    raw, gz = wasm_sizes(site_root)
-    print(f"hydrate wasm: {raw / 1024:.1f} KiB raw, {gz / 1024:.1f} KiB gzip -9")
+    raw, gz, files, total = wasm_sizes(site_root)
+    print(
+        f"hydrate wasm: main bundle {raw / 1024:.1f} KiB raw, {gz / 1024:.1f} KiB gzip -9; "
+        f"{files} wasm files (main and page chunks) {total / 1024:.1f} KiB raw in all"
+    )
     wasm_contributors(site_root)
 
     workdir = tempfile.mkdtemp(prefix="enclave-bench-")
