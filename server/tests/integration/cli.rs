@@ -627,6 +627,129 @@ async fn demo_data_goes_only_into_a_database_without_users(db: TestDb) {
         .is_some());
 }
 
+async fn operators_manage_webhooks_from_the_cli(db: TestDb) {
+    migrated(&db);
+    let org = json(&enclave(
+        &db,
+        &[
+            "org", "create", "--name", "Acme", "--plan", "scale", "--output", "json",
+        ],
+        None,
+    ));
+    let org_id = org["id"].as_str().unwrap();
+    let created = json(&enclave(
+        &db,
+        &[
+            "webhook",
+            "create",
+            "--org",
+            org_id,
+            "--url",
+            "https://hooks.example.com/enclave",
+            "--events",
+            "endpoint.accepted,trial.ended",
+            "--output",
+            "json",
+        ],
+        None,
+    ));
+    let id = created["id"].as_str().unwrap();
+    assert!(
+        created["secret"].as_str().unwrap().starts_with("whsec_"),
+        "{created}"
+    );
+    assert_eq!(
+        created["events"],
+        json!(["endpoint.accepted", "trial.ended"])
+    );
+
+    // Internal receivers and unknown events are refused as bad input (exit 2), by name.
+    let private = enclave(
+        &db,
+        &[
+            "webhook",
+            "create",
+            "--org",
+            org_id,
+            "--url",
+            "https://169.254.169.254/x",
+            "--events",
+            "trial.ended",
+        ],
+        None,
+    );
+    assert_eq!(private.code, 2, "{}", private.stderr);
+    assert!(
+        private.stderr.contains("not a public address"),
+        "{}",
+        private.stderr
+    );
+    let unknown = enclave(
+        &db,
+        &[
+            "webhook",
+            "create",
+            "--org",
+            org_id,
+            "--url",
+            "https://hooks.example.com/x",
+            "--events",
+            "trial.over",
+        ],
+        None,
+    );
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("trial.ended"), "{}", unknown.stderr);
+
+    let listed = json(&enclave(
+        &db,
+        &["webhook", "list", "--org", org_id, "--output", "json"],
+        None,
+    ));
+    assert_eq!(listed["webhooks"][0]["id"], id);
+    assert!(listed["webhooks"][0].get("secret").is_none(), "{listed}");
+    let log = json(&enclave(
+        &db,
+        &[
+            "webhook",
+            "deliveries",
+            "--org",
+            org_id,
+            "--id",
+            id,
+            "--output",
+            "json",
+        ],
+        None,
+    ));
+    assert_eq!(log["deliveries"], json!([]));
+    let missing = enclave(
+        &db,
+        &[
+            "webhook",
+            "redeliver",
+            "--org",
+            org_id,
+            "--delivery",
+            "msg_1_nope",
+        ],
+        None,
+    );
+    assert_eq!(missing.code, 3, "{}", missing.stderr);
+    let deleted = enclave(
+        &db,
+        &["webhook", "delete", "--org", org_id, "--id", id],
+        None,
+    );
+    assert_eq!(deleted.code, 0, "{}", deleted.stderr);
+    let listed = json(&enclave(
+        &db,
+        &["webhook", "list", "--org", org_id, "--output", "json"],
+        None,
+    ));
+    assert_eq!(listed["webhooks"], json!([]));
+}
+
 on_both_backends!(
     scale_seed_builds_a_data_set_the_api_serves,
     demo_data_goes_only_into_a_database_without_users,
@@ -635,4 +758,5 @@ on_both_backends!(
     an_operator_sets_up_an_organization_from_a_script,
     failures_exit_with_codes_scripts_can_tell_apart,
     operators_review_trials_from_the_cli,
+    operators_manage_webhooks_from_the_cli,
 );
