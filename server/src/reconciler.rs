@@ -555,8 +555,8 @@ pub async fn run(
             if let Err(e) = services.prune_data_plane().await {
                 tracing::warn!(error = %e, "pruning data-plane evidence failed; will retry");
             }
-            let month_ago = services.clock().now_ms() - 30 * 86_400_000;
-            if let Err(e) = services.store().prune_webhook_deliveries(month_ago).await {
+            let now = services.clock().now_ms();
+            if let Err(e) = services.store().prune_webhook_deliveries(now).await {
                 tracing::warn!(error = %e, "pruning old webhook deliveries failed; will retry");
             }
             if let Err(e) = services.prune_sign_ins().await {

@@ -429,10 +429,17 @@ impl Store {
         }))
     }
 
-    /// Drops finished deliveries (and their attempts) older than `before_ms`.
-    pub async fn prune_webhook_deliveries(&self, before_ms: i64) -> Result<u64, StoreError> {
+    /// At `now_ms`: drops deliveries finished over 30 days ago (and their attempts), and
+    /// hourly refusal counts over a day old (a project without new refusals never drops its
+    /// own). Answers how many deliveries went.
+    pub async fn prune_webhook_deliveries(&self, now_ms: i64) -> Result<u64, StoreError> {
+        let before_ms = now_ms - 30 * 86_400_000;
         Ok(on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM refusal_hours WHERE hour < $1")
+                .bind(now_ms - 86_400_000)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(
                 "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries \
                  WHERE status <> 'pending' AND finished_at < $1)",

@@ -749,6 +749,24 @@ async fn deliveries_are_given_up_after_the_window(db: TestDb) {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.got().len(), 2, "nothing is sent after giving up");
+
+    // Finished deliveries are kept 30 days, then pruned with their attempts.
+    let deliveries = "SELECT COUNT(*) FROM webhook_deliveries";
+    app.store
+        .prune_webhook_deliveries(clock.now_ms())
+        .await
+        .unwrap();
+    assert_eq!(db.count(deliveries, &[]).await, 1);
+    clock.advance(31 * 86_400_000);
+    app.store
+        .prune_webhook_deliveries(clock.now_ms())
+        .await
+        .unwrap();
+    assert_eq!(db.count(deliveries, &[]).await, 0);
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM webhook_attempts", &[]).await,
+        0
+    );
 }
 
 async fn a_restart_mid_retry_loses_no_delivery(db: TestDb) {
