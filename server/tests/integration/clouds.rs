@@ -99,6 +99,9 @@ async fn a_cloud_works_end_to_end(db: &TestDb, cloud: &Cloud) {
     std::fs::create_dir_all(&dir).unwrap();
     let catalog = dir.join("regions.json");
     std::fs::write(&catalog, CATALOG).unwrap();
+    // The server's own reconciler runs the same simulator as the pass this test runs by hand,
+    // so whichever settles an endpoint first, it ends the same way.
+    let refused_pattern = format!("*-{}", cloud.refused);
     let app = spawn_app_with(
         db,
         &[
@@ -106,6 +109,14 @@ async fn a_cloud_works_end_to_end(db: &TestDb, cloud: &Cloud) {
             catalog.to_str().unwrap(),
             "--data-plane-token",
             "dp-secret-token",
+            "--simulator-accept-delay-ms",
+            "0",
+            "--simulator-reject-pattern",
+            &refused_pattern,
+            "--simulator-reject-reason",
+            "Ask the platform team.",
+            "--simulator-missing-pattern",
+            "*-55555",
         ],
         Clock::system(),
     )
@@ -338,9 +349,17 @@ async fn the_consumer_a_cloud_reports_is_shown(db: TestDb) {
     std::fs::create_dir_all(&dir).unwrap();
     let catalog = dir.join("regions.json");
     std::fs::write(&catalog, CATALOG).unwrap();
+    // The server's own reconciler leaves every endpoint waiting (it would accept without a
+    // consumer after its delay); the pass below, with the provider that reports consumers,
+    // is the one that accepts.
     let app = spawn_app_with(
         &db,
-        &["--regions-file", catalog.to_str().unwrap()],
+        &[
+            "--regions-file",
+            catalog.to_str().unwrap(),
+            "--simulator-missing-pattern",
+            "*",
+        ],
         Clock::system(),
     )
     .await;
