@@ -109,6 +109,9 @@ impl Dispatcher {
             // A redirect could lead anywhere, including inside: a receiver must answer itself.
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(Arc::new(GuardedResolver { allow_private }))
+            // A proxy from the environment would resolve receivers' names itself, past the
+            // guard: deliveries always connect directly.
+            .no_proxy()
             .user_agent(concat!("Enclave-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self {
@@ -118,19 +121,27 @@ impl Dispatcher {
         })
     }
 
-    /// Sends what is due now; answers how many attempts were made.
+    /// Sends what is due now; answers how many attempts were made and recorded (an attempt
+    /// that could not be recorded stays due, and is retried after the loop's pause rather
+    /// than at once).
     pub async fn send_due(&self) -> anyhow::Result<usize> {
         let now = self.services.clock().now_ms();
         let due = self.services.store().due_deliveries(now, BATCH).await?;
-        let count = due.len();
+        let recorded = std::sync::atomic::AtomicUsize::new(0);
         futures::stream::iter(due)
-            .for_each_concurrent(CONCURRENCY, |d| async move {
-                if let Err(e) = self.attempt(d).await {
-                    tracing::warn!(error = %e, "recording a webhook attempt failed; it will be retried");
+            .for_each_concurrent(CONCURRENCY, |d| {
+                let recorded = &recorded;
+                async move {
+                    match self.attempt(d).await {
+                        Ok(()) => {
+                            recorded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "recording a webhook attempt failed; it will be retried"),
+                    }
                 }
             })
             .await;
-        Ok(count)
+        Ok(recorded.into_inner())
     }
 
     async fn attempt(&self, due: DueDelivery) -> anyhow::Result<()> {

@@ -355,12 +355,17 @@ impl Store {
         })?)
     }
 
-    /// When the next pending delivery falls due, if any is pending.
+    /// When the next sendable delivery (a receiver's oldest pending one) falls due, if any.
+    /// Deliveries queued behind a receiver's waiting one do not count: they go after it.
     pub async fn next_delivery_due(&self) -> Result<Option<i64>, StoreError> {
         let (at,): (Option<i64>,) = on_pool!(self, pool => {
-            sqlx::query_as("SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'")
-                .fetch_one(pool)
-                .await
+            sqlx::query_as(
+                "SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d WHERE d.status = 'pending' \
+                 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o WHERE o.webhook_id = d.webhook_id \
+                   AND o.status = 'pending' AND o.seq < d.seq)",
+            )
+            .fetch_one(pool)
+            .await
         })?;
         Ok(at)
     }
