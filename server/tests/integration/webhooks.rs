@@ -750,13 +750,27 @@ async fn deliveries_are_given_up_after_the_window(db: TestDb) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.got().len(), 2, "nothing is sent after giving up");
 
-    // Finished deliveries are kept 30 days, then pruned with their attempts.
+    // Finished deliveries are kept 30 days, then pruned with their attempts; hourly refusal
+    // counts a day (one from the current hour, one a week older).
+    let hour = clock.now_ms() - clock.now_ms().rem_euclid(3_600_000);
+    db.execute(&format!(
+        "INSERT INTO refusal_hours (project_id, hour, refused) VALUES ('{project}', {hour}, 5), \
+         ('{project}', {}, 7)",
+        hour - 7 * 86_400_000
+    ))
+    .await;
+    let refusal_hours = "SELECT COUNT(*) FROM refusal_hours";
     let deliveries = "SELECT COUNT(*) FROM webhook_deliveries";
     app.store
         .prune_webhook_deliveries(clock.now_ms())
         .await
         .unwrap();
     assert_eq!(db.count(deliveries, &[]).await, 1);
+    assert_eq!(
+        db.count(refusal_hours, &[]).await,
+        1,
+        "the week-old count goes"
+    );
     clock.advance(31 * 86_400_000);
     app.store
         .prune_webhook_deliveries(clock.now_ms())
@@ -767,6 +781,7 @@ async fn deliveries_are_given_up_after_the_window(db: TestDb) {
         db.count("SELECT COUNT(*) FROM webhook_attempts", &[]).await,
         0
     );
+    assert_eq!(db.count(refusal_hours, &[]).await, 0);
 }
 
 async fn a_restart_mid_retry_loses_no_delivery(db: TestDb) {
