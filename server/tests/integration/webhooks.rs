@@ -510,15 +510,24 @@ async fn failures_are_retried_with_backoff_logged_and_sent_again(db: TestDb) {
     .await;
     let webhook = list["webhooks"][0]["id"].as_str().unwrap().to_string();
     assert!(list["webhooks"][0].get("secret").is_none(), "{list}");
-    let (status, log) = call(
-        &app.base,
-        key,
-        Method::GET,
-        &format!("/organizations/{org}/webhooks/{webhook}/deliveries"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{log}");
+    // The receiver answers before the dispatcher records the answer: wait for the record.
+    let started = std::time::Instant::now();
+    let log = loop {
+        let (status, log) = call(
+            &app.base,
+            key,
+            Method::GET,
+            &format!("/organizations/{org}/webhooks/{webhook}/deliveries"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{log}");
+        if log["deliveries"][0]["status"] != "pending" {
+            break log;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let delivery = &log["deliveries"][0];
     assert_eq!(delivery["status"], "delivered", "{log}");
     assert_eq!(delivery["attempts"], 3, "{log}");
@@ -849,14 +858,25 @@ async fn a_restart_mid_retry_loses_no_delivery(db: TestDb) {
         "the same delivery, resumed"
     );
     assert!(got.iter().all(|r| verified(&secret, r)));
-    assert_eq!(
-        db.count(
-            "SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'delivered'",
-            &[]
-        )
-        .await,
-        1
-    );
+    // The receiver answers before the dispatcher records the answer.
+    let started = std::time::Instant::now();
+    loop {
+        let delivered = db
+            .count(
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'delivered'",
+                &[],
+            )
+            .await;
+        if delivered == 1 {
+            break;
+        }
+        assert_eq!(delivered, 0, "one delivery, recorded once");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the 200 answer was never recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 on_both_backends!(
