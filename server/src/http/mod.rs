@@ -59,6 +59,17 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
 }
 
+/// The console's routes, listed once per process. Listing them renders the app with resource
+/// loading switched off process-wide (leptos' `SuppressResourceLoad` is a global flag), so a
+/// page rendered by another instance in this process at that moment would wait forever for its
+/// data (leptos-rs/leptos#4773; seen as a test's request timing out while another test's
+/// server started). Listed once, before any router exists, nothing can render meanwhile.
+fn console_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Builds the complete router for one application instance.
 pub fn router(state: AppState) -> Router {
     let backend: SharedBackend = Arc::new(state.services.clone());
@@ -72,7 +83,7 @@ pub fn router(state: AppState) -> Router {
             }
         }
     };
-    let routes = generate_route_list(App);
+    let routes = console_routes();
     let front_door = state.front_door.clone();
     let force_secure = front_door.force_secure;
     let request_timeout = state.request_timeout;
