@@ -132,6 +132,23 @@ fn event_type(r: &Received) -> String {
         .to_string()
 }
 
+/// A receiver's delivery log through the REST API: its status and body.
+async fn delivery_log(
+    app_base: &str,
+    key: &str,
+    org: impl std::fmt::Display,
+    webhook: &str,
+) -> (u16, Value) {
+    call(
+        app_base,
+        key,
+        reqwest::Method::GET,
+        &format!("/organizations/{org}/webhooks/{webhook}/deliveries"),
+        None,
+    )
+    .await
+}
+
 async fn call(
     app_base: &str,
     key: &str,
@@ -513,14 +530,7 @@ async fn failures_are_retried_with_backoff_logged_and_sent_again(db: TestDb) {
     // The receiver answers before the dispatcher records the answer: wait for the record.
     let started = std::time::Instant::now();
     let log = loop {
-        let (status, log) = call(
-            &app.base,
-            key,
-            Method::GET,
-            &format!("/organizations/{org}/webhooks/{webhook}/deliveries"),
-            None,
-        )
-        .await;
+        let (status, log) = delivery_log(&app.base, key, &org, &webhook).await;
         assert_eq!(status, 200, "{log}");
         if log["deliveries"][0]["status"] != "pending" {
             break log;
@@ -618,14 +628,7 @@ async fn failures_are_retried_with_backoff_logged_and_sent_again(db: TestDb) {
     )
     .await;
     assert_eq!(status, 200);
-    let (status, body) = call(
-        &app.base,
-        key,
-        Method::GET,
-        &format!("/organizations/{org}/webhooks/{webhook}/deliveries"),
-        None,
-    )
-    .await;
+    let (status, body) = delivery_log(&app.base, key, &org, &webhook).await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["code"], "webhook_not_found");
 }
@@ -737,14 +740,7 @@ async fn deliveries_are_given_up_after_the_window(db: TestDb) {
     let webhook = list["webhooks"][0]["id"].as_str().unwrap().to_string();
     let started = std::time::Instant::now();
     loop {
-        let (_, log) = call(
-            &app.base,
-            &admin.api_key,
-            Method::GET,
-            &format!("/organizations/{org}/webhooks/{webhook}/deliveries"),
-            None,
-        )
-        .await;
+        let (_, log) = delivery_log(&app.base, &admin.api_key, &org, &webhook).await;
         if log["deliveries"][0]["status"] == "failed" {
             assert_eq!(log["deliveries"][0]["last_status_code"], 503, "{log}");
             assert!(log["deliveries"][0]["next_attempt_at"].is_null(), "{log}");
