@@ -9,8 +9,10 @@
 //! committed anywhere — in this process, on another instance, by the operator CLI on the same
 //! SQLite file — is seen by every call that starts after its commit, as without the cache.
 //! The head readings are shared: one is in flight at a time, and every call that arrived
-//! before it began takes its answer, so many concurrent calls cost one small query. A commit
-//! in this process forgets the last reading at once, so a caller reads its own writes.
+//! before it began takes its answer, so many concurrent calls cost one small query. On
+//! SQLite the reading is made on the caller's thread by a [`HeadProbe`] (no round trip to a
+//! pool worker). A commit in this process forgets the last reading at once, so a caller
+//! reads its own writes.
 //!
 //! Proxy heartbeats are not audited: the live-proxy list is kept for at most a second and
 //! forgotten when this process records a heartbeat that moves a version.
@@ -25,7 +27,8 @@ use std::{
 use moka::future::Cache;
 
 use super::{
-    ApiKeyRow, OrganizationRow, ProjectRow, ProxyHeartbeatRow, Store, StoreError, UserRow,
+    head_probe::HeadProbe, ApiKeyRow, OrganizationRow, ProjectRow, ProxyHeartbeatRow, Store,
+    StoreError, UserRow,
 };
 
 /// Rows kept per kind; the least used go first.
@@ -98,6 +101,8 @@ where
 
 /// The caches and the shared head reading, one set per [`Store`] (clones share them).
 pub(super) struct HotReads {
+    /// Reads the head on the caller's thread (SQLite files only).
+    probe: Option<HeadProbe>,
     /// The newest head reading and when its query began.
     latest: Mutex<HeadReading>,
     /// Held while a head reading is in flight, so concurrent calls share one.
@@ -134,8 +139,9 @@ impl std::fmt::Debug for HotReads {
 }
 
 impl HotReads {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(probe: Option<HeadProbe>) -> Self {
         Self {
+            probe,
             latest: Mutex::new(HeadReading::default()),
             reading: tokio::sync::Mutex::new(()),
             api_keys: Rows::new(),
@@ -156,6 +162,13 @@ impl HotReads {
         state.commits = state.commits.wrapping_add(1);
     }
 
+    /// The store is closing: the probe lets go of its connection.
+    pub(super) fn close_probe(&self) {
+        if let Some(probe) = &self.probe {
+            probe.close();
+        }
+    }
+
     fn commits(&self) -> u64 {
         self.latest.lock().expect("head reading lock").commits
     }
@@ -168,6 +181,15 @@ impl HotReads {
             .filter(|(began, _)| *began >= since)
             .map(|(_, head)| ReadStamp { head })
     }
+
+    /// Keeps a reading that began at `began` as the latest, unless a local commit happened
+    /// since `commits` was taken (the reading may predate it) or a later reading is kept.
+    fn keep_reading(&self, began: Instant, commits: u64, head: i64) {
+        let mut state = self.latest.lock().expect("head reading lock");
+        if state.commits == commits && state.latest.is_none_or(|(b, _)| b < began) {
+            state.latest = Some((began, head));
+        }
+    }
 }
 
 impl Store {
@@ -177,6 +199,13 @@ impl Store {
         if let Some(stamp) = self.hot.head_read_since(since) {
             return Ok(stamp);
         }
+        if let Some(probe) = &self.hot.probe {
+            let (began, commits) = (Instant::now(), self.hot.commits());
+            if let Some(head) = probe.head() {
+                self.hot.keep_reading(began, commits, head);
+                return Ok(ReadStamp { head });
+            }
+        }
         let _turn = self.hot.reading.lock().await;
         // The reading that held the turn may have begun after `since`.
         if let Some(stamp) = self.hot.head_read_since(since) {
@@ -184,12 +213,9 @@ impl Store {
         }
         let (began, commits) = (Instant::now(), self.hot.commits());
         let head = self.feed_head().await?;
-        let mut state = self.hot.latest.lock().expect("head reading lock");
         // A commit here while the query ran may not be in it: such a reading answers this
         // call (which began before the commit) but is not kept for later ones.
-        if state.commits == commits && state.latest.is_none_or(|(b, _)| b < began) {
-            state.latest = Some((began, head));
-        }
+        self.hot.keep_reading(began, commits, head);
         Ok(ReadStamp { head })
     }
 

@@ -39,6 +39,7 @@ mod bulk;
 mod data_plane;
 mod error;
 pub(crate) mod feed;
+mod head_probe;
 mod hot;
 mod leases;
 mod network;
@@ -129,7 +130,7 @@ impl Store {
             return Ok(Self {
                 pool: Pool::Postgres(pool),
                 signal: new_signal(),
-                hot: std::sync::Arc::new(hot::HotReads::new()),
+                hot: std::sync::Arc::new(hot::HotReads::new(None)),
             });
         }
         if !database_url.starts_with("sqlite:") {
@@ -141,7 +142,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let file = options.get_filename();
+        let file = options.get_filename().to_path_buf();
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !Path::new(dir).exists() {
                 std::fs::create_dir_all(dir).map_err(StoreError::CreateDir)?;
@@ -155,10 +156,12 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
+        // Opened after the pool, which created the file.
+        let probe = head_probe::HeadProbe::open(&file);
         Ok(Self {
             pool: Pool::Sqlite(pool),
             signal: new_signal(),
-            hot: std::sync::Arc::new(hot::HotReads::new()),
+            hot: std::sync::Arc::new(hot::HotReads::new(probe)),
         })
     }
 
@@ -178,6 +181,7 @@ impl Store {
 
     /// Closes every connection; used at shutdown so SQLite checkpoints its WAL.
     pub async fn close(&self) {
+        self.hot.close_probe();
         on_pool!(self, pool => pool.close().await)
     }
 
