@@ -160,7 +160,7 @@ impl Application {
             }
             _ => None,
         };
-        let state = AppState {
+        let state = AppState::new(http::AppParts {
             stopping: stopping_rx,
             leptos_options,
             services: services.clone(),
@@ -182,7 +182,7 @@ impl Application {
             },
             live_streams: Default::default(),
             request_timeout: std::time::Duration::from_millis(config.request_timeout_ms),
-        };
+        });
         Ok(Self {
             listener,
             router: http::router(state),

@@ -42,9 +42,14 @@ fn pkg_files(
     )
 }
 
-/// Everything a handler may need, extracted piecewise with `FromRef`.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Everything a handler may need. Cloned for every request (axum hands each handler its
+/// own), so it is one shared pointer; handlers extract [`Services`] (and leptos its options)
+/// with `FromRef`.
+#[derive(Clone)]
+pub struct AppState(Arc<AppParts>);
+
+/// What [`AppState`] shares.
+pub struct AppParts {
     pub leptos_options: LeptosOptions,
     pub services: Services,
     /// The token the data plane authenticates with; `None` disables the internal API.
@@ -57,6 +62,32 @@ pub struct AppState {
     pub live_streams: Arc<console::live::LiveStreams>,
     /// A handler must start its answer within this.
     pub request_timeout: std::time::Duration,
+}
+
+impl AppState {
+    pub fn new(parts: AppParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for Services {
+    fn from_ref(state: &AppState) -> Self {
+        state.services.clone()
+    }
 }
 
 /// The console's routes, listed once per process. Listing them renders the app with resource
