@@ -53,6 +53,16 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let attempts = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            // Write first: on SQLite a transaction that reads and then writes cannot wait for
+            // another writer (it fails "database is locked", and the pass skips the endpoint
+            // with nothing recorded); one that writes first waits its turn.
+            sqlx::query(
+                "UPDATE vpc_endpoint_assignments SET review_attempts = review_attempts \
+                 WHERE vpc_endpoint_id = $1",
+            )
+            .bind(vpc_endpoint_id)
+            .execute(&mut *tx)
+            .await?;
             let before: Option<(Option<String>, i32)> = sqlx::query_as(
                 "SELECT state_reason, review_attempts FROM vpc_endpoint_assignments \
                  WHERE vpc_endpoint_id = $1 AND state = 'new'",
