@@ -50,11 +50,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
 
-    // Set only in the browser, once the page has hydrated: tests and styles use it to tell a
-    // live page from a server-rendered one.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-
     // Who is signed in and the CSRF token, read once per page load (sign-in and sign-out are
     // full page loads) and shared with every component.
     let session: components::session::SessionResource =
@@ -83,7 +78,9 @@ pub fn App() -> impl IntoView {
                 <components::session::OrgSwitcher/>
                 <components::session::AccountMenu/>
             </header>
-            <main id="main" tabindex="-1" data-hydrated=move || hydrated.get().to_string()>
+            // `data-hydrated` turns "true" in the browser once the page, its lazily loaded chunk
+            // included, has hydrated (set by the `frontend` entry point).
+            <main id="main" tabindex="-1" data-hydrated="false">
                 <Routes fallback=pages::not_found::NotFound>
                     // Async SSR: the server waits for the page's data and sends complete HTML, so
                     // every page reads correctly before (or without) the wasm.
