@@ -46,7 +46,7 @@ test("the release wasm is served as wasm at its optimised size, split per page",
   }
   const body = await (await request.get(main[0])).body();
   // A budget, not a measurement (`make bench` prints each page's first load: the main bundle
-  // is about 680 KB raw, 200 KB brotli, in November 2026, against 2.43 MB before the pages
+  // is about 680 KB raw, 211 KB brotli, in November 2026, against 2.43 MB before the pages
   // were split); a debug build is several times larger.
   expect(body.length).toBeLessThan(900_000);
 });
