@@ -138,10 +138,22 @@ pub struct ApiKeysView {
     pub flash: Option<Flash>,
 }
 
-/// `2026-11-24 09:30 UTC` for a time in milliseconds since the epoch.
+/// `2026-11-24 09:30 UTC` for a time in milliseconds since the epoch. Written from the
+/// calendar fields rather than a `strftime` pattern: this runs in the browser too, and
+/// chrono's pattern parser and formatter would be downloaded for this one line.
 pub fn format_time(ms: i64) -> String {
+    use chrono::{Datelike, Timelike};
     chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .map(|t| {
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        })
         .unwrap_or_else(|| "unknown".into())
 }
 
@@ -150,6 +162,10 @@ mod tests {
     #[test]
     fn times_read_as_utc() {
         assert_eq!(super::format_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(
+            super::format_time(1_795_512_345_678),
+            "2026-11-24 09:25 UTC"
+        );
     }
 
     #[test]

@@ -16,15 +16,9 @@ use rand::RngCore;
 pub struct CspNonce(pub String);
 
 fn fresh_nonce() -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
-    let mut nonce = String::with_capacity(32);
-    for b in bytes {
-        nonce.push(HEX[usize::from(b >> 4)] as char);
-        nonce.push(HEX[usize::from(b & 0xf)] as char);
-    }
-    nonce
+    hex::encode(bytes)
 }
 
 /// The policy of the REST API's answers: JSON, which loads nothing and runs nothing (no

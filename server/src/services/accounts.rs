@@ -51,10 +51,7 @@ pub const API_KEY_PUBLIC_ID_MAX: i64 = 1 << 52;
 const LAST_USED_RESOLUTION_MS: i64 = 60_000;
 
 fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 pub(crate) fn require_operator(caller: &Caller) -> Result<(), ServiceError> {

@@ -378,7 +378,7 @@ trait LiveVersion: serde::Serialize + Sized {
         self.blank();
         let bytes = serde_json::to_vec(&self).unwrap_or_default();
         let digest = Sha256::digest(&bytes);
-        let version = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let version = hex::encode(&digest[..12]);
         self.set_version(version);
         self
     }

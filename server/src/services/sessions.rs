@@ -81,10 +81,7 @@ pub struct SignedIn {
 }
 
 fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 fn wrong_credentials() -> ServiceError {
@@ -159,7 +156,7 @@ impl Services {
             .await?;
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let token = hex::encode(bytes);
         let expires_at = now + self.config.session_absolute_ms;
         self.store
             .insert_session(

@@ -27,7 +27,7 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 fn fresh_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// Whether the request came over HTTPS (directly or through a proxy that says so).
@@ -44,10 +44,9 @@ pub fn is_https(headers: &axum::http::HeaderMap, force_secure: bool) -> bool {
 /// response) can set a CSRF cookie of their choosing, but cannot know this value; and
 /// signing in changes it. The session token is 256 random bits, so the hash reveals nothing.
 pub fn session_bound_token(session_token: &str) -> String {
-    Sha256::digest(format!("enclave csrf v1\0{session_token}").as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(
+        format!("enclave csrf v1\0{session_token}").as_bytes(),
+    ))
 }
 
 fn well_formed(token: &str) -> bool {
