@@ -28,25 +28,6 @@ pub fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
 }
 
-/// Refuses bodies announced too large and caps the rest while they are read.
-pub async fn limit_body(request: Request, next: Next) -> Response {
-    let announced = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return refusal(
-            is_api(request.uri().path()),
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            too_large_message(),
-        );
-    }
-    let request = request.map(|body| Body::new(http_body_util::Limited::new(body, MAX_BODY_BYTES)));
-    next.run(request).await
-}
-
 /// A refusal in the shape the caller expects: the API's JSON error, or plain text.
 pub fn refusal(api: bool, status: StatusCode, code: &'static str, message: String) -> Response {
     if api {
@@ -61,9 +42,24 @@ pub fn refusal(api: bool, status: StatusCode, code: &'static str, message: Strin
     }
 }
 
-/// Answers 503 when a handler has not started its answer within `limit`.
-pub async fn time_limit(limit: std::time::Duration, request: Request, next: Next) -> Response {
+/// Both limits: refuses a body announced too large and caps the rest while it is read
+/// (413), then answers 503 when the handler has not started its answer within `limit`.
+pub async fn enforce(limit: std::time::Duration, request: Request, next: Next) -> Response {
     let api = is_api(request.uri().path());
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return refusal(
+            api,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            too_large_message(),
+        );
+    }
+    let request = request.map(|body| Body::new(http_body_util::Limited::new(body, MAX_BODY_BYTES)));
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {

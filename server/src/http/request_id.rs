@@ -4,15 +4,14 @@
 use axum::{
     body::Body,
     http::{HeaderName, HeaderValue, Request},
-    middleware::map_request,
-    Router,
 };
 use tower_http::{
+    classify::{ServerErrorsAsFailures, SharedClassifier},
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
-    trace::{DefaultOnResponse, TraceLayer},
+    trace::{DefaultOnRequest, DefaultOnResponse, MakeSpan, TraceLayer},
     LatencyUnit,
 };
-use tracing::Level;
+use tracing::{Level, Span};
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -38,39 +37,56 @@ pub fn is_acceptable_request_id(value: &HeaderValue) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-/// Wraps `router` so that, outermost first: a malformed incoming id is dropped, an id is
-/// assigned if absent, the request is logged inside a span carrying the id, and the id is
-/// copied onto the response.
-pub fn apply(router: Router) -> Router {
-    // `Router::layer` wraps what is already there, so the innermost layer comes first.
-    router
-        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request<Body>| {
-                    let request_id = request
-                        .headers()
-                        .get(&X_REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!(
-                        "request",
-                        request_id = %request_id,
-                        method = %request.method(),
-                        path = %request.uri().path(),
-                    )
-                })
-                .on_response(
-                    DefaultOnResponse::new()
-                        .level(Level::INFO)
-                        .latency_unit(LatencyUnit::Millis),
-                ),
+/// The span every request is logged in: its id, method and path.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequestSpan;
+
+impl MakeSpan<Body> for RequestSpan {
+    fn make_span(&mut self, request: &Request<Body>) -> Span {
+        let request_id = request
+            .headers()
+            .get(&X_REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        tracing::info_span!(
+            "request",
+            request_id = %request_id,
+            method = %request.method(),
+            path = %request.uri().path(),
         )
-        .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeEnclaveRequestId))
-        .layer(map_request(drop_malformed_request_id))
+    }
 }
 
-async fn drop_malformed_request_id(mut request: Request<Body>) -> Request<Body> {
+/// Logs each request inside a [`RequestSpan`] and its answer's status and latency.
+pub type RequestTrace = TraceLayer<
+    SharedClassifier<ServerErrorsAsFailures>,
+    RequestSpan,
+    DefaultOnRequest,
+    DefaultOnResponse,
+>;
+
+pub fn trace() -> RequestTrace {
+    TraceLayer::new_for_http()
+        .make_span_with(RequestSpan)
+        .on_response(
+            DefaultOnResponse::new()
+                .level(Level::INFO)
+                .latency_unit(LatencyUnit::Millis),
+        )
+}
+
+/// Assigns an id to a request that has none (after [`drop_malformed_request_id`]).
+pub fn assign() -> SetRequestIdLayer<MakeEnclaveRequestId> {
+    SetRequestIdLayer::new(X_REQUEST_ID, MakeEnclaveRequestId)
+}
+
+/// Copies the request's id onto its answer.
+pub fn echo() -> PropagateRequestIdLayer {
+    PropagateRequestIdLayer::new(X_REQUEST_ID)
+}
+
+/// Drops an incoming id that [`is_acceptable_request_id`] refuses, so a fresh one is made.
+pub async fn drop_malformed_request_id(mut request: Request<Body>) -> Request<Body> {
     let malformed = request
         .headers()
         .get(&X_REQUEST_ID)
