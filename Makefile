@@ -68,7 +68,7 @@ aws-mock-deps: $(AWS_MOCK_VENV)/.installed-$(MOTO_VERSION)
 # --precompress writes a brotli and a gzip copy of every static file, served to browsers that
 # accept them.
 build: tools
-	cargo leptos build --release --precompress --split
+	cargo leptos build --release --precompress
 
 run: build
 	LEPTOS_SITE_ROOT=target/site ./target/release/enclave serve --migrate --demo --embedded-proxy 127.0.0.1:6432

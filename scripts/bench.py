@@ -1,12 +1,11 @@
 #!/usr/bin/env python3
 """`make bench`: figures, printed, never asserted.
 
-- the hydrate wasm (raw and gzip -9 sizes) and its ten biggest contributors by crate
+- the islands wasm (raw and gzip -9 sizes) and its ten biggest contributors by crate
   (`twiggy top` on the build's wasm before wasm-opt, which still has names);
 - what the first load of each console page transfers, as served to a browser that accepts
-  brotli (`Accept-Encoding: br, gzip`): the wasm, JS and CSS files the page links and the
-  chunks of its lazy route (from the split build's manifest), their bytes on the wire and the
-  total against the 250 KB goal;
+  brotli (`Accept-Encoding: br, gzip`): the wasm, JS and CSS files the page links, their
+  bytes on the wire and the total against the 250 KB goal;
 - the server's time to render a project's Network Security page (full SSR response, signed
   in as the demo admin), over repeated requests on one keep-alive connection;
 - on a 10,000-organization data set (`enclave scale-seed`): p50/p99 of the REST list and
@@ -22,7 +21,6 @@
 Usage: bench.py <enclave binary> <site root>
 """
 import gzip
-import glob
 import http.client
 import json
 import socket
@@ -39,8 +37,8 @@ import urllib.parse
 
 
 def wasm_sizes(site_root):
-    """The main bundle's size (raw, gzip -9), and how many wasm files there are in all (the
-    main bundle and, in a split build, the pages' chunks) with their raw total."""
+    """The wasm bundle's size (raw, gzip -9), and how many wasm files there are in all (one,
+    unless the build is split) with their raw total."""
     pkg = os.path.join(site_root, "pkg")
     wasm = sorted(n for n in os.listdir(pkg) if n.endswith(".wasm"))
     main = next(n for n in wasm if n.startswith("enclave."))
@@ -265,24 +263,12 @@ def wasm_contributors(site_root):
 FIRST_LOAD_GOAL = 250 * 1000
 
 
-def split_manifest(site_root):
-    """The split build's manifest: each lazy function's chunks, by the function's name."""
-    found = glob.glob(os.path.join(site_root, "pkg", "__wasm_split_manifest*.json"))
-    if not found:
-        return {}
-    with open(found[0]) as f:
-        return json.load(f)
-
-
-def first_load(client, path, route, manifest):
+def first_load(client, path):
     """Bytes on the wire for the wasm, JS and CSS the first load of `path` fetches: the files
-    the page links (the main bundle, the split loader, the stylesheet, preloads) and the
-    chunks of its lazy route, as served to a browser accepting brotli. Answers the total."""
+    the page links (the stylesheet, the islands' JS and wasm, which the page preloads), as
+    served to a browser accepting brotli. Answers the total."""
     _, html = client.request("GET", path)
     assets = set(re.findall(r"/pkg/[A-Za-z0-9_.-]+\.(?:wasm|js|css)", html))
-    for name, chunks in manifest.items():
-        if name.startswith(f"__{route}_route_view"):
-            assets.update(f"/pkg/{chunk}.wasm" for chunk in chunks)
     total = 0
     conn = http.client.HTTPConnection("127.0.0.1", client.conn.port, timeout=10)
     for asset in sorted(assets):
@@ -294,14 +280,14 @@ def first_load(client, path, route, manifest):
     return total, len(assets)
 
 
-def first_loads(client, pages, manifest):
+def first_loads(client, pages):
     print(
-        "first load of each console page (Accept-Encoding: br, gzip; wasm, JS and CSS as served, "
-        f"the page's lazy chunks included; goal {FIRST_LOAD_GOAL / 1000:.0f} kB):"
+        "first load of each console page (Accept-Encoding: br, gzip; wasm, JS and CSS as served; "
+        f"goal {FIRST_LOAD_GOAL / 1000:.0f} kB):"
     )
     worst = 0
-    for path, route in pages:
-        total, files = first_load(client, path, route, manifest)
+    for path in pages:
+        total, files = first_load(client, path)
         worst = max(worst, total)
         print(f"  {path:<48} {total / 1000:7.1f} kB in {files:3d} files (ratio {total / FIRST_LOAD_GOAL:.2f})")
     print(f"  largest first load {worst / 1000:.1f} kB; goal {FIRST_LOAD_GOAL / 1000:.0f} kB (ratio {worst / FIRST_LOAD_GOAL:.2f})")
@@ -435,8 +421,8 @@ def main():
     binary, site_root = sys.argv[1], sys.argv[2]
     raw, gz, files, total = wasm_sizes(site_root)
     print(
-        f"hydrate wasm: main bundle {raw / 1024:.1f} KiB raw, {gz / 1024:.1f} KiB gzip -9; "
-        f"{files} wasm files (main and page chunks) {total / 1024:.1f} KiB raw in all"
+        f"islands wasm: {raw / 1024:.1f} KiB raw, {gz / 1024:.1f} KiB gzip -9; "
+        f"{files} wasm file(s), {total / 1024:.1f} KiB raw in all"
     )
     wasm_contributors(site_root)
 
@@ -452,9 +438,8 @@ def main():
     server = subprocess.Popen([binary, "serve", "--migrate", "--demo"], env=env, stdout=subprocess.DEVNULL)
     try:
         wait_ready(port)
-        manifest = split_manifest(site_root)
         anonymous = Client(port)
-        first_loads(anonymous, [("/sign-in", "sign_in")], manifest)
+        first_loads(anonymous, ["/sign-in"])
         client = Client(port)
         client.request("GET", "/sign-in")
         status, _ = client.request(
@@ -474,15 +459,14 @@ def main():
         first_loads(
             client,
             [
-                ("/", "overview"),
-                (org, "org"),
-                (f"{org}/activity", "activity"),
-                (f"{org}/webhooks", "webhooks"),
-                (project, "project"),
-                (f"{project}/setup/2", "setup"),
-                ("/api-keys", "api_keys"),
+                "/",
+                org,
+                f"{org}/activity",
+                f"{org}/webhooks",
+                project,
+                f"{project}/setup/2",
+                "/api-keys",
             ],
-            manifest,
         )
 
         for _ in range(20):  # warm-up

@@ -1,5 +1,6 @@
-//! The Enclave console: the Leptos application rendered on the server and hydrated in the
-//! browser, the server functions it calls, and the domain types both sides share.
+//! The Enclave console: the Leptos application rendered on the server, its islands (the
+//! interactive parts, the only components compiled to wasm and hydrated in the browser), the
+//! server functions it calls, and the domain types both sides share.
 //!
 //! Nothing in this crate talks to a database. On the server, server functions reach the
 //! service layer through the [`backend::ConsoleBackend`] trait, which the `enclave` binary
@@ -20,7 +21,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    path, Lazy, SsrMode,
+    path, SsrMode,
 };
 
 /// The HTML document around the application, rendered on the server only.
@@ -35,7 +36,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HashedStylesheet options=options.clone() id="enclave"/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -78,23 +79,24 @@ pub fn App() -> impl IntoView {
                 <components::session::OrgSwitcher/>
                 <components::session::AccountMenu/>
             </header>
-            // `data-hydrated` turns "true" in the browser once the page, its lazily loaded chunk
-            // included, has hydrated (set by the `frontend` entry point).
+            // `data-hydrated` turns "true" in the browser once the page's islands have hydrated
+            // (set by `PageScripts`, the last island on the page).
             <main id="main" tabindex="-1" data-hydrated="false">
                 <Routes fallback=pages::not_found::NotFound>
                     // Async SSR: the server waits for the page's data and sends complete HTML, so
                     // every page reads correctly before (or without) the wasm.
-                    <Route path=path!("") view={Lazy::<pages::OverviewRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("sign-in") view={Lazy::<pages::SignInRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("api-keys") view={Lazy::<pages::ApiKeysRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("orgs/:org_id") view={Lazy::<pages::OrgRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("orgs/:org_id/activity") view={Lazy::<pages::ActivityRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("orgs/:org_id/webhooks") view={Lazy::<pages::WebhooksRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("projects/:project_id") view={Lazy::<pages::ProjectRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("projects/:project_id/setup/:step") view={Lazy::<pages::SetupRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("operator") view={Lazy::<pages::OperatorRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("api-keys") view=pages::api_keys::ApiKeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("orgs/:org_id") view=pages::org::OrgPage ssr=SsrMode::Async/>
+                    <Route path=path!("orgs/:org_id/activity") view=pages::activity::ActivityPage ssr=SsrMode::Async/>
+                    <Route path=path!("orgs/:org_id/webhooks") view=pages::webhooks::WebhooksPage ssr=SsrMode::Async/>
+                    <Route path=path!("projects/:project_id") view=pages::project::ProjectPage ssr=SsrMode::Async/>
+                    <Route path=path!("projects/:project_id/setup/:step") view=pages::setup::SetupPage ssr=SsrMode::Async/>
+                    <Route path=path!("operator") view=pages::operator::OperatorPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
+            <components::page_scripts::PageScripts/>
             <footer class="site-footer">
                 <p>"Enclave — private networking for managed Postgres"</p>
             </footer>

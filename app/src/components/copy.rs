@@ -1,5 +1,5 @@
-//! A command or value shown in full, with a copy button once the page is interactive (before
-//! that, the text is there to select by hand).
+//! A command or value shown in full, with a copy button that works once the page's wasm runs
+//! (`page_scripts`; before that, the text is there to select by hand).
 
 use leptos::prelude::*;
 
@@ -11,29 +11,14 @@ pub fn CopyBlock(
     label: String,
     #[prop(into)] text: Signal<String>,
 ) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            if let Some(window) = web_sys::window() {
-                let _ = window
-                    .navigator()
-                    .clipboard()
-                    .write_text(&text.get_untracked());
-                copied.set(true);
-            }
-        }
-    };
     let button_label = format!("Copy the {label}");
     view! {
-        <div class="copy-block">
-            <pre tabindex="0" aria-label=label.clone()><code>{move || text.get()}</code></pre>
-            <button type="button" class="button secondary small" aria-label=button_label on:click=copy>
+        <div class="copy-block" data-copy-scope="">
+            <pre tabindex="0" aria-label=label data-copy-source=""><code>{move || text.get()}</code></pre>
+            <button type="button" class="button secondary small" aria-label=button_label data-copy="Copied.">
                 "Copy"
             </button>
-            <span class="muted" role="status" aria-live="polite">
-                {move || copied.get().then_some("Copied.")}
-            </span>
+            <span class="muted" role="status" aria-live="polite" data-copy-status=""></span>
         </div>
     }
 }

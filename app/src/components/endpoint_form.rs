@@ -1,8 +1,8 @@
 //! The form that assigns a private endpoint (an AWS VPC endpoint, a Google Cloud PSC
 //! connection, an Azure private endpoint) to an organization, used on the organization page
-//! and in the setup stepper. Once hydrated, the id is checked as it is typed with the parser
-//! the server uses for the region's cloud; the server checks it again along with ownership,
-//! limit and history.
+//! and in the setup stepper. The region and id fields are an island: the id is checked as it
+//! is typed with the parser the server uses for the region's cloud; the server checks it
+//! again along with ownership, limit and history.
 
 use leptos::prelude::*;
 
@@ -11,7 +11,7 @@ use crate::domain::{Cloud, RegionId, VpcEndpointId};
 use crate::server_fns::changes::AssignEndpoint;
 
 /// Where the endpoint goes: a choice of regions, or one fixed region.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RegionChoice {
     Any(Vec<String>),
     Fixed(String),
@@ -27,6 +27,23 @@ pub fn AssignEndpointForm(
     return_to: Option<String>,
     #[prop(into, default = "Assign a VPC endpoint".to_string())] heading: String,
 ) -> impl IntoView {
+    let assign = change_action::<AssignEndpoint>();
+    view! {
+        <ChangeForm action=assign attr:class="stack" attr:aria-labelledby="assign-heading">
+            <h3 id="assign-heading">{heading}</h3>
+            <input type="hidden" name="org_id" value=org_id/>
+            {return_to.map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
+            <EndpointFields regions/>
+            <label for="assign-label">"Label (optional)"</label>
+            <input id="assign-label" name="label" type="text" maxlength="64"/>
+            <button type="submit" class="button">"Assign endpoint"</button>
+        </ChangeForm>
+    }
+}
+
+/// The region (chosen or fixed) and the endpoint id, checked as it is typed.
+#[island]
+fn EndpointFields(regions: RegionChoice) -> impl IntoView {
     let typed = RwSignal::new(String::new());
     // The region's cloud says which identifier to expect (and how to name it).
     let region = RwSignal::new(match &regions {
@@ -71,12 +88,7 @@ pub fn AssignEndpointForm(
         }
         .into_any(),
     };
-    let assign = change_action::<AssignEndpoint>();
     view! {
-        <ChangeForm action=assign attr:class="stack" attr:aria-labelledby="assign-heading">
-            <h3 id="assign-heading">{heading}</h3>
-            <input type="hidden" name="org_id" value=org_id/>
-            {return_to.map(|to| view! { <input type="hidden" name="return_to" value=to/> })}
             {region_control}
             <label for="assign-endpoint">{id_name}</label>
             <input
@@ -94,9 +106,5 @@ pub fn AssignEndpointForm(
             <p id="assign-endpoint-help" class="muted" aria-live="polite">
                 {move || problem().map(|p| view! { <span class="error">{id_name()} " " {p}</span> })}
             </p>
-            <label for="assign-label">"Label (optional)"</label>
-            <input id="assign-label" name="label" type="text" maxlength="64"/>
-            <button type="submit" class="button">"Assign endpoint"</button>
-        </ChangeForm>
     }
 }

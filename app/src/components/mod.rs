@@ -4,5 +4,6 @@ pub mod change_form;
 pub mod copy;
 pub mod endpoint_form;
 pub mod live;
+pub mod page_scripts;
 pub mod session;
 pub mod ways;

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::change_form::{change_action, provide_page_changes, ChangeForm, Outcome};
+use crate::components::change_form::{change_action, ChangeForm, Outcome};
 use crate::domain::{format_time, ApiKeyView, ApiKeysView, NewKeyView};
 use crate::server_fns::api_keys_page;
 use crate::server_fns::changes::{CreateApiKey, RevokeApiKey};
@@ -13,9 +13,7 @@ use crate::server_fns::changes::{CreateApiKey, RevokeApiKey};
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
     let keys = Resource::new(|| (), |_| api_keys_page());
-    provide_page_changes(move || keys.refetch());
     let create = change_action::<CreateApiKey>();
-    change_action::<RevokeApiKey>();
 
     view! {
         <Title text="API keys"/>
@@ -63,16 +61,8 @@ fn KeysBody(view: ApiKeysView, create: ServerAction<CreateApiKey>) -> impl IntoV
         new_key,
         flash,
     } = view;
-    // The key just created: from the change (JavaScript), or handed over once after a plain
-    // form post.
-    let created = move || {
-        create
-            .value()
-            .get()
-            .and_then(Result::ok)
-            .and_then(|done| done.new_key)
-            .or_else(|| new_key.clone())
-    };
+    // The key just created, handed over once after the form post.
+    let created = move || new_key.clone();
     let owners: Vec<(String, String)> =
         std::iter::once(("personal".to_string(), "Personal (acts as you)".to_string()))
             .chain(
@@ -113,34 +103,20 @@ fn KeysBody(view: ApiKeysView, create: ServerAction<CreateApiKey>) -> impl IntoV
     }
 }
 
-/// The key just created, shown once, with a copy button once the page is interactive.
+/// The key just created, shown once, with a copy button that works once the page's wasm runs
+/// (`page_scripts`).
 #[component]
 fn NewKey(key: NewKeyView) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let token = key.token.clone();
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            if let Some(window) = web_sys::window() {
-                let _ = window.navigator().clipboard().write_text(&token);
-                copied.set(true);
-            }
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &token;
-    };
     view! {
-        <section class="panel highlight" aria-labelledby="new-key-heading">
+        <section class="panel highlight" aria-labelledby="new-key-heading" data-copy-scope="">
             <h2 id="new-key-heading">"Your new key"</h2>
             <p>"Copy it now: it is shown only this once. Store it like a password."</p>
             <label for="new-key">"API key"</label>
             <div class="copy-row">
-                <input id="new-key" type="text" readonly value=key.token.clone() data-testid="new-key"/>
-                <button type="button" class="button secondary" on:click=copy>"Copy"</button>
+                <input id="new-key" type="text" readonly value=key.token data-testid="new-key" data-copy-source=""/>
+                <button type="button" class="button secondary" data-copy="Copied to the clipboard.">"Copy"</button>
             </div>
-            <p role="status" aria-live="polite" class="muted">
-                {move || copied.get().then_some("Copied to the clipboard.")}
-            </p>
+            <p role="status" aria-live="polite" class="muted" data-copy-status=""></p>
         </section>
     }
 }

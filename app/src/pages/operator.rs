@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::change_form::{change_action, provide_page_changes, ChangeForm, Outcome};
+use crate::components::change_form::{change_action, ChangeForm, Outcome};
 use crate::domain::{format_time, OrgSummary, ProviderStatusView, TrialReviewView, TrialState};
 use crate::server_fns::changes::{ApproveTrial, DeclineTrial};
 use crate::server_fns::{operator_orgs, operator_provider, operator_trials};
@@ -16,9 +16,6 @@ pub fn OperatorPage() -> impl IntoView {
     let orgs = Resource::new(|| (), |_| operator_orgs());
     let trials = Resource::new(|| (), |_| operator_trials());
     let provider = Resource::new(|| (), |_| operator_provider());
-    provide_page_changes(move || trials.refetch());
-    change_action::<ApproveTrial>();
-    change_action::<DeclineTrial>();
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {

@@ -6,9 +6,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::change_form::{change_action, provide_page_changes, ChangeForm, Outcome};
+use crate::components::change_form::{change_action, ChangeForm, Outcome};
 use crate::components::endpoint_form::{AssignEndpointForm, RegionChoice};
-use crate::components::live::{fresh_data, FollowLive};
+use crate::components::live::{FollowLive, LivePart};
 use crate::domain::{AllowedAccountView, EndpointSummary, OrgPageView, ProjectSummary};
 use crate::server_fns::changes::{
     AllowAwsAccount, AssignEndpoint, DisallowAwsAccount, RemoveEndpoint,
@@ -20,35 +20,14 @@ pub fn OrgPage() -> impl IntoView {
     let params = use_params_map();
     let org_id = move || params.read().get("org_id").unwrap_or_default();
     let page = Resource::new(org_id, org_page);
-    // After a change or a live update the sections read newer data in place (the forms stay).
-    let (fresh, reload) = fresh_data(move || org_page(org_id()));
-    // The page's change forms share these actions, so an outcome outlives live reloads.
-    provide_page_changes(reload.clone());
-    change_action::<AssignEndpoint>();
-    change_action::<RemoveEndpoint>();
-    change_action::<AllowAwsAccount>();
-    change_action::<DisallowAwsAccount>();
-    let current = Signal::derive(move || {
-        fresh
-            .get()
-            .filter(|v: &OrgPageView| v.org.id == org_id())
-            .or_else(|| page.get().and_then(|r| r.ok()))
-            .map(|v| v.live_version)
-    });
+    let current = Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.live_version));
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the organization…"</p> }>
             {move || {
                 page.get()
                     .map(|result| match result {
-                        Ok(view) => {
-                            // Data from before this load is stale; cleared only if there is some (a
-                            // write while the server renders re-runs parts it is still resolving).
-                            if fresh.with_untracked(Option::is_some) {
-                                fresh.set(None);
-                            }
-                            view! { <OrgBody initial=view fresh/> }.into_any()
-                        }
+                        Ok(view) => view! { <OrgBody view/> }.into_any(),
                         Err(e) if e.code == crate::domain::ErrorCode::Unauthenticated => {
                             view! {
                                 <Title text="Sign in"/>
@@ -67,7 +46,7 @@ pub fn OrgPage() -> impl IntoView {
                     })
             }}
         </Transition>
-        <FollowLive url=Signal::derive(move || format!("/events/orgs/{}", org_id())) current on_change=move |_| reload()/>
+        <FollowLive url=Signal::derive(move || format!("/events/orgs/{}", org_id())) current/>
     }
 }
 
@@ -90,19 +69,14 @@ pub fn OrgNotFound() -> impl IntoView {
     }
 }
 
-/// The organization's sections. Each one that shows data re-renders from `data` when newer
-/// data arrives; the forms with text fields re-render only when what they need changes, so a
-/// live update never takes away what is being typed.
+/// The organization's sections. Each one that shows data is a live part, which a live update
+/// replaces; the forms with text fields are not, so an update never takes away what is being
+/// typed.
 #[component]
-fn OrgBody(initial: OrgPageView, fresh: RwSignal<Option<OrgPageView>>) -> impl IntoView {
-    let org_id = initial.org.id.clone();
-    let flash = initial.flash.clone();
-    let data = Memo::new(move |_| {
-        fresh
-            .get()
-            .filter(|v| v.org.id == initial.org.id)
-            .unwrap_or_else(|| initial.clone())
-    });
+fn OrgBody(view: OrgPageView) -> impl IntoView {
+    let org_id = view.org.id.clone();
+    let flash = view.flash.clone();
+    let data = Signal::stored(view);
     let is_admin = move || data.with(|v| v.org.role == crate::domain::Role::Admin);
     let admin_list = move || {
         data.with(|v| {
@@ -121,7 +95,7 @@ fn OrgBody(initial: OrgPageView, fresh: RwSignal<Option<OrgPageView>>) -> impl I
     });
     view! {
         <section class="panel" aria-labelledby="org-heading">
-            {move || data.with(|v| view! {
+            <LivePart id="org-summary">{move || data.with(|v| view! {
                 <Title text=v.org.name.clone()/>
                 <h1 id="org-heading">{v.org.name.clone()}</h1>
                 <dl class="facts">
@@ -146,10 +120,10 @@ fn OrgBody(initial: OrgPageView, fresh: RwSignal<Option<OrgPageView>>) -> impl I
                         " plan. It is part of the Scale, Business and Enterprise plans; existing settings stay in force."
                     </p>
                 })}
-            })}
+            })}</LivePart>
             <Outcome initial=flash/>
         </section>
-        {move || view! { <ProjectsPanel projects=data.with(|v| v.projects.clone())/> }}
+        <LivePart id="org-projects">{move || view! { <ProjectsPanel projects=data.with(|v| v.projects.clone())/> }}</LivePart>
         <section class="panel" aria-labelledby="endpoints-heading">
             <h2 id="endpoints-heading">"Private networking: VPC endpoints"</h2>
             {move || is_admin().then(|| view! {
@@ -157,10 +131,10 @@ fn OrgBody(initial: OrgPageView, fresh: RwSignal<Option<OrgPageView>>) -> impl I
                     "Removing an endpoint is permanent: the same endpoint id can never be assigned to this organization again."
                 </p>
             })}
-            {move || {
+            <LivePart id="org-endpoints">{move || {
                 let org_id = org_id.clone();
                 view! { <EndpointsTable endpoints=data.with(|v| v.endpoints.clone()) is_admin=is_admin() org_id/> }
-            }}
+            }}</LivePart>
             {move || assign_form.get().map(|(org_id, regions)| view! {
                 <AssignEndpointForm org_id regions=RegionChoice::Any(regions)/>
             })}
@@ -173,7 +147,7 @@ fn OrgBody(initial: OrgPageView, fresh: RwSignal<Option<OrgPageView>>) -> impl I
 /// The AWS accounts allowed to create endpoints for the organization: endpoints owned by
 /// any other account are rejected. Removing one is always possible; adding needs the feature.
 #[component]
-fn AllowedAccounts(data: Memo<OrgPageView>) -> impl IntoView {
+fn AllowedAccounts(data: Signal<OrgPageView>) -> impl IntoView {
     let allow_form = Memo::new(move |_| {
         data.with(|v| {
             (v.org.role == crate::domain::Role::Admin && v.entitled).then(|| v.org.id.clone())
@@ -186,13 +160,13 @@ fn AllowedAccounts(data: Memo<OrgPageView>) -> impl IntoView {
             <p class="muted">
                 "Only endpoints created from these AWS accounts are accepted. The platform's endpoint services allow exactly the accounts listed here."
             </p>
-            {move || data.with(|v| view! {
+            <LivePart id="org-accounts">{move || data.with(|v| view! {
                 <AccountsTable
                     accounts=v.allowed_accounts.clone()
                     is_admin=v.org.role == crate::domain::Role::Admin
                     org_id=v.org.id.clone()
                 />
-            })}
+            })}</LivePart>
             {move || allow_form.get().map(|org_id| view! {
                 <ChangeForm action=allow attr:class="stack">
                     <input type="hidden" name="org_id" value=org_id/>

@@ -3,14 +3,12 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::domain::{StatusReport, SystemStatus};
+use crate::domain::{ConsoleError, StatusReport, SystemStatus};
 use crate::server_fns::get_system_status;
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
-    // Each press of "Check again" bumps this counter, which refetches the status.
-    let checks = RwSignal::new(1u32);
-    let status = Resource::new(move || checks.get(), |_| get_system_status());
+    let status = Resource::new(|| (), |_| get_system_status());
 
     view! {
         <Title text="Overview"/>
@@ -22,54 +20,51 @@ pub fn OverviewPage() -> impl IntoView {
             </p>
         </section>
         <YourOrganizations/>
+        <Suspense fallback=|| view! { <p class="muted">"Reading status…"</p> }>
+            {move || status.get().map(|initial| view! { <StatusPanel initial/> })}
+        </Suspense>
+    }
+}
+
+/// The control plane's status as read when the page was rendered, and "Check again" (an
+/// island: the button reads it again in place).
+#[island]
+fn StatusPanel(initial: Result<StatusReport, ConsoleError>) -> impl IntoView {
+    let report = RwSignal::new(initial);
+    let checks = RwSignal::new(1u32);
+    let check_again = move |_| {
+        checks.update(|n| *n += 1);
+        leptos::task::spawn_local(async move {
+            report.set(get_system_status().await);
+        });
+    };
+    view! {
         <section class="panel" aria-labelledby="status-heading">
             <div class="panel-head">
                 <h2 id="status-heading">"Control plane status"</h2>
-                <button
-                    type="button"
-                    class="button secondary"
-                    on:click=move |_| checks.update(|n| *n += 1)
-                >
+                <button type="button" class="button secondary" on:click=check_again>
                     "Check again"
                 </button>
             </div>
             <div role="status" aria-live="polite" class="status-body">
-                <Transition fallback=|| view! { <p class="muted">"Reading status…"</p> }>
-                    {move || {
-                        status
-                            .get()
-                            .map(|result| match result {
-                                Ok(StatusReport { detail: Some(s), .. }) => {
-                                    view! { <StatusTable status=s/> }.into_any()
-                                }
-                                Ok(StatusReport { detail: None, .. }) => {
-                                    view! {
-                                        <p data-testid="reachable">
-                                            "The control plane and its database are answering."
-                                        </p>
-                                        <p class="muted">
-                                            "Operators see the database, schema version and counts here."
-                                        </p>
-                                    }
-                                        .into_any()
-                                }
-                                Err(e) => {
-                                    view! {
-                                        <p class="error">
-                                            "Could not read the status: " {e.for_people()}
-                                        </p>
-                                    }
-                                        .into_any()
-                                }
-                            })
+                {move || match report.get() {
+                    Ok(StatusReport { detail: Some(s), .. }) => view! { <StatusTable status=s/> }.into_any(),
+                    Ok(StatusReport { detail: None, .. }) => view! {
+                        <p data-testid="reachable">"The control plane and its database are answering."</p>
+                        <p class="muted">"Operators see the database, schema version and counts here."</p>
+                    }
+                    .into_any(),
+                    Err(e) => view! {
+                        <p class="error">"Could not read the status: " {e.for_people()}</p>
+                    }
+                    .into_any(),
+                }}
+                <p class="muted checks">
+                    {move || match checks.get() {
+                        1 => "Checked once since this page opened.".to_string(),
+                        n => format!("Checked {n} times since this page opened."),
                     }}
-                    <p class="muted checks">
-                        {move || match checks.get() {
-                            1 => "Checked once since this page opened.".to_string(),
-                            n => format!("Checked {n} times since this page opened."),
-                        }}
-                    </p>
-                </Transition>
+                </p>
             </div>
         </section>
     }

@@ -7,14 +7,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::change_form::{change_action, provide_page_changes, ChangeForm, Outcome};
-use crate::components::live::{fresh_data, FollowLive};
+use crate::components::change_form::{change_action, ChangeForm, Outcome};
+use crate::components::live::{FollowLive, LivePart};
 use crate::domain::{
     format_time, AllowedIpView, DeniedConnectionView, LastConnectionView, ProjectEndpointView,
     ProjectPageView, RolloutState, RolloutView,
 };
 use crate::server_fns::changes::{
-    AddAllowedIp, RemoveAllowedIp, RequestTrial, RestrictProject, SetPublicAccess, SetReportOnly,
+    AddAllowedIp, RemoveAllowedIp, RestrictProject, SetPublicAccess, SetReportOnly,
     UnrestrictProject,
 };
 use crate::server_fns::project_page;
@@ -24,38 +24,14 @@ pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let project_id = move || params.read().get("project_id").unwrap_or_default();
     let page = Resource::new(project_id, project_page);
-    // After a change or a live update the sections read newer data in place (the forms stay).
-    let (fresh, reload) = fresh_data(move || project_page(project_id()));
-    // The page's change forms share these actions, so an outcome outlives live reloads.
-    provide_page_changes(reload.clone());
-    change_action::<SetPublicAccess>();
-    change_action::<SetReportOnly>();
-    change_action::<AddAllowedIp>();
-    change_action::<RemoveAllowedIp>();
-    change_action::<RestrictProject>();
-    change_action::<UnrestrictProject>();
-    change_action::<RequestTrial>();
-    let current = Signal::derive(move || {
-        fresh
-            .get()
-            .filter(|v: &ProjectPageView| v.project.id == project_id())
-            .or_else(|| page.get().and_then(|r| r.ok()))
-            .map(|v| v.live_version)
-    });
+    let current = Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.live_version));
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the project…"</p> }>
             {move || {
                 page.get()
                     .map(|result| match result {
-                        Ok(view) => {
-                            // Data from before this load is stale; cleared only if there is some (a
-                            // write while the server renders re-runs parts it is still resolving).
-                            if fresh.with_untracked(Option::is_some) {
-                                fresh.set(None);
-                            }
-                            view! { <ProjectBody initial=view fresh/> }.into_any()
-                        }
+                        Ok(view) => view! { <ProjectBody view/> }.into_any(),
                         Err(e) if e.code == crate::domain::ErrorCode::Unauthenticated => {
                             view! { <SignInFirst/> }.into_any()
                         }
@@ -67,7 +43,7 @@ pub fn ProjectPage() -> impl IntoView {
                     })
             }}
         </Transition>
-        <FollowLive url=Signal::derive(move || format!("/events/projects/{}", project_id())) current on_change=move |_| reload()/>
+        <FollowLive url=Signal::derive(move || format!("/events/projects/{}", project_id())) current/>
     }
 }
 
@@ -251,54 +227,40 @@ pub fn PrivateBadge() -> impl IntoView {
     }
 }
 
-/// The page's sections. Each one that shows data re-renders from `data` when newer data
-/// arrives; the forms with text fields (the IP allow list's, the trial request) only when what
-/// they need changes, so a live update never takes away what is being typed.
+/// The page's sections. Each one that shows data is a live part, which a live update
+/// replaces; the forms with text fields (the IP allow list's, the trial request) are not, so
+/// an update never takes away what is being typed.
 #[component]
-fn ProjectBody(
-    initial: ProjectPageView,
-    fresh: RwSignal<Option<ProjectPageView>>,
-) -> impl IntoView {
-    let data = Memo::new(move |_| {
-        fresh
-            .get()
-            .filter(|v| v.project.id == initial.project.id)
-            .unwrap_or_else(|| initial.clone())
+fn ProjectBody(view: ProjectPageView) -> impl IntoView {
+    let allow_form = (view.org.role == crate::domain::Role::Admin).then(|| view.project.id.clone());
+    let trial = (!view.plan_includes_feature).then(|| {
+        (
+            view.trial.clone(),
+            view.org.plan.as_str().to_string(),
+            view.org.role == crate::domain::Role::Admin,
+            view.admins.clone(),
+            view.org.id.clone(),
+            view.project.id.clone(),
+            view.offered_regions.clone(),
+        )
     });
-    let allow_form = Memo::new(move |_| {
-        data.with(|v| (v.org.role == crate::domain::Role::Admin).then(|| v.project.id.clone()))
-    });
-    let trial = Memo::new(move |_| {
-        data.with(|v| {
-            (!v.plan_includes_feature).then(|| {
-                (
-                    v.trial.clone(),
-                    v.org.plan.as_str().to_string(),
-                    v.org.role == crate::domain::Role::Admin,
-                    v.admins.clone(),
-                    v.org.id.clone(),
-                    v.project.id.clone(),
-                    v.offered_regions.clone(),
-                )
-            })
-        })
-    });
+    let (header, public, private) = (view.clone(), view.clone(), view);
     view! {
-        {move || data.with(|v| view! { <ProjectPart view=v.clone() part=Part::Header/> })}
-        {move || trial.get().map(|(trial, plan, is_admin, admins, org_id, project_id, offered_regions)| view! {
+        <LivePart id="project-header"><ProjectPart view=header part=Part::Header/></LivePart>
+        {trial.map(|(trial, plan, is_admin, admins, org_id, project_id, offered_regions)| view! {
             <crate::pages::trial::TrialPanel trial plan is_admin admins org_id project_id offered_regions/>
         })}
         <section class="panel" aria-labelledby="public-heading">
             <h2 id="public-heading">"Public internet access"</h2>
-            {move || data.with(|v| view! { <ProjectPart view=v.clone() part=Part::Public/> })}
-            {move || allow_form.get().map(|project_id| view! { <AllowListForm project_id/> })}
+            <LivePart id="project-public"><ProjectPart view=public part=Part::Public/></LivePart>
+            {allow_form.map(|project_id| view! { <AllowListForm project_id/> })}
         </section>
-        {move || data.with(|v| view! { <ProjectPart view=v.clone() part=Part::Private/> })}
+        <LivePart id="project-private"><ProjectPart view=private part=Part::Private/></LivePart>
     }
     .into_any()
 }
 
-/// The parts of the page that show data, re-rendered whole when it changes.
+/// The parts of the page that show data, each a live part.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Part {
     Header,
@@ -533,9 +495,7 @@ fn AllowListForm(project_id: String) -> impl IntoView {
     view! {
             <ChangeForm action=add attr:class="stack allow-form">
                 <input type="hidden" name="project_id" value=project_id/>
-                <label>"Address or range"
-                    <input type="text" name="entry" required placeholder="203.0.113.0/24" autocomplete="off"/>
-                </label>
+                <AllowEntryField/>
                 <label>"Note (optional)"
                     <input type="text" name="note" maxlength="64" placeholder="office"/>
                 </label>
@@ -548,6 +508,32 @@ fn AllowListForm(project_id: String) -> impl IntoView {
                 </label>
                 <button type="submit" class="button secondary">"Add to the allow list"</button>
             </ChangeForm>
+    }
+}
+
+/// The allow list's address field, checked as it is typed with the parser the server uses.
+#[island]
+pub fn AllowEntryField() -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    let problem = move || {
+        let value = typed.get();
+        if value.trim().is_empty() {
+            return None;
+        }
+        crate::domain::IpAllowEntry::parse(&value)
+            .err()
+            .map(|e| e.message)
+    };
+    view! {
+        <label>"Address or range"
+            <input type="text" name="entry" required placeholder="203.0.113.0/24" autocomplete="off"
+                spellcheck="false" aria-describedby="allow-entry-help"
+                aria-invalid=move || problem().is_some().to_string()
+                on:input=move |ev| typed.set(event_target_value(&ev))/>
+        </label>
+        <p id="allow-entry-help" class="muted" aria-live="polite">
+            {move || problem().map(|p| view! { <span class="error">{p}</span> })}
+        </p>
     }
 }
 

@@ -1,17 +1,19 @@
 //! The guided setup of private networking for one project (SPEC §6): six steps, each at its
 //! own address (`/projects/{id}/setup/{n}`), with back and next links. The server remembers
 //! the step an admin was on, so `/projects/{id}/setup` resumes there. Every form is a plain
-//! post that works before (and without) hydration; once hydrated, ids are checked and
-//! commands filled in as the admin types, and endpoint states update live.
+//! post that works before (and without) the wasm; its islands check ids and fill in commands
+//! as the admin types, and endpoint states update live.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::change_form::{change_action, provide_page_changes, ChangeForm, Outcome};
+use crate::components::change_form::{change_action, ChangeForm, Outcome};
 use crate::components::copy::CopyBlock;
 use crate::components::endpoint_form::{AssignEndpointForm, RegionChoice};
-use crate::components::live::{fresh_data, FollowLive};
+use crate::components::live::{FollowLive, LivePart};
+use crate::components::session::CsrfField;
 use crate::components::ways::{Way, Ways};
 use crate::domain::consumer_network::{
     azure_create_click_path, azure_create_commands, azure_create_terraform, azure_dns_click_path,
@@ -27,10 +29,7 @@ use crate::domain::{
     AwsDetails, Cloud, ConsumerNetwork, ProjectEndpointView, SetupPageView, SetupStep,
 };
 use crate::pages::project::{ConsumerOf, EndpointRows, PrivateBadge, PublicAccess, SignInFirst};
-use crate::server_fns::changes::{
-    AssignEndpoint, GoToSetupStep, RestrictProject, SaveAwsDetails, SaveConsumerNetwork,
-    SetPublicAccess, SetReportOnly, UnrestrictProject,
-};
+use crate::server_fns::changes::{GoToSetupStep, SaveAwsDetails, SaveConsumerNetwork};
 use crate::server_fns::setup_page;
 
 #[component]
@@ -48,25 +47,8 @@ pub fn SetupPage() -> impl IntoView {
         move || (project_id(), step()),
         |(project_id, step)| setup_page(project_id, step),
     );
-    // After a change or a live update the sections read newer data in place (the forms stay).
-    let (fresh, reload) = fresh_data(move || setup_page(project_id(), step()));
-    let current = Signal::derive(move || {
-        fresh
-            .get()
-            .filter(|v: &SetupPageView| v.page.project.id == project_id())
-            .or_else(|| page.get().and_then(|r| r.ok()))
-            .map(|v| v.page.live_version)
-    });
-    // The page's change forms share these actions, so an outcome outlives live reloads.
-    provide_page_changes(reload.clone());
-    change_action::<GoToSetupStep>();
-    change_action::<SaveAwsDetails>();
-    change_action::<SaveConsumerNetwork>();
-    change_action::<AssignEndpoint>();
-    change_action::<RestrictProject>();
-    change_action::<UnrestrictProject>();
-    change_action::<SetPublicAccess>();
-    change_action::<SetReportOnly>();
+    let current =
+        Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.page.live_version));
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the setup…"</p> }>
@@ -75,12 +57,7 @@ pub fn SetupPage() -> impl IntoView {
                     .map(|result| match result {
                         Ok(view) => {
                             let step = SetupStep::from_number(step()).unwrap_or(SetupStep::RegionAndServiceNames);
-                            // Data from before this load is stale; cleared only if there is some (a
-                            // write while the server renders re-runs parts it is still resolving).
-                            if fresh.with_untracked(Option::is_some) {
-                                fresh.set(None);
-                            }
-                            view! { <SetupBody initial=view fresh step/> }.into_any()
+                            view! { <SetupBody view step/> }.into_any()
                         }
                         Err(e) if e.code == crate::domain::ErrorCode::Unauthenticated => view! { <SignInFirst/> }.into_any(),
                         // Our failure is not "not found": say so, with what to do.
@@ -91,30 +68,21 @@ pub fn SetupPage() -> impl IntoView {
                     })
             }}
         </Transition>
-        <FollowLive url=Signal::derive(move || format!("/events/projects/{}", project_id())) current on_change=move |_| reload()/>
+        <FollowLive url=Signal::derive(move || format!("/events/projects/{}", project_id())) current/>
     }
 }
 
 #[component]
-fn SetupBody(
-    initial: SetupPageView,
-    fresh: RwSignal<Option<SetupPageView>>,
-    step: SetupStep,
-) -> impl IntoView {
+fn SetupBody(view: SetupPageView, step: SetupStep) -> impl IntoView {
     let SetupPageView {
         page,
         cloud,
         cloud_region,
         ..
-    } = initial.clone();
-    // Newer data re-renders what shows it; the forms with text fields (steps 2 and 3) only
-    // when what they need changes, so a live update never takes away what is being typed.
-    let data = Memo::new(move |_| {
-        fresh
-            .get()
-            .filter(|v| v.page.project.id == initial.page.project.id)
-            .unwrap_or_else(|| initial.clone())
-    });
+    } = view.clone();
+    // What shows data is a live part, which a live update replaces; the forms with text
+    // fields (steps 2 and 3) are not, so an update never takes away what is being typed.
+    let data = Signal::stored(view);
     let base = format!("/projects/{}/setup", page.project.id);
     let project_url = format!("/projects/{}", page.project.id);
     let is_admin = page.org.role == crate::domain::Role::Admin;
@@ -124,11 +92,13 @@ fn SetupBody(
     let content = match step {
         SetupStep::RegionAndServiceNames => {
             let cloud_region = cloud_region.clone();
-            (move || {
-                data.with(
-                    |v| view! { <StepRegion page=v.page.clone() cloud cloud_region=cloud_region.clone()/> },
-                )
-            })
+            view! {
+                <LivePart id="setup-step">{move || {
+                    data.with(
+                        |v| view! { <StepRegion page=v.page.clone() cloud cloud_region=cloud_region.clone()/> },
+                    )
+                }}</LivePart>
+            }
             .into_any()
         }
         SetupStep::CreateEndpoint if cloud != Cloud::Aws => {
@@ -146,7 +116,10 @@ fn SetupBody(
             (move || {
                 let (project_id, org_id, service_names, saved) = form.get();
                 view! {
-                    <StepCreateConsumer project_id org_id service_names cloud cloud_region=cloud_region.clone() is_admin saved/>
+                    <StepCreateConsumer org_id service_names cloud cloud_region=cloud_region.clone() is_admin saved>
+                        <CsrfField/>
+                        <input type="hidden" name="project_id" value=project_id/>
+                    </StepCreateConsumer>
                 }
             })
             .into_any()
@@ -168,7 +141,10 @@ fn SetupBody(
             (move || {
                 let (project_id, service_names, vpc_id, subnet_ids, security_group_id) = form.get();
                 view! {
-                    <StepCreate project_id service_names aws_region=aws_region.clone() is_admin vpc_id subnet_ids security_group_id/>
+                    <StepCreate service_names aws_region=aws_region.clone() is_admin vpc_id subnet_ids security_group_id>
+                        <CsrfField/>
+                        <input type="hidden" name="project_id" value=project_id/>
+                    </StepCreate>
                 }
             })
             .into_any()
@@ -182,7 +158,7 @@ fn SetupBody(
             });
             let here = here.clone();
             view! {
-                {move || data.with(|v| view! { <StepAssign page=v.page.clone() cloud api_base=v.api_base.clone()/> })}
+                <LivePart id="setup-step">{move || data.with(|v| view! { <StepAssign page=v.page.clone() cloud api_base=v.api_base.clone()/> })}</LivePart>
                 {move || form.get().map(|(org_id, region)| view! {
                     <AssignEndpointForm
                         org_id
@@ -195,23 +171,30 @@ fn SetupBody(
             .into_any()
         }
         SetupStep::AwaitAcceptance => {
-            (move || data.with(|v| view! { <StepAwait page=v.page.clone() cloud/> })).into_any()
+            view! {
+                <LivePart id="setup-step">{move || data.with(|v| view! { <StepAwait page=v.page.clone() cloud/> })}</LivePart>
+            }
+            .into_any()
         }
         SetupStep::EnablePrivateDns => {
             let cloud_region = cloud_region.clone();
-            (move || {
-                data.with(
-                    |v| view! { <StepDns page=v.page.clone() cloud cloud_region=cloud_region.clone() network=v.consumer_network.clone()/> },
-                )
-            })
+            view! {
+                <LivePart id="setup-step">{move || {
+                    data.with(
+                        |v| view! { <StepDns page=v.page.clone() cloud cloud_region=cloud_region.clone() network=v.consumer_network.clone()/> },
+                    )
+                }}</LivePart>
+            }
             .into_any()
         }
         SetupStep::RestrictAndBlock => {
             let here = here.clone();
-            (move || data.with(|v| view! {
-                <StepRestrict page=v.page.clone() can_change=is_admin can_loosen=can_change here=here.clone()/>
-                <Automate page=v.page.clone() cloud api_base=v.api_base.clone()/>
-            }))
+            view! {
+                <LivePart id="setup-step">{move || data.with(|v| view! {
+                    <StepRestrict page=v.page.clone() can_change=is_admin can_loosen=can_change here=here.clone()/>
+                    <Automate page=v.page.clone() cloud api_base=v.api_base.clone()/>
+                })}</LivePart>
+            }
             .into_any()
         }
     };
@@ -324,16 +307,17 @@ fn StepRegion(
 }
 
 /// Step 2: the admin's VPC, subnets and security group, and the AWS CLI commands filled in
-/// with them (as typed once hydrated; after "Save" without JavaScript).
-#[component]
-fn StepCreate(
-    project_id: String,
+/// with them (as typed once hydrated; after "Save" without JavaScript). An island: `children`
+/// are the form's hidden fields, rendered by the server.
+#[island]
+pub fn StepCreate(
     service_names: Vec<String>,
     aws_region: String,
     is_admin: bool,
     vpc_id: String,
     subnet_ids: String,
     security_group_id: String,
+    children: Children,
 ) -> impl IntoView {
     let vpc = RwSignal::new(vpc_id);
     let subnets = RwSignal::new(subnet_ids);
@@ -356,7 +340,6 @@ fn StepCreate(
         })
     });
     let names = service_names;
-    let save = change_action::<SaveAwsDetails>();
     let region = aws_region.clone();
     let rule = Signal::derive(move || {
         security_group_rule_command(&region, &details.get()).unwrap_or_default()
@@ -368,9 +351,10 @@ fn StepCreate(
             <strong>"Do not enable private DNS names yet."</strong>
             " Enable them in step 5, after the endpoints are assigned and accepted; AWS refuses private DNS before that."
         </p>
-        <ChangeForm action=save attr:class="stack" attr:aria-labelledby="aws-heading">
+        <form method="post" action=SaveAwsDetails::url() class="stack" aria-labelledby="aws-heading">
+            {children()}
+            <fieldset class="form-fields">
             <h3 id="aws-heading">"Your VPC"</h3>
-            <input type="hidden" name="project_id" value=project_id/>
             <label for="vpc-id">"VPC id"</label>
             <input id="vpc-id" name="vpc_id" type="text" placeholder="vpc-0a1b2c3d4e5f67890" autocomplete="off" spellcheck="false"
                 value=vpc.get_untracked() on:input=move |ev| vpc.set(event_target_value(&ev))
@@ -387,7 +371,8 @@ fn StepCreate(
                 aria-describedby="security-group-id-help" disabled=!is_admin/>
             <p id="security-group-id-help" class="muted" aria-live="polite">{problem("security_group_id")}</p>
             {is_admin.then(|| view! { <button type="submit" class="button secondary">"Save and fill in the commands"</button> })}
-        </ChangeForm>
+            </fieldset>
+        </form>
         <Ways id="create" legend="Create the endpoints" ways=vec![
             Way::view("AWS CLI", view! {
                 <p>"Run one command per service name with the AWS CLI, then note each endpoint id (" <code>"vpce-…"</code> ") it prints:"</p>
@@ -420,16 +405,16 @@ fn StepCreate(
 /// Step 2 on Google Cloud or Azure: where the endpoint goes (the GCP project or Azure
 /// resource group, the network, the subnet), and the gcloud / az commands, console
 /// click-path and Terraform filled in with it (as typed once hydrated; after "Save" without
-/// JavaScript).
-#[component]
-fn StepCreateConsumer(
-    project_id: String,
+/// JavaScript). An island: `children` are the form's hidden fields, rendered by the server.
+#[island]
+pub fn StepCreateConsumer(
     org_id: String,
     service_names: Vec<String>,
     cloud: Cloud,
     cloud_region: String,
     is_admin: bool,
     saved: ConsumerNetwork,
+    children: Children,
 ) -> impl IntoView {
     let typed = [
         RwSignal::new(saved.owner),
@@ -446,7 +431,6 @@ fn StepCreateConsumer(
             .get()
             .unwrap_or_else(|_| ConsumerNetwork::placeholder(cloud))
     });
-    let save = change_action::<SaveConsumerNetwork>();
     let fields = ConsumerNetwork::fields(cloud)
         .into_iter()
         .zip(typed)
@@ -524,12 +508,14 @@ fn StepCreateConsumer(
     };
     view! {
         <p class="note warn" role="note"><strong>"Not DNS yet."</strong> " " {warning}</p>
-        <ChangeForm action=save attr:class="stack" attr:aria-labelledby="network-heading">
+        <form method="post" action=SaveConsumerNetwork::url() class="stack" aria-labelledby="network-heading">
+            {children()}
+            <fieldset class="form-fields">
             <h3 id="network-heading">{heading}</h3>
-            <input type="hidden" name="project_id" value=project_id/>
             {fields}
             {is_admin.then(|| view! { <button type="submit" class="button secondary">"Save and fill in the commands"</button> })}
-        </ChangeForm>
+            </fieldset>
+        </form>
         <Ways id="create" legend=if cloud == Cloud::Gcp { "Create the endpoint" } else { "Create the private endpoint" } ways/>
     }
 }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::change_form::{change_action, provide_page_changes, ChangeForm, Outcome};
+use crate::components::change_form::{change_action, ChangeForm, Outcome};
 use crate::domain::{
     ErrorCode, WebhookDeliveryView, WebhookEvent, WebhookView, WebhooksPageView,
     DEFAULT_REFUSAL_THRESHOLD,
@@ -20,10 +20,7 @@ pub fn WebhooksPage() -> impl IntoView {
     let params = use_params_map();
     let org = move || params.read().get("org_id").unwrap_or_default();
     let page = Resource::new(org, webhooks_page);
-    provide_page_changes(move || page.refetch());
     let create = change_action::<CreateWebhook>();
-    change_action::<DeleteWebhook>();
-    change_action::<RedeliverWebhook>();
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading webhooks…"</p> }>
