@@ -96,7 +96,7 @@ api-conformance: build conformance-deps
 
 test: tools browser e2e-deps conformance-deps aws-mock-deps fmt-check clippy test-rust api-conformance e2e
 
-# Figures, printed (never asserted): hydrate wasm size (raw and gzip) and its ten biggest
+# Figures, printed (never asserted): islands wasm size (raw and gzip) and its ten biggest
 # contributors (twiggy), what the first load transfers (brotli, against 250 KB), the server time to
 # render a project's Network Security page, Postgres connections per second and pgbench
 # (-C with 1 and 16 clients, -S with 16) through `enclave proxy` and directly, with ratios

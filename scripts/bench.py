@@ -228,7 +228,8 @@ def crate_of(item):
 
 def wasm_contributors(site_root):
     """The ten biggest contributors to the wasm's code, by crate, from `twiggy top` on the
-    build's wasm before wasm-opt (the served file has no names left to attribute)."""
+    build's wasm before wasm-opt (the served file has no names left to attribute), without
+    what wasm-bindgen strips (names, its descriptors)."""
     twiggy = shutil.which("twiggy") or os.path.expanduser("~/.cargo/bin/twiggy")
     named = os.path.join(
         os.path.dirname(os.path.abspath(site_root)),
@@ -248,6 +249,9 @@ def wasm_contributors(site_root):
     for row in csv.DictReader(io.StringIO(out.stdout)):
         name, size = row["Name"], int(row["ShallowSize"] or 0)
         if "subsection" in name or name.startswith("custom section") or name.startswith("Σ"):
+            continue
+        # wasm-bindgen's type descriptors: read and removed by wasm-bindgen, never served.
+        if name.startswith('export "__wbindgen_describe'):
             continue
         if name.startswith("data[") or name.startswith("..."):
             key = "(data)" if name.startswith("data[") else "(other)"
