@@ -14,6 +14,10 @@ pub const NEW_KEY_COOKIE: &str = "enclave_new_key";
 pub const CSRF_FIELD: &str = "csrf_token";
 /// The header carrying the CSRF token on scripted requests.
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The header on a page read that a live update made (not the person): the page renders as
+/// any other, but its session lookups are not activity, so an open page that only follows
+/// changes never keeps an idle session alive.
+pub const LIVE_REFRESH_HEADER: &str = "x-enclave-live-refresh";
 
 /// This request's CSRF token, put in the request's extensions by the server's CSRF layer.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -13,7 +13,9 @@ use crate::components::session::CsrfField;
 use crate::domain::{ConsoleError, Done, Flash};
 
 /// The page's action for server function `S` (one per page, shared by its forms): it names
-/// the address the forms post to.
+/// the address the forms post to. Each page makes its actions at its root: the server may
+/// render a section more than once (async SSR re-runs it when its data arrives), which would
+/// dispose an action made inside it while a form still holds it.
 pub fn change_action<S>() -> ServerAction<S>
 where
     S: ServerFn<Output = Done, Error = ConsoleError> + Clone + Send + Sync + 'static,

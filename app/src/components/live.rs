@@ -1,7 +1,8 @@
 //! Live status: keeps an open page current with server-sent events (see the server's
 //! `http::live`). The server sends a digest of the page's data whenever it changes, and once
 //! on every (re)connection; when it differs from the one the page was rendered with, the
-//! page's live parts ([`LivePart`]) are replaced with the server's newer rendering of them.
+//! page's live parts ([`LivePart`]) are replaced with the server's newer rendering of them
+//! (read quietly: a look on the person's behalf is not their activity).
 //! Nothing else on the page is touched, so what is being typed in a form stays. A dropped
 //! connection is retried, and the digest sent on reconnecting catches up on whatever changed
 //! meanwhile.
@@ -161,6 +162,7 @@ mod browser {
         let here = window.location().href().ok()?;
         let response = gloo_net::http::Request::get(&here)
             .header("accept", "text/html")
+            .header(crate::session::LIVE_REFRESH_HEADER, "1")
             .send()
             .await
             .ok()?;

@@ -14,7 +14,7 @@ use crate::domain::{
     ProjectPageView, RolloutState, RolloutView,
 };
 use crate::server_fns::changes::{
-    AddAllowedIp, RemoveAllowedIp, RestrictProject, SetPublicAccess, SetReportOnly,
+    AddAllowedIp, RemoveAllowedIp, RequestTrial, RestrictProject, SetPublicAccess, SetReportOnly,
     UnrestrictProject,
 };
 use crate::server_fns::project_page;
@@ -24,6 +24,16 @@ pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let project_id = move || params.read().get("project_id").unwrap_or_default();
     let page = Resource::new(project_id, project_page);
+    // The page's change actions, made once at the page's root: the forms below take them from
+    // context, and the server may render the page's body more than once (async SSR re-runs a
+    // section when its data arrives), which would dispose actions made inside it.
+    change_action::<SetPublicAccess>();
+    change_action::<SetReportOnly>();
+    change_action::<AddAllowedIp>();
+    change_action::<RemoveAllowedIp>();
+    change_action::<RestrictProject>();
+    change_action::<UnrestrictProject>();
+    change_action::<RequestTrial>();
     let current = Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.live_version));
 
     view! {

@@ -29,7 +29,10 @@ use crate::domain::{
     AwsDetails, Cloud, ConsumerNetwork, ProjectEndpointView, SetupPageView, SetupStep,
 };
 use crate::pages::project::{ConsumerOf, EndpointRows, PrivateBadge, PublicAccess, SignInFirst};
-use crate::server_fns::changes::{GoToSetupStep, SaveAwsDetails, SaveConsumerNetwork};
+use crate::server_fns::changes::{
+    AssignEndpoint, GoToSetupStep, RestrictProject, SaveAwsDetails, SaveConsumerNetwork,
+    SetPublicAccess, SetReportOnly, UnrestrictProject,
+};
 use crate::server_fns::setup_page;
 
 #[component]
@@ -49,6 +52,15 @@ pub fn SetupPage() -> impl IntoView {
     );
     let current =
         Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.page.live_version));
+    // The page's change actions, made once at the page's root: the forms below take them from
+    // context, and the server may render the page's body more than once (async SSR re-runs a
+    // section when its data arrives), which would dispose actions made inside it.
+    change_action::<GoToSetupStep>();
+    change_action::<AssignEndpoint>();
+    change_action::<RestrictProject>();
+    change_action::<UnrestrictProject>();
+    change_action::<SetPublicAccess>();
+    change_action::<SetReportOnly>();
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the setup…"</p> }>

@@ -104,8 +104,20 @@ fn console_routes() -> Vec<leptos_axum::AxumRouteListing> {
 /// Builds the complete router for one application instance.
 pub fn router(state: AppState) -> Router {
     let backend: SharedBackend = Arc::new(state.services.clone());
+    let quiet_backend: SharedBackend = Arc::new(state.services.quietly());
     let console_context = move || {
-        provide_context(backend.clone());
+        // A page read a live update made is rendered with services whose session lookups are
+        // not activity.
+        let live_refresh = use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .contains_key(app::session::LIVE_REFRESH_HEADER)
+        });
+        provide_context(if live_refresh {
+            quiet_backend.clone()
+        } else {
+            backend.clone()
+        });
         // The renderer stamps this nonce on its inline hydration script; the security
         // middleware put it in the request and sends the matching CSP header.
         if let Some(parts) = use_context::<axum::http::request::Parts>() {

@@ -101,6 +101,8 @@ pub struct Services {
     provider_name: Arc<std::sync::OnceLock<&'static str>>,
     /// Password checks run on blocking threads, this many at once.
     password_checks: Arc<sessions::PasswordChecks>,
+    /// Session lookups through these services are not activity (see [`Services::quietly`]).
+    quiet_sessions: bool,
 }
 
 impl Services {
@@ -113,6 +115,17 @@ impl Services {
             clock,
             provider_name: Arc::default(),
             password_checks: Arc::default(),
+            quiet_sessions: false,
+        }
+    }
+
+    /// The same services, for a page read that a live update made rather than the person:
+    /// its session lookups do not count as activity, so an open page that only follows
+    /// changes never keeps an idle session alive.
+    pub fn quietly(&self) -> Self {
+        Self {
+            quiet_sessions: true,
+            ..self.clone()
         }
     }
 

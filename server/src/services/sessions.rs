@@ -178,7 +178,8 @@ impl Services {
     /// The person behind a session cookie, or `None` when the session is unknown or expired
     /// (an expired session is deleted).
     pub async fn session_principal(&self, token: &str) -> Result<Option<Principal>, ServiceError> {
-        self.session_principal_touching(token, true).await
+        self.session_principal_touching(token, !self.quiet_sessions)
+            .await
     }
 
     /// Who a live session belongs to, without counting the look as activity: what a live

@@ -651,8 +651,8 @@ async fn next_change(res: &mut reqwest::Response, buffer: &mut String) {
 }
 
 /// A live page looks again at every change, but those looks are not activity: with the
-/// idle limit at 10 minutes, a session whose page stayed open (and saw a change at minute 9)
-/// has still ended at minute 11.
+/// idle limit at 10 minutes, a session whose page stayed open (saw a change at minute 9 and
+/// read itself again, as the page's live island does) has still ended at minute 11.
 async fn an_open_live_page_does_not_keep_a_session_alive(db: TestDb) {
     let (app, clock) = app_with_user(&db, &["--session-idle-minutes", "10"]).await;
     let org = shared_org(&app).await;
@@ -674,12 +674,49 @@ async fn an_open_live_page_does_not_keep_a_session_alive(db: TestDb) {
         )
         .await
         .unwrap();
-    // The stream looked (as the session) and saw the new project…
+    // The stream looked (as the session) and saw the new project, and the page read itself
+    // again, as its live island does…
     next_change(&mut stream, &mut buffer).await;
+    let refreshed = app
+        .client
+        .get(app.url(&format!("/orgs/{org}")))
+        .header(header::COOKIE, browser.cookies())
+        .header(header::ACCEPT, "text/html")
+        .header(app::session::LIVE_REFRESH_HEADER, "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), StatusCode::OK);
+    assert!(refreshed.text().await.unwrap().contains("orders"));
     // …without keeping the session: at minute 11 it has been idle for 11 minutes.
     clock.advance(2 * 60_000);
     assert!(app.services.session_caller(&session).await.is_err());
     assert_eq!(browser.signed_in_as().await, None);
+}
+
+/// The same page read by the person (no live-refresh header) is activity: with the idle limit
+/// at 10 minutes, a session that read the organization page at minute 9 is alive at minute 11.
+async fn reading_a_page_keeps_a_session_alive(db: TestDb) {
+    let (app, clock) = app_with_user(&db, &["--session-idle-minutes", "10"]).await;
+    let org = shared_org(&app).await;
+    let mut browser = Browser::open(&app).await;
+    browser.sign_in("ada@acme.test", PASSWORD).await;
+    clock.advance(9 * 60_000);
+    let page = app
+        .client
+        .get(app.url(&format!("/orgs/{org}")))
+        .header(header::COOKIE, browser.cookies())
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("Acme"));
+    clock.advance(2 * 60_000);
+    assert_eq!(
+        browser.signed_in_as().await.as_deref(),
+        Some("ada@acme.test")
+    );
 }
 
 /// Live streams are capped per session (8) and per person (16): beyond, 429 with a message;
@@ -725,6 +762,7 @@ async fn live_streams_are_capped_per_session_and_per_person(db: TestDb) {
 
 on_both_backends!(
     an_open_live_page_does_not_keep_a_session_alive,
+    reading_a_page_keeps_a_session_alive,
     live_streams_are_capped_per_session_and_per_person,
     signing_in_sets_a_safe_session_cookie,
     state_changing_requests_without_the_token_are_refused,
