@@ -13,9 +13,7 @@ use crate::server_fns::changes::{CreateApiKey, RevokeApiKey};
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
     let keys = Resource::new(|| (), |_| api_keys_page());
-    // The page's change actions, made once at the page's root: the forms below take them from
-    // context, and the server may render the page's body more than once (async SSR re-runs a
-    // section when its data arrives), which would dispose actions made inside it.
+    // The page's change actions, made at its root (see `change_action`).
     let create = change_action::<CreateApiKey>();
     change_action::<RevokeApiKey>();
 

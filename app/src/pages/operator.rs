@@ -16,9 +16,7 @@ pub fn OperatorPage() -> impl IntoView {
     let orgs = Resource::new(|| (), |_| operator_orgs());
     let trials = Resource::new(|| (), |_| operator_trials());
     let provider = Resource::new(|| (), |_| operator_provider());
-    // The page's change actions, made once at the page's root: the forms below take them from
-    // context, and the server may render the page's body more than once (async SSR re-runs a
-    // section when its data arrives), which would dispose actions made inside it.
+    // The page's change actions, made at its root (see `change_action`).
     change_action::<ApproveTrial>();
     change_action::<DeclineTrial>();
     view! {

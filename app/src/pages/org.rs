@@ -20,9 +20,7 @@ pub fn OrgPage() -> impl IntoView {
     let params = use_params_map();
     let org_id = move || params.read().get("org_id").unwrap_or_default();
     let page = Resource::new(org_id, org_page);
-    // The page's change actions, made once at the page's root: the forms below take them from
-    // context, and the server may render the page's body more than once (async SSR re-runs a
-    // section when its data arrives), which would dispose actions made inside it.
+    // The page's change actions, made at its root (see `change_action`).
     change_action::<AssignEndpoint>();
     change_action::<RemoveEndpoint>();
     change_action::<AllowAwsAccount>();

@@ -24,9 +24,7 @@ pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let project_id = move || params.read().get("project_id").unwrap_or_default();
     let page = Resource::new(project_id, project_page);
-    // The page's change actions, made once at the page's root: the forms below take them from
-    // context, and the server may render the page's body more than once (async SSR re-runs a
-    // section when its data arrives), which would dispose actions made inside it.
+    // The page's change actions, made at its root (see `change_action`).
     change_action::<SetPublicAccess>();
     change_action::<SetReportOnly>();
     change_action::<AddAllowedIp>();

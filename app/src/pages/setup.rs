@@ -52,9 +52,7 @@ pub fn SetupPage() -> impl IntoView {
     );
     let current =
         Signal::derive(move || page.get().and_then(|r| r.ok()).map(|v| v.page.live_version));
-    // The page's change actions, made once at the page's root: the forms below take them from
-    // context, and the server may render the page's body more than once (async SSR re-runs a
-    // section when its data arrives), which would dispose actions made inside it.
+    // The page's change actions, made at its root (see `change_action`).
     change_action::<GoToSetupStep>();
     change_action::<AssignEndpoint>();
     change_action::<RestrictProject>();
