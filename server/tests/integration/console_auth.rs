@@ -33,6 +33,13 @@ fn set_cookie(res: &reqwest::Response, name: &str) -> Option<(String, String)> {
         })
 }
 
+/// Who reads a page: the person, or the page's live island after a change.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    Person,
+    LiveUpdate,
+}
+
 /// A browser's worth of state: the CSRF cookie from a first page view, and the session.
 struct Browser<'a> {
     app: &'a TestApp,
@@ -116,6 +123,22 @@ impl<'a> Browser<'a> {
             self.session = Some(value);
         }
         res
+    }
+
+    /// A console page's HTML (answered 200), read by the person or by the page's live island.
+    async fn page(&self, path: &str, reader: Reader) -> String {
+        let mut request = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .header(header::COOKIE, self.cookies())
+            .header(header::ACCEPT, "text/html");
+        if reader == Reader::LiveUpdate {
+            request = request.header(app::session::LIVE_REFRESH_HEADER, "1");
+        }
+        let res = request.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.text().await.unwrap()
     }
 
     async fn signed_in_as(&self) -> Option<String> {
@@ -677,17 +700,10 @@ async fn an_open_live_page_does_not_keep_a_session_alive(db: TestDb) {
     // The stream looked (as the session) and saw the new project, and the page read itself
     // again, as its live island does…
     next_change(&mut stream, &mut buffer).await;
-    let refreshed = app
-        .client
-        .get(app.url(&format!("/orgs/{org}")))
-        .header(header::COOKIE, browser.cookies())
-        .header(header::ACCEPT, "text/html")
-        .header(app::session::LIVE_REFRESH_HEADER, "1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refreshed.status(), StatusCode::OK);
-    assert!(refreshed.text().await.unwrap().contains("orders"));
+    let refreshed = browser
+        .page(&format!("/orgs/{org}"), Reader::LiveUpdate)
+        .await;
+    assert!(refreshed.contains("orders"));
     // …without keeping the session: at minute 11 it has been idle for 11 minutes.
     clock.advance(2 * 60_000);
     assert!(app.services.session_caller(&session).await.is_err());
@@ -702,16 +718,8 @@ async fn reading_a_page_keeps_a_session_alive(db: TestDb) {
     let mut browser = Browser::open(&app).await;
     browser.sign_in("ada@acme.test", PASSWORD).await;
     clock.advance(9 * 60_000);
-    let page = app
-        .client
-        .get(app.url(&format!("/orgs/{org}")))
-        .header(header::COOKIE, browser.cookies())
-        .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.unwrap().contains("Acme"));
+    let page = browser.page(&format!("/orgs/{org}"), Reader::Person).await;
+    assert!(page.contains("Acme"));
     clock.advance(2 * 60_000);
     assert_eq!(
         browser.signed_in_as().await.as_deref(),
