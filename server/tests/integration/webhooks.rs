@@ -722,13 +722,6 @@ async fn deliveries_are_given_up_after_the_window(db: TestDb) {
             !got.is_empty()
         })
         .await;
-    // A day later (the default window) the next attempt fails too: given up, shown failed.
-    clock.advance(25 * 3_600_000);
-    receiver
-        .wait_for(Duration::from_secs(30), "the last attempt", |got| {
-            got.len() >= 2
-        })
-        .await;
     let (_, list) = call(
         &app.base,
         &admin.api_key,
@@ -738,6 +731,24 @@ async fn deliveries_are_given_up_after_the_window(db: TestDb) {
     )
     .await;
     let webhook = list["webhooks"][0]["id"].as_str().unwrap().to_string();
+    // The receiver answers before the dispatcher records the attempt and schedules the next
+    // from the clock: wait for the record, or the day below would pass before it.
+    let started = std::time::Instant::now();
+    loop {
+        let (_, log) = delivery_log(&app.base, &admin.api_key, &org, &webhook).await;
+        if log["deliveries"][0]["attempts"] == 1 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A day later (the default window) the next attempt fails too: given up, shown failed.
+    clock.advance(25 * 3_600_000);
+    receiver
+        .wait_for(Duration::from_secs(30), "the last attempt", |got| {
+            got.len() >= 2
+        })
+        .await;
     let started = std::time::Instant::now();
     loop {
         let (_, log) = delivery_log(&app.base, &admin.api_key, &org, &webhook).await;
